@@ -1,0 +1,165 @@
+"""The backend contract: the primitives every backend implements, with shapes.
+
+A backend array has `.shape` (tuple of ints) and `.dtype` (a NumPy dtype object) and is
+contiguous in C order. Primitives allocate their output; only the `*_` primitives write into
+an argument. Op kinds inside a family are enums, never strings.
+"""
+from __future__ import annotations
+
+import enum
+
+
+class UnaryOp(enum.IntEnum):
+    """Elementwise y = f(x); `alpha` is the op's scalar parameter where it has one."""
+
+    NEG = 0
+    EXP = 1
+    LOG = 2
+    SQRT = 3
+    ABS = 4
+    SIGN = 5
+    TANH = 6
+    SIGMOID = 7
+    RELU = 8
+    LOG1P = 9
+    EXPM1 = 10
+    ERF = 11
+    SOFTPLUS = 12       # log(1 + exp(x)), stable
+    LEAKY_RELU = 13     # x if x > 0 else alpha * x
+    ELU = 14            # x if x > 0 else alpha * (exp(x) - 1)
+    STEP = 15           # 1 if x > alpha else 0 (derivative masks)
+    RECIPROCAL = 16
+    SIN = 17
+    COS = 18
+    NOT = 19            # logical not; bool in, bool out
+
+
+class BinaryOp(enum.IntEnum):
+    """Elementwise z = f(a, b) with NumPy broadcasting; comparisons give bool."""
+
+    ADD = 0
+    SUB = 1
+    MUL = 2
+    DIV = 3
+    POW = 4
+    MAXIMUM = 5
+    MINIMUM = 6
+    EQ = 7
+    NE = 8
+    LT = 9
+    LE = 10
+    GT = 11
+    GE = 12
+    AND = 13
+    OR = 14
+
+
+COMPARISONS = frozenset({BinaryOp.EQ, BinaryOp.NE, BinaryOp.LT, BinaryOp.LE, BinaryOp.GT,
+                         BinaryOp.GE, BinaryOp.AND, BinaryOp.OR})
+
+
+class ReduceOp(enum.IntEnum):
+    """Reductions over a set of axes."""
+
+    SUM = 0
+    MAX = 1
+    MIN = 2
+
+
+class ArgReduceOp(enum.IntEnum):
+    """Index-valued reductions over one axis; ties give the first index."""
+
+    ARGMAX = 0
+    ARGMIN = 1
+
+
+class Backend:
+    """Base class naming every primitive; each backend overrides all of them.
+
+    Shapes use NumPy broadcasting. `strides` and `offset` count elements, not bytes.
+    """
+
+    name = "abstract"
+
+    # ---- transfer and creation ----
+    def from_numpy(self, a):
+        """Host ndarray (any shape) -> backend array of the same shape and dtype."""
+        raise NotImplementedError
+
+    def to_numpy(self, x):
+        """Backend array -> host ndarray (a copy)."""
+        raise NotImplementedError
+
+    def full(self, shape, value, dtype):
+        """A new array of `shape` filled with `value`; dtype is a deepx DType."""
+        raise NotImplementedError
+
+    def arange(self, start, step, n, dtype):
+        """(n,) array start + i * step."""
+        raise NotImplementedError
+
+    def rand(self, shape, dtype, seed, offset):
+        """Uniform [0, 1) from a counter-based hash of (seed, offset + i); same on all backends."""
+        raise NotImplementedError
+
+    def randn(self, shape, dtype, seed, offset):
+        """Standard normal by Box-Muller over counters 2(offset + i) and 2(offset + i) + 1."""
+        raise NotImplementedError
+
+    def cast(self, x, dtype):
+        """Elementwise conversion to `dtype` (C semantics: float -> int truncates)."""
+        raise NotImplementedError
+
+    # ---- elementwise ----
+    def unary(self, op, x, alpha=0.0):
+        """y = op(x), same shape; dtype kept."""
+        raise NotImplementedError
+
+    def binary(self, op, a, b):
+        """z = op(a, b); a, b of one dtype, broadcast shapes; comparisons give bool."""
+        raise NotImplementedError
+
+    def where(self, cond, a, b):
+        """cond ? a : b with broadcasting; cond bool, a and b of one dtype."""
+        raise NotImplementedError
+
+    # ---- reductions ----
+    def reduce(self, op, x, axes, keepdim):
+        """Reduce x over `axes` (a sorted tuple of non-negative ints)."""
+        raise NotImplementedError
+
+    def arg_reduce(self, op, x, axis, keepdim):
+        """int64 index of the max/min along `axis` (first one on ties)."""
+        raise NotImplementedError
+
+    # ---- matmul ----
+    def matmul(self, a, b, transpose_a=False, transpose_b=False):
+        """(Ba, M, K) @ (Bb, K, N) -> (B, M, N); Ba, Bb are B or 1; flags read a, b as (.., K, M), (.., N, K)."""
+        raise NotImplementedError
+
+    # ---- layout ----
+    def reshape(self, x, shape):
+        """Same data, new shape with the same element count (no copy where possible)."""
+        raise NotImplementedError
+
+    def strided_copy(self, x, shape, strides, offset):
+        """out[idx] = x.flat[offset + sum(idx * strides)]: permute, expand and slice in one."""
+        raise NotImplementedError
+
+    def strided_assign_(self, dst, shape, strides, offset, src):
+        """In place: dst.flat[offset + sum(idx * strides)] = src[idx]; src has `shape`."""
+        raise NotImplementedError
+
+    # ---- indexing ----
+    def gather(self, x, index, axis):
+        """x (*A, n, *B), index int64 (*I) -> (*A, *I, *B) with out[a, i, b] = x[a, index[i], b]."""
+        raise NotImplementedError
+
+    def scatter_add(self, index, src, axis, size):
+        """index (*I), src (*A, *I, *B) -> zeros (*A, size, *B) with src summed in at index."""
+        raise NotImplementedError
+
+    # ---- in-place updates (optimizers, init) ----
+    def assign_(self, dst, src):
+        """In place: dst[...] = src (same shape and dtype)."""
+        raise NotImplementedError

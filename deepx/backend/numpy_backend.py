@@ -1,0 +1,172 @@
+"""The NumPy reference backend: every primitive, written for clarity, checked against by all."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import ArgReduceOp, Backend, BinaryOp, ReduceOp, UnaryOp
+from .numpy_nn import NumpyNNPrimitives
+from .numpy_optim import NumpyOptimPrimitives
+
+_U32 = np.uint32
+
+
+def fmix32(h):
+    """MurmurHash3's 32-bit finalizer, the mixing step of deepx's counter-based RNG."""
+    h = h ^ (h >> _U32(16))
+    h = h * _U32(0x85EBCA6B)
+    h = h ^ (h >> _U32(13))
+    h = h * _U32(0xC2B2AE35)
+    return h ^ (h >> _U32(16))
+
+
+def random_bits(seed: int, counters: np.ndarray) -> np.ndarray:
+    """uint32 hash of (seed, counter); kernels/random.cl computes the same bits."""
+    key = fmix32(np.array([(seed & 0xFFFFFFFF) ^ 0x9E3779B9], dtype=_U32))
+    key = fmix32(key ^ np.array([(seed >> 32) & 0xFFFFFFFF], dtype=_U32))
+    return fmix32(fmix32(counters.astype(_U32) ^ key) + key)
+
+
+def _flat_index(shape, strides, offset) -> np.ndarray:
+    """Flat source index of every element of a strided view, in C order."""
+    idx = np.full(shape, offset, dtype=np.int64)
+    for axis, (n, s) in enumerate(zip(shape, strides)):
+        view = [1] * len(shape)
+        view[axis] = n
+        idx = idx + (np.arange(n, dtype=np.int64) * s).reshape(view)
+    return idx
+
+
+_erf = np.frompyfunc(math.erf, 1, 1)
+
+
+def _sigmoid(x):
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+_UNARY = {
+    UnaryOp.NEG: lambda x, a: -x,
+    UnaryOp.EXP: lambda x, a: np.exp(x),
+    UnaryOp.LOG: lambda x, a: np.log(x),
+    UnaryOp.SQRT: lambda x, a: np.sqrt(x),
+    UnaryOp.ABS: lambda x, a: np.abs(x),
+    UnaryOp.SIGN: lambda x, a: np.sign(x),
+    UnaryOp.TANH: lambda x, a: np.tanh(x),
+    UnaryOp.SIGMOID: lambda x, a: _sigmoid(x),
+    UnaryOp.RELU: lambda x, a: np.maximum(x, 0),
+    UnaryOp.LOG1P: lambda x, a: np.log1p(x),
+    UnaryOp.EXPM1: lambda x, a: np.expm1(x),
+    UnaryOp.ERF: lambda x, a: _erf(x),
+    UnaryOp.SOFTPLUS: lambda x, a: np.logaddexp(0, x),
+    UnaryOp.LEAKY_RELU: lambda x, a: np.where(x > 0, x, x * a),
+    UnaryOp.ELU: lambda x, a: np.where(x > 0, x, a * np.expm1(np.minimum(x, 0))),
+    UnaryOp.STEP: lambda x, a: x > a,
+    UnaryOp.RECIPROCAL: lambda x, a: 1 / x,
+    UnaryOp.SIN: lambda x, a: np.sin(x),
+    UnaryOp.COS: lambda x, a: np.cos(x),
+    UnaryOp.NOT: lambda x, a: np.logical_not(x),
+}
+
+_BINARY = {
+    BinaryOp.ADD: np.add,
+    BinaryOp.SUB: np.subtract,
+    BinaryOp.MUL: np.multiply,
+    BinaryOp.DIV: np.divide,
+    BinaryOp.POW: np.power,
+    BinaryOp.MAXIMUM: np.maximum,
+    BinaryOp.MINIMUM: np.minimum,
+    BinaryOp.EQ: np.equal,
+    BinaryOp.NE: np.not_equal,
+    BinaryOp.LT: np.less,
+    BinaryOp.LE: np.less_equal,
+    BinaryOp.GT: np.greater,
+    BinaryOp.GE: np.greater_equal,
+    BinaryOp.AND: np.logical_and,
+    BinaryOp.OR: np.logical_or,
+}
+
+_REDUCE = {ReduceOp.SUM: np.sum, ReduceOp.MAX: np.max, ReduceOp.MIN: np.min}
+_ARG_REDUCE = {ArgReduceOp.ARGMAX: np.argmax, ArgReduceOp.ARGMIN: np.argmin}
+
+
+class NumpyBackend(NumpyNNPrimitives, NumpyOptimPrimitives, Backend):
+    """Reference backend; NumPy's inf/nan semantics without its warnings, as in PyTorch."""
+
+    name = "numpy"
+
+    def from_numpy(self, a):
+        return np.array(a, copy=True, order="C")
+
+    def to_numpy(self, x):
+        return np.array(x, copy=True)
+
+    def full(self, shape, value, dtype):
+        return np.full(shape, value, dtype=dtype.np)
+
+    def arange(self, start, step, n, dtype):
+        return (start + np.arange(n, dtype=np.float64) * step).astype(dtype.np)
+
+    def rand(self, shape, dtype, seed, offset):
+        n = math.prod(shape)
+        bits = random_bits(seed, offset + np.arange(n, dtype=np.int64))
+        return ((bits >> _U32(8)).astype(np.float64) * 2.0 ** -24).astype(dtype.np).reshape(shape)
+
+    def randn(self, shape, dtype, seed, offset):
+        n = math.prod(shape)
+        counters = 2 * (offset + np.arange(n, dtype=np.int64))
+        u1 = ((random_bits(seed, counters) >> _U32(8)).astype(np.float64) + 1) * 2.0 ** -24
+        u2 = (random_bits(seed, counters + 1) >> _U32(8)).astype(np.float64) * 2.0 ** -24
+        z = np.sqrt(-2 * np.log(u1)) * np.cos(2 * np.pi * u2)
+        return z.astype(dtype.np).reshape(shape)
+
+    def cast(self, x, dtype):
+        with np.errstate(all="ignore"):
+            return x.astype(dtype.np)
+
+    def unary(self, op, x, alpha=0.0):
+        with np.errstate(all="ignore"):
+            out = _UNARY[op](x, alpha)
+        return np.asarray(out).astype(bool if op in (UnaryOp.STEP, UnaryOp.NOT) else x.dtype,
+                                      copy=False)
+
+    def binary(self, op, a, b):
+        with np.errstate(all="ignore"):
+            return np.asarray(_BINARY[op](a, b))
+
+    def where(self, cond, a, b):
+        return np.where(cond, a, b)
+
+    def reduce(self, op, x, axes, keepdim):
+        return np.asarray(_REDUCE[op](x, axis=tuple(axes), keepdims=keepdim))
+
+    def arg_reduce(self, op, x, axis, keepdim):
+        return np.asarray(_ARG_REDUCE[op](x, axis=axis, keepdims=keepdim)).astype(np.int64)
+
+    def matmul(self, a, b, transpose_a=False, transpose_b=False):
+        a = a.swapaxes(-1, -2) if transpose_a else a
+        b = b.swapaxes(-1, -2) if transpose_b else b
+        return np.ascontiguousarray(np.matmul(a, b))
+
+    def reshape(self, x, shape):
+        return x.reshape(shape)
+
+    def strided_copy(self, x, shape, strides, offset):
+        return x.reshape(-1)[_flat_index(shape, strides, offset)]
+
+    def strided_assign_(self, dst, shape, strides, offset, src):
+        dst.reshape(-1)[_flat_index(shape, strides, offset)] = src
+
+    def gather(self, x, index, axis):
+        return np.take(x, index, axis=axis)
+
+    def scatter_add(self, index, src, axis, size):
+        outer, inner = src.shape[:axis], src.shape[axis + index.ndim:]
+        out = np.zeros(outer + (size,) + inner, dtype=src.dtype)
+        src = src.reshape(outer + (index.size,) + inner)
+        np.add.at(np.moveaxis(out, axis, 0), index.reshape(-1), np.moveaxis(src, axis, 0))
+        return out
+
+    def assign_(self, dst, src):
+        dst[...] = src

@@ -1,0 +1,120 @@
+"""Devices: names like 'numpy', 'opencl', 'opencl:0:1'; the default one; their backends."""
+from __future__ import annotations
+
+import os
+import warnings
+
+from .errors import DeviceError
+
+
+class Device:
+    """Where a tensor lives: the NumPy reference or one OpenCL device (platform, device)."""
+
+    def __init__(self, spec="numpy") -> None:
+        if isinstance(spec, Device):
+            self.type, self.index = spec.type, spec.index
+            return
+        parts = str(spec).strip().lower().split(":")
+        if parts[0] == "cpu":  # PyTorch habit: 'cpu' means host memory, our NumPy device
+            parts = ["numpy"]
+        if parts[0] not in ("numpy", "opencl") or (parts[0] == "numpy" and len(parts) > 1):
+            raise DeviceError(f"unknown device {spec!r}; use 'numpy', 'opencl' or "
+                              "'opencl:PLATFORM:DEVICE' (see `python -m deepx info`)")
+        self.type = parts[0]
+        if self.type == "opencl" and len(parts) == 1:
+            self.index = _default_opencl_index()
+        elif self.type == "opencl":
+            try:
+                self.index = (int(parts[1]), int(parts[2]) if len(parts) > 2 else 0)
+            except ValueError:
+                raise DeviceError(f"bad OpenCL device {spec!r}; expected 'opencl:P:D'") from None
+        else:
+            self.index = None
+
+    @property
+    def backend(self):
+        """The backend object whose primitives compute on this device."""
+        if self.type == "numpy":
+            return _numpy_backend()
+        from .backend.opencl import get_backend
+
+        return get_backend(*self.index)
+
+    def __eq__(self, other) -> bool:
+        try:
+            other = Device(other)
+        except DeviceError:
+            return False
+        return (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+    def __str__(self) -> str:
+        return "numpy" if self.type == "numpy" else f"opencl:{self.index[0]}:{self.index[1]}"
+
+    def __repr__(self) -> str:
+        return f"device('{self}')"
+
+
+_NUMPY = []
+_DEFAULT = []
+
+
+def _numpy_backend():
+    if not _NUMPY:
+        from .backend.numpy_backend import NumpyBackend
+
+        _NUMPY.append(NumpyBackend())
+    return _NUMPY[0]
+
+
+def _default_opencl_index():
+    """(platform, device) of the first GPU, else the first OpenCL device of any type."""
+    from .backend.opencl.devices import default_index
+
+    index = default_index()
+    if index is None:
+        raise DeviceError("no OpenCL device found; install a runtime, e.g. "
+                          "`pip install pocl-binary-distribution`, or use device='numpy'")
+    return index
+
+
+def default_device() -> Device:
+    """DEEPX_DEVICE if set, else an OpenCL GPU, else an OpenCL CPU, else NumPy (with a warning)."""
+    if _DEFAULT:
+        return _DEFAULT[0]
+    spec = os.environ.get("DEEPX_DEVICE")
+    if spec:
+        dev = Device(spec)
+    else:
+        try:
+            dev = Device("opencl")
+        except (ImportError, DeviceError) as exc:
+            warnings.warn(f"deepx: no usable OpenCL runtime ({exc}); computing on the NumPy "
+                          "reference backend. Install one with `pip install pyopencl "
+                          "pocl-binary-distribution` or a GPU vendor's OpenCL driver.",
+                          RuntimeWarning, stacklevel=2)
+            dev = Device("numpy")
+    _DEFAULT.append(dev)
+    return dev
+
+
+def set_default_device(spec) -> None:
+    """Make `spec` the device new tensors go to when no device= is given."""
+    _DEFAULT[:] = [Device(spec)]
+
+
+def device(spec) -> Device:
+    """Parse a device name, like torch.device."""
+    return Device(spec)
+
+
+def devices() -> list:
+    """Every device deepx can use: the NumPy reference, then each OpenCL platform's devices."""
+    found = [{"name": "numpy", "type": "reference", "description": "NumPy reference backend"}]
+    try:
+        from .backend.opencl.devices import list_devices
+    except ImportError:
+        return found
+    return found + list_devices()

@@ -1,0 +1,553 @@
+"""Tensor: a backend array + its device + grad bookkeeping; every method calls an op explicitly."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import autograd, dtypes
+from .autograd import VersionCounter
+from .backend import BinaryOp, UnaryOp
+from .device import Device
+from .errors import DeepxError, DTypeError
+from .ops import elementwise as ew
+from .ops import matmul as mm
+from .ops import movement as mv
+from .ops import reduce as rd
+
+
+class Tensor:
+    """An n-dimensional array on a device that can record the ops applied to it.
+
+    Build one with `deepx.tensor(...)`; `_wrap` is the internal constructor from a backend array.
+    """
+
+    __slots__ = ("_data", "device", "_requires_grad", "grad", "_node", "_version", "__weakref__")
+    __array_priority__ = 1000  # numpy scalars on the left defer to our dunders
+
+    @classmethod
+    def _wrap(cls, data, device, requires_grad=False) -> Tensor:
+        t = cls.__new__(cls)
+        t._data = data
+        t.device = device if isinstance(device, Device) else Device(device)
+        t._requires_grad = requires_grad
+        t.grad = None
+        t._node = None
+        t._version = VersionCounter()
+        return t
+
+    # ------------------------------------------------------------ properties
+    @property
+    def shape(self) -> tuple:
+        """The tensor's shape as a tuple of ints (PyTorch's torch.Size)."""
+        return tuple(self._data.shape)
+
+    @property
+    def ndim(self) -> int:
+        return len(self._data.shape)
+
+    @property
+    def dtype(self) -> dtypes.DType:
+        return dtypes.of(self._data)
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self.requires_grad_(value)
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not produced by a recorded op."""
+        return self._node is None
+
+    @property
+    def grad_fn(self):
+        """The tape record that produced this tensor (None for leaves)."""
+        return self._node
+
+    @property
+    def data(self) -> Tensor:
+        """A detached tensor sharing this tensor's data."""
+        return self.detach()
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        """All dims reversed."""
+        return mv.permute(self, tuple(reversed(range(self.ndim))))
+
+    @property
+    def mT(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        """The last two dims swapped."""
+        return mv.transpose(self, -2, -1)
+
+    def size(self, dim=None):
+        """The shape, or one dim's size."""
+        if dim is None:
+            return self.shape
+        from .shapes import normalize_dim
+
+        return self.shape[normalize_dim("size", dim, self.ndim, self.shape)]
+
+    def dim(self) -> int:
+        return self.ndim
+
+    def numel(self) -> int:
+        """Number of elements."""
+        n = 1
+        for s in self._data.shape:
+            n *= s
+        return n
+
+    def element_size(self) -> int:
+        return self.dtype.itemsize
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    # ------------------------------------------------------------ host access
+    def numpy(self) -> np.ndarray:
+        """A host copy of the data as a NumPy array."""
+        return self.device.backend.to_numpy(self._data)
+
+    def item(self):
+        """The single element as a Python number."""
+        if self.numel() != 1:
+            raise DeepxError(f"item: a Tensor with {self.numel()} elements cannot be converted "
+                             f"to a Python scalar (shape {self.shape})")
+        return self.numpy().reshape(()).item()
+
+    def tolist(self):
+        """Nested Python lists (a number for 0-d)."""
+        return self.numpy().tolist()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.is_floating_point or self.numel() != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an "
+                            "index")
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self.numel() != 1:
+            raise DeepxError(f"Boolean value of Tensor with {self.numel()} elements is "
+                             "ambiguous")
+        return bool(self.item())
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.numpy()
+        return a if dtype is None else a.astype(dtype)
+
+    def __repr__(self) -> str:
+        data = np.array2string(self.numpy(), separator=", ", prefix="tensor(",
+                               threshold=200, edgeitems=3)
+        extras = []
+        if self.dtype not in (dtypes.float32, dtypes.int64, dtypes.bool_):
+            extras.append(f"dtype={self.dtype!r}")
+        if self.device.type != "numpy":
+            extras.append(f"device='{self.device}'")
+        if self._node is not None:
+            extras.append(f"grad_fn=<{self._node.name}Backward>")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([data] + extras) + ")"
+
+    # ------------------------------------------------------------ autograd
+    def backward(self, gradient=None, retain_graph=False) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's .grad (gradient needed unless scalar)."""
+        autograd.backward(self, gradient, retain_graph)
+
+    def retain_grad(self) -> None:
+        """Keep .grad on this non-leaf tensor after backward."""
+        if self._node is not None:
+            import weakref
+
+            self._node.retained = weakref.ref(self)
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph."""
+        t = Tensor._wrap(self._data, self.device)
+        t._version = self._version
+        return t
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Mark a leaf as needing gradients (floating dtypes only)."""
+        if requires_grad and not self.dtype.is_floating_point:
+            raise DTypeError(f"requires_grad_: only tensors of floating point dtype can require "
+                             f"gradients, got {self.dtype.name} {self.shape}")
+        if not requires_grad and self._node is not None:
+            raise DeepxError("requires_grad_: you can only change requires_grad flags of leaf "
+                             "variables")
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    # ------------------------------------------------------------ conversion
+    def to(self, *args, dtype=None, device=None) -> Tensor:
+        """Move to a device and/or convert dtype: t.to('numpy'), t.to(deepx.float64), both."""
+        for a in args:
+            if isinstance(a, (dtypes.DType, type)) or (isinstance(a, str) and a in
+                                                       dtypes.NAMES):
+                dtype = a
+            else:
+                device = a
+        out = self
+        if dtype is not None and dtypes.get(dtype) is not self.dtype:
+            out = ew.Cast.apply(out, dtype=dtypes.get(dtype))
+        if device is not None and Device(device) != out.device:
+            out = Transfer.apply(out, device=Device(device))
+        return out
+
+    def cpu(self) -> Tensor:
+        """A copy on the NumPy (host) device."""
+        return self.to("numpy")
+
+    def float(self) -> Tensor:
+        return self.to(dtypes.float32)
+
+    def double(self) -> Tensor:
+        return self.to(dtypes.float64)
+
+    def long(self) -> Tensor:
+        return self.to(dtypes.int64)
+
+    def int(self) -> Tensor:
+        return self.to(dtypes.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(dtypes.bool_)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.to(other.dtype)
+
+    def clone(self) -> Tensor:
+        """A copy that stays in the graph."""
+        return ew.Cast.apply(self, dtype=self.dtype)  # a same-dtype cast is a fresh copy
+
+    def contiguous(self) -> Tensor:
+        return self
+
+    # ------------------------------------------------------------ in-place (never recorded)
+    def _check_inplace(self, op: str) -> None:
+        if autograd.is_grad_enabled() and self._requires_grad:
+            raise DeepxError(f"{op}: a leaf Variable that requires grad is being used in an "
+                             "in-place operation; wrap it in `with deepx.no_grad():`")
+
+    def _set_(self, array) -> Tensor:
+        self.device.backend.assign_(self._data, array)
+        self._version.value += 1
+        return self
+
+    def _same(self, value):
+        if isinstance(value, Tensor):
+            return mv.expand(value.to(self.dtype).to(self.device), self.shape)._data
+        return self.device.backend.full(self.shape, value, self.dtype)
+
+    def zero_(self) -> Tensor:
+        """Fill with zeros in place."""
+        return self.fill_(0)
+
+    def fill_(self, value) -> Tensor:
+        """Fill with a scalar in place."""
+        self._check_inplace("fill_")
+        return self._set_(self._same(value))
+
+    def copy_(self, src) -> Tensor:
+        """Copy src (broadcast, converted) into this tensor in place."""
+        self._check_inplace("copy_")
+        src = src if isinstance(src, Tensor) else tensor(src, device=self.device)
+        return self._set_(self._same(src))
+
+    def add_(self, other, alpha=1) -> Tensor:
+        """self += alpha * other in place."""
+        self._check_inplace("add_")
+        with autograd.no_grad():
+            return self._set_(self._same(ew.add(self, ew.mul(other, alpha) if alpha != 1 else other)))
+
+    def sub_(self, other, alpha=1) -> Tensor:
+        """self -= alpha * other in place."""
+        return self.add_(other, alpha=-alpha)
+
+    def mul_(self, other) -> Tensor:
+        """self *= other in place."""
+        self._check_inplace("mul_")
+        with autograd.no_grad():
+            return self._set_(self._same(ew.mul(self, other)))
+
+    def div_(self, other) -> Tensor:
+        """self /= other in place."""
+        self._check_inplace("div_")
+        with autograd.no_grad():
+            return self._set_(self._same(ew.div(self, other)))
+
+    def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
+        """Clamp in place."""
+        self._check_inplace("clamp_")
+        with autograd.no_grad():
+            return self._set_(ew.clip(self, min, max)._data)
+
+    def uniform_(self, a=0.0, b=1.0) -> Tensor:
+        """Fill in place with U(a, b) from deepx's generator."""
+        self._check_inplace("uniform_")
+        with autograd.no_grad():
+            return self._set_(ew.add(ew.mul(rand(*self.shape, dtype=self.dtype,
+                                                 device=self.device), b - a), a)._data)
+
+    def normal_(self, mean=0.0, std=1.0) -> Tensor:
+        """Fill in place with N(mean, std^2) from deepx's generator."""
+        self._check_inplace("normal_")
+        with autograd.no_grad():
+            return self._set_(ew.add(ew.mul(randn(*self.shape, dtype=self.dtype,
+                                                  device=self.device), std), mean)._data)
+
+    def __setitem__(self, key, value) -> None:
+        """t[basic index] = value (broadcast), in place; never recorded."""
+        self._check_inplace("setitem")
+        if self._node is not None and autograd.is_grad_enabled():
+            raise DeepxError("setitem: in-place assignment into a tensor that is part of a "
+                             "recorded graph is not supported; build the result with "
+                             "deepx.where or deepx.cat instead")
+        shape, strides, offset, gather = mv.basic_view(self.shape, key)
+        if gather is not None:
+            raise DeepxError("setitem: assignment through an integer-array or mask index is "
+                             "not supported; use basic slicing or deepx.where")
+        src = value if isinstance(value, Tensor) else tensor(value, dtype=self.dtype,
+                                                             device=self.device)
+        with autograd.no_grad():
+            src = mv.expand(src.to(self.dtype).to(self.device), shape)
+        if src.numel():
+            self.device.backend.strided_assign_(self._data, shape, strides, offset, src._data)
+        self._version.value += 1
+
+    # ------------------------------------------------------------ arithmetic
+    def __add__(self, other):
+        return ew.add(self, other)
+
+    def __radd__(self, other):
+        return ew.add(other, self)
+
+    def __sub__(self, other):
+        return ew.sub(self, other)
+
+    def __rsub__(self, other):
+        return ew.sub(other, self)
+
+    def __mul__(self, other):
+        return ew.mul(self, other)
+
+    def __rmul__(self, other):
+        return ew.mul(other, self)
+
+    def __truediv__(self, other):
+        return ew.div(self, other)
+
+    def __rtruediv__(self, other):
+        return ew.div(other, self)
+
+    def __pow__(self, other):
+        return ew.pow(self, other)
+
+    def __rpow__(self, other):
+        return ew.pow(other, self)
+
+    def __neg__(self):
+        return ew.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return ew.abs(self)
+
+    def __matmul__(self, other):
+        return mm.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return mm.matmul(other, self)
+
+    def __eq__(self, other):  # type: ignore[override]
+        return ew.compare(BinaryOp.EQ, "eq", self, other)
+
+    def __ne__(self, other):  # type: ignore[override]
+        return ew.compare(BinaryOp.NE, "ne", self, other)
+
+    def __lt__(self, other):
+        return ew.compare(BinaryOp.LT, "lt", self, other)
+
+    def __le__(self, other):
+        return ew.compare(BinaryOp.LE, "le", self, other)
+
+    def __gt__(self, other):
+        return ew.compare(BinaryOp.GT, "gt", self, other)
+
+    def __ge__(self, other):
+        return ew.compare(BinaryOp.GE, "ge", self, other)
+
+    def __and__(self, other):
+        return ew.compare(BinaryOp.AND, "logical_and", self, other)
+
+    def __or__(self, other):
+        return ew.compare(BinaryOp.OR, "logical_or", self, other)
+
+    def __invert__(self):
+        if self.dtype is not dtypes.bool_:
+            raise DTypeError(f"invert: only bool tensors are supported, got {self.dtype.name}")
+        return Tensor._wrap(self.device.backend.unary(UnaryOp.NOT, self._data), self.device)
+
+    __hash__ = object.__hash__
+
+    # ------------------------------------------------------------ math methods
+    def exp(self):
+        return ew.exp(self)
+
+    def log(self):
+        return ew.log(self)
+
+    def sqrt(self):
+        return ew.sqrt(self)
+
+    def abs(self):
+        return ew.abs(self)
+
+    def neg(self):
+        return ew.neg(self)
+
+    def tanh(self):
+        return ew.tanh(self)
+
+    def sigmoid(self):
+        return ew.sigmoid(self)
+
+    def relu(self):
+        """max(x, 0)."""
+        from .nn import functional as F
+
+        return F.relu(self)
+
+    def softmax(self, dim):
+        from .nn import functional as F
+
+        return F.softmax(self, dim)
+
+    def log_softmax(self, dim):
+        from .nn import functional as F
+
+        return F.log_softmax(self, dim)
+
+    def pow(self, exponent):
+        return ew.pow(self, exponent)
+
+    def maximum(self, other):
+        return ew.maximum(self, other)
+
+    def minimum(self, other):
+        return ew.minimum(self, other)
+
+    def clip(self, min=None, max=None):  # noqa: A002 - PyTorch's names
+        return ew.clip(self, min, max)
+
+    clamp = clip
+
+    def matmul(self, other):
+        return mm.matmul(self, other)
+
+    # ------------------------------------------------------------ reductions
+    def sum(self, dim=None, keepdim=False, dtype=None):
+        return rd.sum(self, dim, keepdim, dtype)
+
+    def mean(self, dim=None, keepdim=False):
+        return rd.mean(self, dim, keepdim)
+
+    def var(self, dim=None, correction=1, keepdim=False, unbiased=None):
+        return rd.var(self, dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
+
+    def std(self, dim=None, correction=1, keepdim=False, unbiased=None):
+        return rd.std(self, dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
+
+    def max(self, dim=None, keepdim=False):
+        if isinstance(dim, Tensor):
+            return ew.maximum(self, dim)
+        return rd.max(self, dim, keepdim)
+
+    def min(self, dim=None, keepdim=False):
+        if isinstance(dim, Tensor):
+            return ew.minimum(self, dim)
+        return rd.min(self, dim, keepdim)
+
+    def amax(self, dim=None, keepdim=False):
+        return rd.amax(self, dim, keepdim)
+
+    def amin(self, dim=None, keepdim=False):
+        return rd.amin(self, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim=False):
+        return rd.argmax(self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim=False):
+        return rd.argmin(self, dim, keepdim)
+
+    # ------------------------------------------------------------ shape
+    def reshape(self, *shape):
+        return mv.reshape(self, *shape)
+
+    view = reshape
+
+    def view_as(self, other):
+        return mv.reshape(self, other.shape)
+
+    reshape_as = view_as
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return mv.flatten(self, start_dim, end_dim)
+
+    def transpose(self, dim0, dim1):
+        return mv.transpose(self, dim0, dim1)
+
+    def permute(self, *dims):
+        return mv.permute(self, *dims)
+
+    def unsqueeze(self, dim):
+        return mv.unsqueeze(self, dim)
+
+    def squeeze(self, dim=None):
+        return mv.squeeze(self, dim)
+
+    def expand(self, *sizes):
+        return mv.expand(self, *sizes)
+
+    def expand_as(self, other):
+        return mv.expand(self, other.shape)
+
+    def __getitem__(self, key):
+        return mv.getitem(self, key)
+
+
+class Transfer(autograd.Function):
+    """Copy to another device through the host; the gradient travels back the same way."""
+
+    name = "to"
+
+    moves_device = True
+
+    @staticmethod
+    def forward(ctx, x, device):
+        ctx.target = device.backend
+        return device.backend.from_numpy(ctx.backend.to_numpy(x))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ctx.backend.from_numpy(ctx.target.to_numpy(grad))
+
+
+from .creation import rand, randn, tensor  # noqa: E402  (creation needs Tensor defined)
