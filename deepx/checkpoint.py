@@ -104,7 +104,7 @@ class _Entry(NamedTuple):
 
 
 def save(obj: dict, path: str | os.PathLike) -> None:
-    """Write a (nested) state dict of tensors/arrays/scalars to `path` as safetensors, atomically."""
+    """Write {key: (*shape) tensor | nested dict/list/tuple | scalar} to path, atomically."""
     filename = os.fsdecode(os.fspath(path))
     if not isinstance(obj, dict):
         raise CheckpointError(f"{filename}: can only save a dict (a state dict), "
@@ -250,7 +250,7 @@ def _fsync_directory(directory: str) -> None:
 
 
 def load(path: str | os.PathLike, device=None) -> dict:
-    """Read a checkpoint written by save() or safetensors; leaves become deepx Tensors."""
+    """Read a save() or safetensors file; leaves become (*shape) deepx Tensors on `device`."""
     import deepx  # deepx/__init__.py imports this module
 
     filename = os.fsdecode(os.fspath(path))
@@ -261,7 +261,7 @@ def load(path: str | os.PathLike, device=None) -> dict:
 
 
 def load_arrays(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """Read every tensor of a safetensors file as a NumPy array (BF16 widened to float32)."""
+    """Every tensor of a safetensors file as name -> (*shape) NumPy array (BF16 as float32)."""
     arrays, _ = _read(os.fsdecode(os.fspath(path)))
     return arrays
 
@@ -390,9 +390,11 @@ def _check_entry(name: str, info, buffer_len: int, filename: str) -> _Entry:
         raise CheckpointError(f"{where}: data_offsets must be [begin, end], two non-negative "
                               f"integers, got {_short(offsets)}")
     begin, end = offsets
-    if end < begin or end > buffer_len:
-        raise CheckpointError(f"{where}: data_offsets [{begin}, {end}] do not lie in the "
-                              f"{buffer_len}-byte data buffer")
+    if end < begin:
+        raise CheckpointError(f"{where}: data_offsets [{begin}, {end}] end before they begin")
+    if end > buffer_len:
+        raise CheckpointError(f"{where}: data_offsets [{begin}, {end}] run past the end of the "
+                              f"{buffer_len}-byte data buffer (truncated file)")
     itemsize = _STORED[code].itemsize
     product = itemsize
     for d in shape:
@@ -455,10 +457,12 @@ def _decode_node(node, leaves: dict, used: set, depth: int, filename: str):
             raise CheckpointError(f"{where}: bad value {_short(body)}")
         return body
     if kind == "float":
-        try:
-            return float(body)
-        except (TypeError, ValueError) as e:
-            raise CheckpointError(f"{where}: bad float {_short(body)}") from e
+        if isinstance(body, str):
+            try:
+                return float(body)
+            except ValueError:
+                pass
+        raise CheckpointError(f"{where}: bad float {_short(body)}")
     if kind not in ("list", "tuple", "dict") or type(body) is not list:
         raise CheckpointError(f"{where}: bad node {_short(node)}")
     if depth >= _MAX_DEPTH:

@@ -254,6 +254,7 @@ def test_loader_tensor_dataset_fast_path_matches_collate():
         order = np.concatenate([as_numpy(b[1]) for b in batches])
         assert sorted(order) == list(range(10))
         np.testing.assert_array_equal(as_numpy(batches[0][0]), x[as_numpy(batches[0][1])])
+        assert batches[0][0].device == deepx.tensor(x).device
     # The slow path (a custom collate_fn) sees the same samples in the same order.
     slow = list(DataLoader(arrays, batch_size=4, shuffle=True, seed=5,
                            collate_fn=lambda b: [s[1] for s in b]))
@@ -275,7 +276,7 @@ def test_loader_shuffle_reproducible():
     assert orders(seed=7) == orders(seed=7)
     assert orders(generator=7) == orders(seed=7)
     assert orders(seed=7) != orders(seed=8)
-    assert sorted(sum(orders(seed=7), [])) == [float(i * i) for i in range(12)]
+    assert sorted(np.concatenate(orders(seed=7))) == [float(i * i) for i in range(12)]
     deepx.manual_seed(3)
     first = orders()
     deepx.manual_seed(3)
@@ -291,7 +292,7 @@ def test_loader_custom_samplers_and_no_batching():
     items = list(loader)
     assert len(loader) == 3 and tuple(items[2][0].shape) == (3,) and items[2][1] == 2
     loader = DataLoader(Squares(6), sampler=[4, 1], batch_size=2)
-    (x, y), = list(loader)
+    ((_, y),) = list(loader)
     assert as_numpy(y).tolist() == [0, 1]
 
 
@@ -372,8 +373,8 @@ def test_read_idx_round_trip(tmp_path, code, dtype, gz):
 def bad_idx_cases():
     good = idx_bytes(np.zeros((2, 3), np.uint8))
     return [
-        ("truncated", good[:-1], r"truncated: shape \(2, 3\) of uint8 needs 6 payload bytes, "
-                                 r"found 5"),
+        ("truncated", good[:-1],
+         r"truncated: shape \(2, 3\) of uint8 needs 6 payload bytes, found 5"),
         ("trailing", good + b"\0\0", r"2 trailing bytes"),
         ("magic", b"\x01" + good[1:], r"bad magic number.*0x01 0x00"),
         ("dtype", good[:2] + b"\x0a" + good[3:], r"unknown IDX dtype code 0x0a"),
@@ -488,8 +489,8 @@ def test_mnist_download_checks_md5(tmp_path, monkeypatch):
         return FakeResponse(served[url.rsplit("/", 1)[1]])
 
     class TinyMNIST(MNIST):
-        mirrors = ["https://bad-mirror.example/", "https://good.example/mnist/"]
-        resources = [(name, hashlib.md5(data).hexdigest()) for name, data in served.items()]
+        mirrors = ("https://bad-mirror.example/", "https://good.example/mnist/")
+        resources = tuple((name, hashlib.md5(data).hexdigest()) for name, data in served.items())
 
     monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen)
     ds = TinyMNIST(tmp_path / "new", train=False, download=True)
@@ -498,7 +499,7 @@ def test_mnist_download_checks_md5(tmp_path, monkeypatch):
     assert "https://good.example/mnist/t10k-images-idx3-ubyte.gz" in urls
 
     class WrongMD5(TinyMNIST):
-        resources = [(name, "0" * 32) for name in served]
+        resources = tuple((name, "0" * 32) for name in served)
 
     with pytest.raises(DatasetError, match=r"could not download t10k-images.*md5.*"
                                            r"!= expected 0{32}"):

@@ -163,3 +163,55 @@ class Backend:
     def assign_(self, dst, src):
         """In place: dst[...] = src (same shape and dtype)."""
         raise NotImplementedError
+
+    # ==================================================================== nn primitives
+    # Fused neural-network primitives (NumPy: numpy_nn.py, OpenCL: opencl/nn_primitives.py).
+    # Images are NCHW; kernel_size, stride, padding, dilation are (h, w) pairs of ints.
+
+    def im2col(self, x, kernel_size, stride, padding, dilation):
+        """x (N, C, H, W) -> cols (N, C*KH*KW, OH*OW); row (c, kh, kw), zeros where padded."""
+        raise NotImplementedError
+
+    def col2im(self, cols, input_shape, kernel_size, stride, padding, dilation):
+        """Adjoint of im2col: cols (N, C*KH*KW, OH*OW) -> (N, C, H, W), each pixel sums its taps."""
+        raise NotImplementedError
+
+    def max_pool2d(self, x, kernel_size, stride, padding, dilation, output_size):
+        """x (N, C, H, W) -> (out, argmax int64 h*W + w), both (N, C, OH, OW); -inf padding."""
+        raise NotImplementedError
+
+    def max_pool2d_backward(self, grad, argmax, input_size, kernel_size, stride, padding,
+                            dilation):
+        """grad, argmax (N, C, OH, OW) -> (N, C, H, W): each pixel sums grads that chose it."""
+        raise NotImplementedError
+
+    def avg_pool2d(self, x, kernel_size, stride, padding, output_size, count_include_pad,
+                   divisor):
+        """x (N, C, H, W) -> (N, C, OH, OW) window sums / divisor (0: PyTorch's window count)."""
+        raise NotImplementedError
+
+    def avg_pool2d_backward(self, grad, input_size, kernel_size, stride, padding,
+                            count_include_pad, divisor):
+        """grad (N, C, OH, OW) -> (N, C, H, W): each pixel sums grad / divisor of its windows."""
+        raise NotImplementedError
+
+    def softmax(self, x, axis, log):
+        """Softmax (log=False) or log-softmax (log=True) along `axis`, max-subtracted; same shape."""
+        raise NotImplementedError
+
+    def softmax_backward(self, out, grad, axis, log):
+        """dx from the forward's out: out*(g - sum(g*out)), or g - exp(out)*sum(g) when log."""
+        raise NotImplementedError
+
+    def cross_entropy(self, x, target, weight, ignore_index, label_smoothing):
+        """x (N, C), target int64 (N,), weight (C,) or None -> (loss (N,), logsumexp (N,))."""
+        raise NotImplementedError
+
+    def cross_entropy_backward(self, x, lse, target, weight, grad, ignore_index,
+                               label_smoothing):
+        """grad (N,) -> dx (N, C) of cross_entropy's per-row loss, given its logsumexp lse."""
+        raise NotImplementedError
+
+    def norm_stats(self, x):
+        """x (P, C, Q) -> (mean (C,), var (C,)) over P and Q; biased var, two-pass."""
+        raise NotImplementedError

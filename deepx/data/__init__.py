@@ -5,11 +5,11 @@ from .loader import DataLoader, default_collate, default_convert
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
 __all__ = [
+    "MNIST",
     "BatchSampler",
     "DataLoader",
     "Dataset",
     "FashionMNIST",
-    "MNIST",
     "RandomSampler",
     "Sampler",
     "SequentialSampler",

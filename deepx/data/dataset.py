@@ -95,7 +95,7 @@ def random_split(dataset, lengths: Sequence[int | float], generator=None) -> lis
         for i, frac in enumerate(lengths):
             if frac < 0 or frac > 1:
                 raise ValueError(f"Fraction at index {i} is not between 0 and 1")
-            counts.append(int(math.floor(len(dataset) * frac)))
+            counts.append(math.floor(len(dataset) * frac))
         # Hand out the rounding remainder round-robin, as torch does.
         for i in range(len(dataset) - sum(counts)):
             counts[i % len(counts)] += 1

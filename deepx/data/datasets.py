@@ -5,7 +5,6 @@ import gzip
 import hashlib
 import math
 import os
-import urllib.request
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -109,18 +108,18 @@ class MNIST(Dataset):
     download=True fetches missing files into root from `mirrors` and checks their md5.
     """
 
-    mirrors = [
+    mirrors = (
         "https://ossci-datasets.s3.amazonaws.com/mnist/",
         "http://yann.lecun.com/exdb/mnist/",
-    ]
-    resources = [
+    )
+    resources = (
         ("train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
         ("train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432"),
         ("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3"),
         ("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c"),
-    ]
-    classes = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four",
-               "5 - five", "6 - six", "7 - seven", "8 - eight", "9 - nine"]
+    )
+    classes = ("0 - zero", "1 - one", "2 - two", "3 - three", "4 - four",
+               "5 - five", "6 - six", "7 - seven", "8 - eight", "9 - nine")
 
     def __init__(self, root: str | os.PathLike, train: bool = True, download: bool = False,
                  transform: Callable | None = None,
@@ -160,6 +159,8 @@ class MNIST(Dataset):
 
     def _download(self, name: str) -> None:
         """Fetch name.gz from the first mirror that serves it with the right md5."""
+        import urllib.request  # late: it costs ~12 ms and only downloads need it
+
         filename = f"{name}.gz"
         md5 = dict(self.resources)[filename]
         self.root.mkdir(parents=True, exist_ok=True)
@@ -221,12 +222,12 @@ class MNIST(Dataset):
 class FashionMNIST(MNIST):
     """Zalando's Fashion-MNIST: the MNIST file layout and item format, clothing classes."""
 
-    mirrors = ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"]
-    resources = [
+    mirrors = ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",)
+    resources = (
         ("train-images-idx3-ubyte.gz", "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
         ("train-labels-idx1-ubyte.gz", "25c81989df183df01b3e8a0aad5dffbe"),
         ("t10k-images-idx3-ubyte.gz", "bef4ecab320f06d8554ea6380940ec79"),
         ("t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310"),
-    ]
-    classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-               "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+    )
+    classes = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+               "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")

@@ -98,7 +98,8 @@ class BatchSampler(Sampler):
             raise ValueError(f"batch_size should be a positive integer value, but got "
                              f"batch_size={batch_size!r}")
         if not isinstance(drop_last, bool):
-            raise ValueError(f"drop_last should be a boolean value, but got "
+            # torch raises ValueError, not TypeError, for this one; so do we.
+            raise ValueError(f"drop_last should be a boolean value, but got "  # noqa: TRY004
                              f"drop_last={drop_last!r}")
         self.sampler = sampler
         self.batch_size = int(batch_size)
@@ -117,4 +118,4 @@ class BatchSampler(Sampler):
     def __len__(self) -> int:
         if self.drop_last:
             return len(self.sampler) // self.batch_size
-        return -(-len(self.sampler) // self.batch_size)
+        return (len(self.sampler) + self.batch_size - 1) // self.batch_size

@@ -332,13 +332,12 @@ def basic_view(shape, key):
     n_real = sum(1 for k in key if k is not None and k is not Ellipsis)
     if sum(1 for k in key if k is Ellipsis) > 1:
         raise IndexError("getitem: an index can only have a single ellipsis ('...')")
-    if Ellipsis in key:
-        i = key.index(Ellipsis)
-        key = key[:i] + (slice(None),) * (len(shape) - n_real) + key[i + 1:]
     if n_real > len(shape):
         raise IndexError(f"getitem: too many indices for tensor of shape {tuple(shape)}: "
                          f"{n_real} were given")
-    key = key + (slice(None),) * (len(shape) - n_real)
+    # An Ellipsis (explicit, or implied at the end) stands for the dims not indexed.
+    i = next((j for j, k in enumerate(key) if k is Ellipsis), len(key))
+    key = key[:i] + (slice(None),) * (len(shape) - n_real) + key[i + 1:]
     strides = contiguous_strides(shape)
     out_shape, out_strides, offset, dim, gather = [], [], 0, 0, None
     for k in key:

@@ -1,0 +1,148 @@
+"""One OpenCL device in use: context, in-order profiling queue, memory pool, programs, launches.
+
+`Runtime` is created once per device per process (see `get_backend`). Programs are built
+lazily, memoised per (file, options), with `-I <kernels dir>` so each .cl file can include
+common.h. Every kernel launch goes through `Runtime.launch`, which tells the functions in
+`LAUNCH_LISTENERS` (empty by default; a profiler appends one) about each launch.
+"""
+from __future__ import annotations
+
+import importlib.resources
+import pathlib
+
+import pyopencl as cl
+import pyopencl.tools as cl_tools
+
+from ...errors import OpenCLError
+from .devices import get_device, has_fp64
+
+# Called as listener(op_name, kernel_name, global_size, event) after every launch.
+LAUNCH_LISTENERS: list = []
+
+_RETRY_CODES = frozenset({cl.status_code.MEM_OBJECT_ALLOCATION_FAILURE,
+                          cl.status_code.OUT_OF_RESOURCES, cl.status_code.OUT_OF_HOST_MEMORY})
+
+
+def kernels_dir() -> pathlib.Path:
+    """Folder of the .cl files: package data `deepx.kernels` when installed, else repo kernels/."""
+    try:
+        path = pathlib.Path(str(importlib.resources.files("deepx.kernels")))
+        if (path / "common.h").is_file():
+            return path
+    except (ModuleNotFoundError, TypeError):
+        pass
+    return pathlib.Path(__file__).resolve().parents[3] / "kernels"
+
+
+def error_name(exc: cl.Error) -> str:
+    """The CL status name (e.g. INVALID_WORK_GROUP_SIZE) of a pyopencl error, if it has one."""
+    try:
+        return cl.status_code.to_string(exc.code)
+    except Exception:  # noqa: BLE001 - errors raised by pyopencl itself carry no CL code
+        return "unknown CL error"
+
+
+def round_up(n: int, multiple: int) -> int:
+    """Smallest multiple of `multiple` that is >= n (and >= multiple)."""
+    return max(multiple, -(-n // multiple) * multiple)
+
+
+class Runtime:
+    """Context, queue, pool and program cache of one OpenCL device."""
+
+    def __init__(self, platform_index: int, device_index: int) -> None:
+        self.index = (platform_index, device_index)
+        self.device = get_device(platform_index, device_index)
+        self.name = f"opencl:{platform_index}:{device_index} ({self.device.name.strip()})"
+        self.fp64 = has_fp64(self.device)
+        self.context = cl.Context([self.device])
+        self.queue = cl.CommandQueue(
+            self.context, properties=cl.command_queue_properties.PROFILING_ENABLE)
+        self.pool = cl_tools.MemoryPool(cl_tools.ImmediateAllocator(self.queue))
+        self.kernels_dir = kernels_dir()
+        self._programs: dict = {}
+        self._kernels: dict = {}
+
+    # ------------------------------------------------------------ memory
+    def alloc(self, nbytes: int):
+        """A pool buffer of nbytes (> 0); on an out-of-memory error frees held blocks, retries once."""
+        for attempt in range(2):
+            try:
+                return self.pool.allocate(nbytes)
+            except cl.Error as exc:
+                if exc.code not in _RETRY_CODES:
+                    raise OpenCLError(f"allocating {nbytes} bytes on {self.name} failed: "
+                                      f"{error_name(exc)} ({exc.code})") from exc
+                if attempt == 0:
+                    self.pool.free_held()
+                    continue
+                raise OpenCLError(
+                    f"out of device memory on {self.name}: allocating {nbytes} bytes failed "
+                    f"({error_name(exc)}) even after freeing the pool's "
+                    f"held blocks; {self.pool.active_bytes} bytes are in use by live arrays"
+                ) from exc
+        raise AssertionError("unreachable")
+
+    # ------------------------------------------------------------ programs
+    def program(self, file: str, options: tuple = (), kernel_name: str | None = None,
+                directory=None) -> cl.Program:
+        """The built program of kernels/<file> with `options`, memoised; OpenCLError on failure."""
+        folder = pathlib.Path(directory) if directory is not None else self.kernels_dir
+        key = (str(folder), file, tuple(options))
+        prg = self._programs.get(key)
+        if prg is not None:
+            return prg
+        path = folder / file
+        full_options = [*options, "-I", str(self.kernels_dir)]
+        if directory is not None:
+            full_options += ["-I", str(folder)]
+        try:
+            source = path.read_text()
+        except OSError as exc:
+            raise OpenCLError(f"cannot read kernel source {path}: {exc}") from exc
+        try:
+            prg = cl.Program(self.context, source).build(options=full_options)
+        except cl.Error as exc:
+            what = f" (kernel {kernel_name})" if kernel_name else ""
+            raise OpenCLError(
+                f"building {file}{what} failed on {self.name} with options "
+                f"{' '.join(full_options)!r}: {error_name(exc)}\nbuild log:\n{exc}") from exc
+        self._programs[key] = prg
+        return prg
+
+    def kernel(self, file: str, name: str, options: tuple = ()) -> cl.Kernel:
+        """The kernel `name` of kernels/<file> built with `options`, memoised."""
+        key = (file, name, tuple(options))
+        knl = self._kernels.get(key)
+        if knl is None:
+            prg = self.program(file, options, kernel_name=name)
+            try:
+                knl = cl.Kernel(prg, name)
+            except cl.Error as exc:
+                raise OpenCLError(f"kernel {name} not found in {file} (options "
+                                  f"{' '.join(options)!r}): {error_name(exc)}") from exc
+            self._kernels[key] = knl
+        return knl
+
+    # ------------------------------------------------------------ launches
+    def launch(self, op: str, kernel: cl.Kernel, global_size, local_size, *args) -> cl.Event:
+        """Set args and enqueue; global size is rounded up to the local size; errors name it all."""
+        global_size = tuple(int(g) for g in global_size)
+        if local_size is not None:
+            local_size = tuple(int(n) for n in local_size)
+            global_size = tuple(round_up(g, n) for g, n in zip(global_size, local_size))
+        try:
+            kernel.set_args(*args)
+            event = cl.enqueue_nd_range_kernel(self.queue, kernel, global_size, local_size)
+        except cl.Error as exc:
+            raise OpenCLError(
+                f"{op}: kernel {kernel.function_name} failed to launch on {self.name} with "
+                f"global size {global_size}, local size {local_size}: {error_name(exc)} "
+                f"({getattr(exc, 'code', '?')}): {exc}") from exc
+        for listener in LAUNCH_LISTENERS:
+            listener(op, kernel.function_name, global_size, event)
+        return event
+
+    def finish(self) -> None:
+        """Wait until every queued command has completed."""
+        self.queue.finish()

@@ -1,0 +1,58 @@
+/* common.h: shared by every deepx kernel file.
+ *
+ * Defines (given with -D by the host, only these):
+ *   DTYPE      element type of the inputs: float, double, int, long or uchar (bool)
+ *   OUT_DTYPE  element type of the output where it differs (cast, comparisons, sum of ints)
+ *   REAL       floating type used for transcendental math on DTYPE (double for int inputs
+ *              when the device has fp64, else float; DTYPE itself for float inputs)
+ * Helpers:
+ *   MAX_DIMS, strided_offset()  C-order linear index -> element offset of a strided view
+ *   load_dims()                 int8 kernel argument -> private int array
+ *   fmix32()                    MurmurHash3's finalizer (deepx's counter-based RNG)
+ */
+#ifndef DEEPX_COMMON_H
+#define DEEPX_COMMON_H
+
+#ifdef cl_khr_fp64
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+#endif
+
+#ifndef DTYPE
+#define DTYPE float
+#endif
+#ifndef OUT_DTYPE
+#define OUT_DTYPE DTYPE
+#endif
+#ifndef REAL
+#define REAL DTYPE
+#endif
+
+#define MAX_DIMS 8
+
+/* Copy an int8 kernel argument (shape or strides, unused dims zero) into a private array. */
+inline void load_dims(int8 v, int* out) {
+    vstore8(v, 0, out);
+}
+
+/* Element offset of C-order linear index i in a view with `ndim` dims (shape, strides). */
+inline int strided_offset(int i, int ndim, const int* shape, const int* strides) {
+    int offset = 0;
+    for (int d = ndim - 1; d >= 0; --d) {
+        int n = shape[d];
+        offset += (i % n) * strides[d];
+        i /= n;
+    }
+    return offset;
+}
+
+/* MurmurHash3's 32-bit finalizer; numpy_backend.fmix32 computes the same. */
+inline uint fmix32(uint h) {
+    h ^= h >> 16;
+    h *= 0x85EBCA6Bu;
+    h ^= h >> 13;
+    h *= 0xC2B2AE35u;
+    h ^= h >> 16;
+    return h;
+}
+
+#endif
