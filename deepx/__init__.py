@@ -1,22 +1,69 @@
-"""deepx: a small deep-learning library with a global gradient tape, OpenCL kernels and a NumPy reference.
+"""deepx: a small deep-learning library: a global gradient tape, OpenCL kernels, a NumPy reference.
 
 Nothing runs at import: devices and OpenCL contexts are created on first use.
 """
+# isort: off
+# deepx/tensor.py must load before `tensor` (the function) is imported: loading a submodule
+# binds its name on the package, and the function of the same name has to win.
+from .tensor import Tensor
+# isort: on
 from . import dtypes
-from .tensor import Tensor  # first: loading deepx/tensor.py binds `deepx.tensor` to the module,
-# and the creation function of the same name imported below must win.
 from .autograd import enable_grad, is_grad_enabled, no_grad
-from .creation import (arange, as_tensor, empty, eye, full, full_like, linspace, ones, ones_like,
-                       rand, rand_like, randint, randn, randn_like, tensor, zeros, zeros_like)
+from .creation import (
+                       arange,
+                       as_tensor,
+                       empty,
+                       eye,
+                       full,
+                       full_like,
+                       linspace,
+                       ones,
+                       ones_like,
+                       rand,
+                       rand_like,
+                       randint,
+                       randn,
+                       randn_like,
+                       tensor,
+                       zeros,
+                       zeros_like,
+)
 from .device import Device, default_device, device, devices, set_default_device
 from .dtypes import bool_, float32, float64, int32, int64
 from .errors import DeepxError
 from .gradcheck import gradcheck
-from .ops.elementwise import (abs, add, clip, div, exp, log, maximum, minimum, mul, neg, pow,
-                              sigmoid, sqrt, sub, tanh, where)
+from .ops.elementwise import (
+                       abs,
+                       add,
+                       clip,
+                       div,
+                       exp,
+                       log,
+                       maximum,
+                       minimum,
+                       mul,
+                       neg,
+                       pow,
+                       sigmoid,
+                       sqrt,
+                       sub,
+                       tanh,
+                       where,
+)
 from .ops.matmul import matmul
-from .ops.movement import (cat, expand, flatten, index_select, pad, permute, reshape, squeeze,
-                           stack, transpose, unsqueeze)
+from .ops.movement import (
+                       cat,
+                       expand,
+                       flatten,
+                       index_select,
+                       pad,
+                       permute,
+                       reshape,
+                       squeeze,
+                       stack,
+                       transpose,
+                       unsqueeze,
+)
 from .ops.reduce import amax, amin, argmax, argmin, max, mean, min, std, sum, var
 from .rng import initial_seed, manual_seed
 
@@ -32,7 +79,8 @@ __all__ = [
     "Tensor", "tensor", "as_tensor", "zeros", "ones", "full", "empty", "arange", "linspace",
     "eye", "rand", "randn", "randint", "zeros_like", "ones_like", "full_like", "rand_like",
     "randn_like", "manual_seed", "initial_seed", "no_grad", "enable_grad", "is_grad_enabled",
-    "gradcheck", "Device", "device", "devices", "default_device", "set_default_device", "DeepxError",
+    "gradcheck", "Device", "device", "devices", "default_device", "set_default_device",
+    "DeepxError",
     "float32", "float64", "int32", "int64", "bool_", "dtypes", "abs", "add", "clip", "clamp",
     "div", "exp", "log", "maximum", "minimum", "mul", "neg", "pow", "sigmoid", "sqrt", "sub",
     "tanh", "where", "matmul", "cat", "expand", "flatten", "index_select", "pad", "permute",

@@ -7,7 +7,7 @@ _state = {"seed": 0, "offset": 0}
 
 
 def manual_seed(seed: int) -> None:
-    """Seed every deepx random draw (rand, randn, dropout, init, shuffling), like torch.manual_seed."""
+    """Seed every random draw (rand, randn, dropout, init, shuffling), like torch.manual_seed."""
     _state["seed"] = int(seed) & 0xFFFFFFFFFFFFFFFF
     _state["offset"] = 0
 

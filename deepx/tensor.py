@@ -273,7 +273,8 @@ class Tensor:
         """self += alpha * other in place."""
         self._check_inplace("add_")
         with autograd.no_grad():
-            return self._set_(self._same(ew.add(self, ew.mul(other, alpha) if alpha != 1 else other)))
+            step = ew.mul(other, alpha) if alpha != 1 else other
+            return self._set_(self._same(ew.add(self, step)))
 
     def sub_(self, other, alpha=1) -> Tensor:
         """self -= alpha * other in place."""
@@ -290,6 +291,18 @@ class Tensor:
         self._check_inplace("div_")
         with autograd.no_grad():
             return self._set_(self._same(ew.div(self, other)))
+
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
 
     def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
         """Clamp in place."""

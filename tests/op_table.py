@@ -55,7 +55,8 @@ def positive(rng, *shape):
 def distinct(rng, *shape):
     """float64 samples with no ties (spacing >= 0.01): max/min/sort-like ops and kinks."""
     n = int(np.prod(shape))
-    return np.asarray((rng.permutation(n) * 0.01 - n * 0.005 + rng.uniform(0, 0.003, n)).reshape(shape))
+    values = rng.permutation(n) * 0.01 - n * 0.005 + rng.uniform(0, 0.003, n)
+    return np.asarray(values.reshape(shape))
 
 
 def away_from_zero(rng, *shape):

@@ -31,7 +31,8 @@ def _binary_samples(make_a, make_b=None):
 
 def _unary_samples(make):
     def gen(rng):
-        return ([Sample((make(rng, *s),), name=str(s)) for s in [(), (1,), (7,), (3, 5), (2, 1, 13)]]
+        small = [(), (1,), (7,), (3, 5), (2, 1, 13)]
+        return ([Sample((make(rng, *s),), name=str(s)) for s in small]
                 + [Sample((make(rng, *s),), name=str(s), big=True) for s in [(1000,), (127, 9)]])
     return gen
 

@@ -226,13 +226,14 @@ class Pow(_Binary):
         grad_a = grad_b = None
         if n[0]:
             one = _scalar(be, 1, dt)
-            d = be.binary(BinaryOp.MUL, b, be.binary(BinaryOp.POW, a, be.binary(BinaryOp.SUB, b, one)))
+            a_pow = be.binary(BinaryOp.POW, a, be.binary(BinaryOp.SUB, b, one))
+            d = be.binary(BinaryOp.MUL, b, a_pow)
             grad_a = unbroadcast(be, be.binary(BinaryOp.MUL, grad, d), a.shape)
         if n[1]:
             zero = _scalar(be, 0, dt)
             positive = be.binary(BinaryOp.GT, a, zero)
-            log_a = be.where(positive, be.unary(UnaryOp.LOG, be.where(positive, a, _scalar(be, 1, dt))),
-                             zero)
+            safe_a = be.where(positive, a, _scalar(be, 1, dt))  # log of <= 0 would be nan
+            log_a = be.where(positive, be.unary(UnaryOp.LOG, safe_a), zero)
             d = be.binary(BinaryOp.MUL, out, log_a)
             grad_b = unbroadcast(be, be.binary(BinaryOp.MUL, grad, d), b.shape)
         return grad_a, grad_b
@@ -354,20 +355,20 @@ def _as_float(x):
 
 def _operands(op: str, a, b, true_divide=False):
     """Wrap a Python scalar and promote both operands to one dtype (PyTorch's rules)."""
-    Tensor = _tensor_types()
-    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+    tensor_cls = _tensor_types()
+    if not isinstance(a, tensor_cls) and not isinstance(b, tensor_cls):
         raise DTypeError(f"{op}: expected at least one tensor, got {type(a).__name__} and "
                          f"{type(b).__name__}")
-    if not isinstance(a, Tensor):
+    if not isinstance(a, tensor_cls):
         dt = dtypes.promote_scalar(b.dtype, _check_scalar(op, a))
         if true_divide and not dt.is_floating_point:
             dt = dtypes.float32
-        return Tensor._wrap(b.device.backend.full((), a, dt), b.device), _to(b, dt)
-    if not isinstance(b, Tensor):
+        return tensor_cls._wrap(b.device.backend.full((), a, dt), b.device), _to(b, dt)
+    if not isinstance(b, tensor_cls):
         dt = dtypes.promote_scalar(a.dtype, _check_scalar(op, b))
         if true_divide and not dt.is_floating_point:
             dt = dtypes.float32
-        return _to(a, dt), Tensor._wrap(a.device.backend.full((), b, dt), a.device)
+        return _to(a, dt), tensor_cls._wrap(a.device.backend.full((), b, dt), a.device)
     dt = dtypes.promote(a.dtype, b.dtype)
     if true_divide and not dt.is_floating_point:
         dt = dtypes.float32
@@ -421,8 +422,8 @@ def minimum(a, b):
 
 def where(condition, input, other):  # noqa: A002 - PyTorch's argument names
     """condition ? input : other, all three broadcast together."""
-    Tensor = _tensor_types()
-    if not isinstance(condition, Tensor) or condition.dtype is not dtypes.bool_:
+    tensor_cls = _tensor_types()
+    if not isinstance(condition, tensor_cls) or condition.dtype is not dtypes.bool_:
         raise DTypeError("where: condition must be a bool tensor, got "
                          f"{getattr(condition, 'dtype', type(condition).__name__)}")
     a, b = _operands("where", input, other)

@@ -271,7 +271,7 @@ def stack(tensors, dim=0):
 
 
 def pad(input, pad, mode="constant", value=0.0):  # noqa: A002 - PyTorch's argument names
-    """Constant padding; pad = (last_lo, last_hi, prev_lo, prev_hi, ...) as torch.nn.functional.pad."""
+    """Constant padding; pad = (last_lo, last_hi, prev_lo, prev_hi, ...) as F.pad."""
     if mode != "constant":
         raise ValueError(f"pad: only mode='constant' is supported here, got {mode!r}")
     pad = tuple(int(p) for p in pad)
@@ -368,7 +368,7 @@ def basic_view(shape, key):
 
 
 def getitem(x, key):
-    """Basic slicing (ints, slices with step > 0, None, ...) plus one integer-array or mask index."""
+    """Basic slicing (ints, slices with step > 0, None, ...) plus one integer or mask index."""
     from ..tensor import Tensor
 
     if _is_array_index(key) and _is_bool_index(key):
