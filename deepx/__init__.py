@@ -2,70 +2,29 @@
 
 Nothing runs at import: devices and OpenCL contexts are created on first use.
 """
-# isort: off
-# deepx/tensor.py must load before `tensor` (the function) is imported: loading a submodule
-# binds its name on the package, and the function of the same name has to win.
+# isort: skip_file
+# Import order matters here, so it is written by hand: deepx/tensor.py must load before
+# `tensor` (the function) is imported, because loading a submodule binds its name on the
+# package and the function of the same name has to win; subpackages come last since they
+# import the names above.
 from .tensor import Tensor
-# isort: on
 from . import dtypes
 from .autograd import enable_grad, is_grad_enabled, no_grad
-from .creation import (
-                       arange,
-                       as_tensor,
-                       empty,
-                       eye,
-                       full,
-                       full_like,
-                       linspace,
-                       ones,
-                       ones_like,
-                       rand,
-                       rand_like,
-                       randint,
-                       randn,
-                       randn_like,
-                       tensor,
-                       zeros,
-                       zeros_like,
-)
+from .creation import (arange, as_tensor, empty, eye, full, full_like, linspace, ones, ones_like,
+                       rand, rand_like, randint, randn, randn_like, tensor, zeros, zeros_like)
 from .device import Device, default_device, device, devices, set_default_device
 from .dtypes import bool_, float32, float64, int32, int64
 from .errors import DeepxError
 from .gradcheck import gradcheck
-from .ops.elementwise import (
-                       abs,
-                       add,
-                       clip,
-                       div,
-                       exp,
-                       log,
-                       maximum,
-                       minimum,
-                       mul,
-                       neg,
-                       pow,
-                       sigmoid,
-                       sqrt,
-                       sub,
-                       tanh,
-                       where,
-)
+from .ops.elementwise import (abs, add, clip, div, exp, log, maximum, minimum, mul, neg, pow,
+                              sigmoid, sqrt, sub, tanh, where)
 from .ops.matmul import matmul
-from .ops.movement import (
-                       cat,
-                       expand,
-                       flatten,
-                       index_select,
-                       pad,
-                       permute,
-                       reshape,
-                       squeeze,
-                       stack,
-                       transpose,
-                       unsqueeze,
-)
+from .ops.movement import (cat, expand, flatten, index_select, pad, permute, reshape, squeeze,
+                           stack, transpose, unsqueeze)
 from .ops.reduce import amax, amin, argmax, argmin, max, mean, min, std, sum, var
 from .rng import initial_seed, manual_seed
+from . import data, models, nn, optim
+from .checkpoint import load, save
 
 bool = bool_  # noqa: A001 - PyTorch spells it deepx.bool
 float = float32  # noqa: A001 - torch.float
@@ -85,5 +44,5 @@ __all__ = [
     "div", "exp", "log", "maximum", "minimum", "mul", "neg", "pow", "sigmoid", "sqrt", "sub",
     "tanh", "where", "matmul", "cat", "expand", "flatten", "index_select", "pad", "permute",
     "reshape", "squeeze", "stack", "transpose", "unsqueeze", "amax", "amin", "argmax", "argmin",
-    "max", "min", "mean", "std", "sum", "var",
+    "max", "min", "mean", "std", "sum", "var", "nn", "optim", "data", "models", "save", "load",
 ]

@@ -71,6 +71,12 @@ class Tensor:
         """A detached tensor sharing this tensor's data."""
         return self.detach()
 
+    @data.setter
+    def data(self, other: Tensor) -> None:
+        """Rebind this tensor to other's storage (shape, dtype and device may change)."""
+        self._data, self.device = other._data, other.device
+        self._version.value += 1
+
     @property
     def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
         """All dims reversed."""
@@ -245,9 +251,24 @@ class Tensor:
                              "in-place operation; wrap it in `with deepx.no_grad():`")
 
     def _set_(self, array) -> Tensor:
-        self.device.backend.assign_(self._data, array)
+        if array is not self._data:  # t.copy_(t) would be an overlapping copy: nothing to do
+            self.device.backend.assign_(self._data, array)
         self._version.value += 1
         return self
+
+    def __deepcopy__(self, memo) -> Tensor:
+        """copy.deepcopy: new storage on the same device; grads and leaf status kept."""
+        if id(self) in memo:
+            return memo[id(self)]
+        if self._node is not None:
+            raise DeepxError("deepcopy: only leaf tensors support the deepcopy protocol (call "
+                             ".detach() first), as in PyTorch")
+        t = type(self)._wrap(self.device.backend.cast(self._data, self.dtype), self.device,
+                             requires_grad=self._requires_grad)
+        memo[id(self)] = t
+        if self.grad is not None:
+            t.grad = self.grad.__deepcopy__(memo)
+        return t
 
     def _same(self, value):
         if isinstance(value, Tensor):

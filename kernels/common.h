@@ -9,6 +9,8 @@
  *   MAX_DIMS, strided_offset()  C-order linear index -> element offset of a strided view
  *   load_dims()                 int8 kernel argument -> private int array
  *   fmix32()                    MurmurHash3's finalizer (deepx's counter-based RNG)
+ *   IS_INTEGRAL(T), IS_BOOL(T)  compile-time type tests (constant-folded)
+ *   IS_NAN(x)                   x is NaN, for any element type
  */
 #ifndef DEEPX_COMMON_H
 #define DEEPX_COMMON_H
@@ -28,6 +30,13 @@
 #endif
 
 #define MAX_DIMS 8
+
+/* Compile-time facts about a type; the compiler folds them, so a branch on one costs nothing.
+ * Bool is stored as uchar, the only deepx type that wraps at 256. */
+#define IS_INTEGRAL(T) ((T)0.5 == (T)0)
+#define IS_BOOL(T) ((T)256 == (T)0)
+/* NaN test valid for every type (always false for integers, written so no warning fires). */
+#define IS_NAN(x) (!((x) == (x)))
 
 /* Copy an int8 kernel argument (shape or strides, unused dims zero) into a private array. */
 inline void load_dims(int8 v, int* out) {

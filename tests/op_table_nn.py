@@ -1,4 +1,608 @@
-"""Op-table entries for deepx.nn.functional: convolution, pooling, activations, norms, losses."""
+"""Op-table entries for deepx.nn.functional: convolution, pooling, activations, norms, losses.
+
+References are written independently of the primitives: windows come from NumPy's
+sliding_window_view (not from a tap loop or im2col), losses from their textbook formulas.
+Gradcheck samples stay under ~150 input elements; larger shapes are `big` (agreement only).
+"""
 from __future__ import annotations
 
-NN_OPS = []
+import math
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from op_table import OpInfo, Sample, away_from_zero, distinct, rand
+
+import deepx as dx
+import deepx.nn.functional as F
+from deepx.backend.numpy_backend import random_bits
+from deepx.ops import activation as act
+from deepx.ops import conv, loss, norm, pool
+from deepx.ops import elementwise as ew
+from deepx.ops import matmul as mm
+from deepx.ops import movement as mv
+from deepx.ops import reduce as rd
+
+
+def _pair(v):
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+# ---------------------------------------------------------------- convolution
+def _windows(xp, kernel, stride, dilation):
+    """(N, C, OH, OW, KH, KW) view of every (dilated, strided) window of padded xp."""
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    view = sliding_window_view(xp, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(2, 3))
+    return view[:, :, ::sh, ::sw, ::dh, ::dw]
+
+
+def _conv2d_ref(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    kernel, dil = w.shape[2:], _pair(dilation)
+    if padding == "same":
+        total = [d * (k - 1) for k, d in zip(kernel, dil)]
+        pads = [(t // 2, t - t // 2) for t in total]
+    else:
+        pads = [(p, p) for p in _pair(padding)]
+    xp = np.pad(x, [(0, 0), (0, 0)] + pads)
+    win = _windows(xp, kernel, _pair(stride), dil)
+    n, c, oh, ow, kh, kw = win.shape
+    o = w.shape[0]
+    win = win.reshape(n, groups, c // groups, oh, ow, kh, kw)
+    wg = w.reshape(groups, o // groups, c // groups, kh, kw)
+    out = np.einsum("ngchwij,gocij->ngohw", win, wg).reshape(n, o, oh, ow)
+    return out if b is None else out + b[None, :, None, None]
+
+
+def _conv1d_ref(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    out = _conv2d_ref(x[:, :, None], w[:, :, None], b, (1, stride), (0, padding),
+                      (1, dilation), groups)
+    return out[:, :, 0]
+
+
+def _conv_samples(rng):
+    cases = [  # (x shape, w shape, bias, kwargs, name)
+        ((1, 1, 5, 5), (1, 1, 3, 3), True, {}, "batch1-c1"),
+        ((1, 3, 4, 5), (2, 3, 2, 3), True, {"stride": 2, "padding": 1}, "c3-s2-p1-nonsquare"),
+        ((2, 2, 5, 4), (2, 1, 3, 2), False, {"padding": (1, 0), "dilation": (2, 1),
+                                             "groups": 2}, "groups2-dilated"),
+        ((1, 4, 3, 5), (4, 2, 1, 3), True, {"stride": (1, 2), "padding": (0, 1), "groups": 2},
+         "groups2-1x3"),
+        ((2, 1, 7, 6), (3, 1, 2, 2), True, {"stride": 3, "padding": 1}, "odd-s3"),
+        ((1, 2, 4, 4), (2, 2, 2, 2), False, {"padding": "same"}, "same-asymmetric"),
+    ]
+    big = [
+        ((4, 1, 28, 28), (6, 1, 5, 5), True, {"padding": 2}, "lenet1"),
+        ((2, 6, 14, 14), (16, 6, 5, 5), True, {}, "lenet2"),
+        ((2, 16, 9, 9), (32, 16, 3, 3), True, {"stride": 2, "padding": 1}, "s2p1"),
+        ((2, 8, 13, 11), (8, 2, 3, 3), False, {"padding": 1, "groups": 4}, "groups4"),
+        ((1, 3, 17, 19), (5, 3, 3, 5), True, {"dilation": 2, "padding": (2, 4)}, "dilated"),
+    ]
+    out = []
+    for (xs, ws, bias, kw, name), is_big in [(c, False) for c in cases] + [(c, True)
+                                                                            for c in big]:
+        inputs = (rand(rng, *xs), rand(rng, *ws)) + ((rand(rng, ws[0]),) if bias else ())
+        out.append(Sample(inputs, kw, name=name, big=is_big))
+    return out
+
+
+def _conv1d_samples(rng):
+    return [Sample((rand(rng, 2, 3, 9), rand(rng, 4, 3, 3), rand(rng, 4)),
+                   {"stride": 2, "padding": 1}, name="s2p1"),
+            Sample((rand(rng, 1, 4, 8), rand(rng, 2, 2, 2)), {"dilation": 3, "groups": 2},
+                   name="dilated-groups"),
+            Sample((rand(rng, 8, 16, 100), rand(rng, 32, 16, 5), rand(rng, 32)),
+                   {"padding": 2}, name="big", big=True)]
+
+
+def _linear_ref(x, w, b=None):
+    out = x @ w.T
+    return out if b is None else out + b
+
+
+def _linear_samples(rng):
+    return [Sample((rand(rng, 3, 4), rand(rng, 5, 4), rand(rng, 5)), name="bias"),
+            Sample((rand(rng, 2, 3, 4), rand(rng, 2, 4)), name="3d-nobias"),
+            Sample((rand(rng, 4), rand(rng, 3, 4), rand(rng, 3)), name="1d"),
+            Sample((rand(rng, 127, 257), rand(rng, 33, 257), rand(rng, 33)), name="big",
+                   big=True)]
+
+
+# ---------------------------------------------------------------- pooling
+def _pool_out(size, k, s, p, d, ceil_mode):
+    out = (size + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1
+    return out - 1 if ceil_mode and (out - 1) * s >= size + p else out
+
+
+def _pool_pad(x, kernel, stride, padding, dilation, ceil_mode, value):
+    """x padded with `value`, with room for the ceil_mode overhang; and the output size."""
+    out = [_pool_out(n, k, s, p, d, ceil_mode)
+           for n, k, s, p, d in zip(x.shape[2:], kernel, stride, padding, dilation)]
+    pads = [(p, max(p, (o - 1) * s + d * (k - 1) + 1 - n - p))
+            for n, k, s, p, d, o in zip(x.shape[2:], kernel, stride, padding, dilation, out)]
+    return np.pad(x, [(0, 0), (0, 0)] + pads, constant_values=value), out
+
+
+def _max_pool_ref(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+    k, p, d = _pair(kernel_size), _pair(padding), _pair(dilation)
+    s = k if stride is None else _pair(stride)
+    xp, (oh, ow) = _pool_pad(x, k, s, p, d, ceil_mode, -np.inf)
+    return _windows(xp, k, s, d)[:, :, :oh, :ow].max(axis=(-2, -1))
+
+
+def _avg_pool_ref(x, kernel_size, stride=None, padding=0, ceil_mode=False,
+                  count_include_pad=True, divisor_override=None):
+    k, p = _pair(kernel_size), _pair(padding)
+    s, one = (k if stride is None else _pair(stride)), (1, 1)
+    xp, (oh, ow) = _pool_pad(x, k, s, p, one, ceil_mode, 0.0)
+    total = _windows(xp, k, s, one)[:, :, :oh, :ow].sum(axis=(-2, -1))
+    if divisor_override:
+        return total / divisor_override
+    # Count the window cells inside the input (or inside the padded input) with a mask.
+    h, w = x.shape[2:]
+    mask = np.zeros((1, 1) + xp.shape[2:])
+    lo = (0, 0) if count_include_pad else p
+    hi = (h + 2 * p[0], w + 2 * p[1]) if count_include_pad else (h + p[0], w + p[1])
+    mask[:, :, lo[0]:hi[0], lo[1]:hi[1]] = 1
+    return total / _windows(mask, k, s, one)[:, :, :oh, :ow].sum(axis=(-2, -1))
+
+
+def _max_pool_samples(rng):
+    cases = [((1, 1, 5, 5), {"kernel_size": 2}, "k2"),
+             ((2, 3, 5, 7), {"kernel_size": 3, "stride": 2, "padding": 1}, "k3s2p1"),
+             ((1, 2, 6, 5), {"kernel_size": (2, 3), "stride": (1, 2), "dilation": (2, 1)},
+              "dilated-nonsquare"),
+             ((1, 1, 7, 7), {"kernel_size": 3, "stride": 2, "ceil_mode": True}, "ceil"),
+             ((1, 3, 4, 4), {"kernel_size": 2, "stride": 1, "padding": 1}, "overlap-pad")]
+    big = [((4, 6, 28, 28), {"kernel_size": 2}, "lenet"),
+           ((2, 8, 13, 13), {"kernel_size": 3, "stride": 2}, "alexnet"),
+           ((1, 16, 56, 56), {"kernel_size": 3, "stride": 2, "padding": 1}, "resnet")]
+    return ([Sample((distinct(rng, *s),), kw, name=n) for s, kw, n in cases]
+            + [Sample((distinct(rng, *s),), kw, name=n, big=True) for s, kw, n in big])
+
+
+def _avg_pool_samples(rng):
+    cases = [((1, 1, 5, 5), {"kernel_size": 2}, "k2"),
+             ((2, 3, 5, 7), {"kernel_size": 3, "stride": 2, "padding": 1}, "k3s2p1"),
+             ((1, 2, 5, 6), {"kernel_size": (3, 2), "padding": (1, 1),
+                             "count_include_pad": False}, "exclude-pad"),
+             ((1, 1, 7, 7), {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True},
+              "ceil"),
+             ((1, 2, 4, 5), {"kernel_size": 2, "divisor_override": 3}, "divisor")]
+    big = [((4, 6, 28, 28), {"kernel_size": 2}, "lenet"),
+           ((2, 8, 15, 13), {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True,
+                             "count_include_pad": False}, "ceil-exclude")]
+    return ([Sample((rand(rng, *s),), kw, name=n) for s, kw, n in cases]
+            + [Sample((rand(rng, *s),), kw, name=n, big=True) for s, kw, n in big])
+
+
+def _adaptive_ref(x, output_size):
+    oh, ow = _pair(output_size)
+    h, w = x.shape[2:]
+    out = np.empty(x.shape[:2] + (oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            r0, r1 = (i * h) // oh, math.ceil((i + 1) * h / oh)
+            c0, c1 = (j * w) // ow, math.ceil((j + 1) * w / ow)
+            out[:, :, i, j] = x[:, :, r0:r1, c0:c1].mean(axis=(2, 3))
+    return out
+
+
+def _adaptive_samples(rng):
+    return [Sample((rand(rng, 2, 3, 4, 5),), {"output_size": 1}, name="global"),
+            Sample((rand(rng, 1, 2, 4, 6),), {"output_size": (2, 3)}, name="divisible"),
+            Sample((rand(rng, 1, 2, 5, 7),), {"output_size": (3, 2)}, name="uneven"),
+            Sample((rand(rng, 8, 64, 7, 7),), {"output_size": 1}, name="big", big=True)]
+
+
+# ---------------------------------------------------------------- activations
+_erf = np.vectorize(math.erf)
+
+
+def _gelu_ref(x, approximate="none"):
+    if approximate == "tanh":
+        return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
+    return 0.5 * x * (1 + _erf(x / math.sqrt(2)))
+
+
+def _softplus_ref(x, beta=1.0, threshold=20.0):
+    return np.where(beta * x > threshold, x, np.log1p(np.exp(beta * x)) / beta)
+
+
+def _softmax_ref(x, dim):
+    e = np.exp(x - x.max(axis=dim, keepdims=True))
+    return e / e.sum(axis=dim, keepdims=True)
+
+
+def _log_softmax_ref(x, dim):
+    return np.log(_softmax_ref(x, dim))
+
+
+def _prelu_ref(x, w):
+    wb = w.reshape((-1,) + (1,) * (x.ndim - 2)) if w.size > 1 else w.reshape(())
+    return np.where(x > 0, x, wb * x)
+
+
+def _act_samples(make, **kwargs):
+    def gen(rng):
+        shapes = [(7,), (3, 5), (2, 3, 4)]
+        return ([Sample((make(rng, *s),), dict(kwargs), name=str(s)) for s in shapes]
+                + [Sample((make(rng, 1000),), dict(kwargs), name="big", big=True)])
+    return gen
+
+
+def _softmax_samples(rng):
+    cases = [((7,), 0), ((3, 5), 1), ((3, 5), 0), ((2, 3, 4), 1), ((2, 3, 4), -1), ((), 0)]
+    big = [((64, 1000), 1), ((127, 33), 0)]
+    out = [Sample((rand(rng, *s),), {"dim": d}, name=f"{s}d{d}") for s, d in cases]
+    out.append(Sample((rand(rng, 4, 5) * 40,), {"dim": 1}, name="wide-range"))
+    return out + [Sample((rand(rng, *s),), {"dim": d}, name=f"{s}d{d}", big=True)
+                  for s, d in big]
+
+
+def _prelu_samples(rng):
+    return [Sample((away_from_zero(rng, 2, 3, 4), rand(rng, 3)), name="channels"),
+            Sample((away_from_zero(rng, 4, 5), rand(rng, 1)), name="shared"),
+            Sample((away_from_zero(rng, 8, 16, 9, 9), rand(rng, 16)), name="big", big=True)]
+
+
+# ---------------------------------------------------------------- normalisation, dropout
+def _batch_norm_fn(x, rm, rv, w=None, b=None, **kw):
+    return F.batch_norm(x, rm, rv, w, b, **kw)
+
+
+def _batch_norm_ref(x, rm, rv, w=None, b=None, training=False, momentum=0.1, eps=1e-5):
+    axes = (0,) + tuple(range(2, x.ndim))
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    mean, var = (x.mean(axis=axes), x.var(axis=axes)) if training else (rm, rv)
+    out = (x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + eps)
+    if w is not None:
+        out = out * w.reshape(shape)
+    return out if b is None else out + b.reshape(shape)
+
+
+def _batch_norm_samples(rng):
+    def stats(c):
+        return rand(rng, c), rng.uniform(0.5, 2.0, c)
+
+    no, yes = (False,), (True,)
+    cases = [((4, 3), True, True, {"training": True}, "2d-train"),
+             ((2, 3, 2, 3), True, True, {"training": True}, "4d-train"),
+             ((3, 2, 5), False, False, {"training": True, "eps": 1e-3}, "3d-noaffine"),
+             ((2, 3, 2, 2), True, True, {"training": False}, "4d-eval"),
+             ((5, 4), True, False, {"training": False}, "2d-eval")]
+    big = [((8, 64, 14, 14), True, True, {"training": True}, "resnet"),
+           ((128, 256), True, True, {"training": True}, "mlp")]
+    out = []
+    for (s, has_w, has_b, kw, name), is_big in ([(c, False) for c in cases]
+                                                + [(c, True) for c in big]):
+        c = s[1]
+        inputs = (rand(rng, *s),) + stats(c)
+        grads = yes + no + no
+        if has_w:
+            inputs += (rng.uniform(0.5, 1.5, c),)
+            grads += yes
+        if has_b:
+            inputs += (rand(rng, c),)
+            grads += yes
+        out.append(Sample(inputs, kw, name=name, big=is_big, requires_grad=grads))
+    return out
+
+
+def _layer_norm_fn(x, w=None, b=None, **kw):
+    return F.layer_norm(x, kw.pop("normalized_shape"), w, b, **kw)
+
+
+def _layer_norm_ref(x, w=None, b=None, normalized_shape=None, eps=1e-5):
+    k = 1 if isinstance(normalized_shape, int) else len(normalized_shape)
+    axes = tuple(range(x.ndim - k, x.ndim))
+    out = (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(x.var(axis=axes, keepdims=True) + eps)
+    if w is not None:
+        out = out * w
+    return out if b is None else out + b
+
+
+def _layer_norm_samples(rng):
+    return [Sample((rand(rng, 3, 5), rand(rng, 5), rand(rng, 5)), {"normalized_shape": 5},
+                   name="rows"),
+            Sample((rand(rng, 2, 3, 4), rand(rng, 3, 4), rand(rng, 3, 4)),
+                   {"normalized_shape": (3, 4)}, name="2dims"),
+            Sample((rand(rng, 4, 6),), {"normalized_shape": (6,), "eps": 1e-3}, name="plain"),
+            Sample((rand(rng, 64, 49, 96), rand(rng, 96), rand(rng, 96)),
+                   {"normalized_shape": 96}, name="big", big=True)]
+
+
+def _seeded(fn):
+    """Reseed before each call so every evaluation (gradcheck, both devices) draws one mask."""
+    def call(*args, **kwargs):
+        dx.manual_seed(0)
+        return fn(*args, **kwargs)
+    return call
+
+
+def _dropout_ref(x, p=0.5, training=True):
+    if not training:
+        return x
+    u = (random_bits(0, np.arange(x.size)) >> np.uint32(8)).astype(np.float64) * 2.0 ** -24
+    keep = u.reshape(x.shape) >= p
+    return np.where(keep, x / (1 - p), 0.0) if p < 1 else np.zeros_like(x)
+
+
+def _dropout_samples(rng):
+    return [Sample((rand(rng, 5, 7),), {"p": 0.3}, name="p0.3"),
+            Sample((rand(rng, 64),), {"p": 0.5}, name="p0.5"),
+            Sample((rand(rng, 2, 3),), {"p": 0.0}, name="p0"),
+            Sample((rand(rng, 3, 4),), {"p": 1.0}, name="p1"),
+            Sample((rand(rng, 4, 5),), {"p": 0.5, "training": False}, name="eval"),
+            Sample((rand(rng, 127, 129),), {"p": 0.25}, name="big", big=True)]
+
+
+# ---------------------------------------------------------------- losses
+def _reduce_ref(loss, reduction):
+    return {"none": loss, "sum": loss.sum(), "mean": loss.mean()}[reduction]
+
+
+def _rows(x, t):
+    """(N, C, *) logits and (N, *) targets as (M, C) rows and (M,) targets."""
+    if x.ndim == 1:
+        return x[None], np.asarray(t).reshape(1)
+    return np.moveaxis(x, 1, -1).reshape(-1, x.shape[1]), t.reshape(-1)
+
+
+def _cross_entropy_fn(x, t, w=None, **kw):
+    return F.cross_entropy(x, t, weight=w, **kw)
+
+
+def _cross_entropy_ref(x, t, w=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    rows, tt = _rows(x, t)
+    m, c = rows.shape
+    w = np.ones(c) if w is None else w
+    top = rows.max(axis=1, keepdims=True)
+    logp = rows - top - np.log(np.exp(rows - top).sum(axis=1, keepdims=True))
+    valid = tt != ignore_index
+    safe = np.where(valid, tt, 0)
+    nll = -w[safe] * logp[np.arange(m), safe] * valid
+    smooth = -(w * logp).sum(axis=1) * valid
+    loss = (1 - label_smoothing) * nll + label_smoothing / c * smooth
+    if reduction == "mean":
+        return loss.sum() / (w[safe] * valid).sum()
+    return loss.reshape(np.shape(t)) if reduction == "none" else loss.sum()
+
+
+def _nll_fn(x, t, w=None, **kw):
+    return F.nll_loss(x, t, weight=w, **kw)
+
+
+def _nll_ref(x, t, w=None, ignore_index=-100, reduction="mean"):
+    rows, tt = _rows(x, t)
+    m, c = rows.shape
+    w = np.ones(c) if w is None else w
+    valid = tt != ignore_index
+    safe = np.where(valid, tt, 0)
+    loss = -w[safe] * rows[np.arange(m), safe] * valid
+    if reduction == "mean":
+        return loss.sum() / (w[safe] * valid).sum()
+    return loss.reshape(np.shape(t)) if reduction == "none" else loss.sum()
+
+
+def _class_samples(rng, extreme=False):
+    def targets(*shape, c):
+        return rng.integers(0, c, size=shape).astype(np.int64)
+
+    ignored = targets(6, c=4)
+    ignored[[1, 4]] = -100
+    no_grad_w = (True, False, False)
+    cases = [Sample((rand(rng, 4, 5), targets(4, c=5)), name="mean"),
+             Sample((rand(rng, 4, 5), targets(4, c=5)), {"reduction": "sum"}, name="sum"),
+             Sample((rand(rng, 3, 6), targets(3, c=6)), {"reduction": "none"}, name="none"),
+             Sample((rand(rng, 6, 4), ignored), name="ignore_index"),
+             Sample((rand(rng, 5, 3), targets(5, c=3), rng.uniform(0.5, 2, 3)),
+                    name="weight", requires_grad=no_grad_w),
+             Sample((rand(rng, 2, 3, 2, 2), targets(2, 2, 2, c=3)), name="k-dim"),
+             Sample((rand(rng, 5), np.array(3, dtype=np.int64)), name="unbatched"),
+             Sample((rand(rng, 64, 10), targets(64, c=10)), name="big", big=True),
+             Sample((rand(rng, 32, 1000), targets(32, c=1000)), {"reduction": "sum"},
+                    name="big-wide", big=True)]
+    if extreme:
+        cases.append(Sample((rand(rng, 4, 6) * 5000, targets(4, c=6)), name="extreme"))
+    return cases
+
+
+def _cross_entropy_samples(rng):
+    cases = _class_samples(rng, extreme=True)
+    cases.append(Sample((rand(rng, 6, 4), np.array([0, -100, 3, 1, 2, 3], dtype=np.int64),
+                         rng.uniform(0.5, 2, 4)), {"label_smoothing": 0.2},
+                        name="smoothing-weight-ignore", requires_grad=(True, False, False)))
+    cases.append(Sample((rand(rng, 5, 4), np.array([0, 1, 2, 3, 0], dtype=np.int64)),
+                        {"label_smoothing": 0.1, "reduction": "none"}, name="smoothing"))
+    return cases
+
+
+def _pair_samples(make_y, big_shape=(64, 100)):
+    def gen(rng):
+        shapes = [(7,), (3, 4), (2, 3, 2)]
+        out = []
+        for i, s in enumerate(shapes):
+            x = rand(rng, *s)
+            kw = {"reduction": ("mean", "sum", "none")[i]}
+            out.append(Sample((x, make_y(rng, x)), kw, name=f"{s}-{kw['reduction']}"))
+        x = rand(rng, *big_shape)
+        out.append(Sample((x, make_y(rng, x)), name="big", big=True))
+        return out
+    return gen
+
+
+def _off_kink(rng, x):
+    """A target whose difference from x keeps |d| away from 0 and from beta = 1."""
+    d = rng.choice([0.2, 0.5, 1.5, 1.8], size=x.shape) + rng.uniform(-0.1, 0.1, x.shape)
+    return x - d * rng.choice([-1.0, 1.0], size=x.shape)
+
+
+def _any_target(rng, x):
+    return rand(rng, *x.shape)
+
+
+def _smooth_l1_ref(x, y, reduction="mean", beta=1.0):
+    d = np.abs(x - y)
+    return _reduce_ref(np.where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta), reduction)
+
+
+def _bce_fn(x, y, w=None, **kw):
+    return F.binary_cross_entropy(x, y, weight=w, **kw)
+
+
+def _bce_ref(x, y, w=None, reduction="mean"):
+    loss = -(y * np.log(x) + (1 - y) * np.log(1 - x))
+    return _reduce_ref(loss if w is None else loss * w, reduction)
+
+
+def _bce_samples(rng):
+    def probs(*s):
+        return rng.uniform(0.05, 0.95, size=s)
+    return [Sample((probs(7), probs(7))),
+            Sample((probs(3, 4), (probs(3, 4) > 0.5).astype(np.float64)), {"reduction": "sum"},
+                   name="hard-targets"),
+            Sample((probs(2, 5), probs(2, 5), rng.uniform(0.5, 2, 5)), {"reduction": "none"},
+                   name="weight", requires_grad=(True, True, False)),
+            Sample((probs(64, 100), probs(64, 100)), name="big", big=True)]
+
+
+def _bce_logits_fn(x, y, w=None, pw=None, **kw):
+    return F.binary_cross_entropy_with_logits(x, y, weight=w, pos_weight=pw, **kw)
+
+
+def _bce_logits_ref(x, y, w=None, pw=None, reduction="mean"):
+    log_sig, log_sig_neg = -np.logaddexp(0, -x), -np.logaddexp(0, x)
+    pw = 1.0 if pw is None else pw
+    loss = -(pw * y * log_sig + (1 - y) * log_sig_neg)
+    return _reduce_ref(loss if w is None else loss * w, reduction)
+
+
+def _bce_logits_samples(rng):
+    def probs(*s):
+        return rng.uniform(0, 1, size=s)
+    return [Sample((rand(rng, 7), probs(7))),
+            Sample((rand(rng, 3, 4) * 30, (probs(3, 4) > 0.5).astype(np.float64)),
+                   {"reduction": "sum"}, name="large-logits"),
+            Sample((rand(rng, 2, 5), probs(2, 5), rng.uniform(0.5, 2, 5),
+                    rng.uniform(0.5, 3, 5)), {"reduction": "none"}, name="weights",
+                   requires_grad=(True, True, False, False)),
+            Sample((rand(rng, 64, 100), probs(64, 100)), name="big", big=True)]
+
+
+def _multi_margin_fn(x, t, w=None, **kw):
+    return F.multi_margin_loss(x, t, weight=w, **kw)
+
+
+def _multi_margin_ref(x, t, w=None, p=1, margin=1.0, reduction="mean"):
+    rows, tt = _rows(x, t)
+    m, c = rows.shape
+    w = np.ones(c) if w is None else w
+    picked = rows[np.arange(m), tt][:, None]
+    h = np.maximum(0, margin - picked + rows) ** p * w[tt][:, None]
+    h[np.arange(m), tt] = 0
+    loss = (h.sum(axis=1) / c).reshape(np.shape(t))
+    return _reduce_ref(loss, reduction)
+
+
+def _multi_margin_samples(rng):
+    def targets(n, c):
+        return rng.integers(0, c, size=n).astype(np.int64)
+    return [Sample((rand(rng, 4, 5), targets(4, 5)), name="p1"),
+            Sample((rand(rng, 4, 5), targets(4, 5)), {"p": 2, "margin": 0.5,
+                                                      "reduction": "sum"}, name="p2"),
+            Sample((rand(rng, 3, 4), targets(3, 4), rng.uniform(0.5, 2, 4)),
+                   {"reduction": "none"}, name="weight", requires_grad=(True, False, False)),
+            Sample((rand(rng, 6), np.array(2, dtype=np.int64)), name="unbatched"),
+            Sample((rand(rng, 64, 10), targets(64, 10)), name="big", big=True)]
+
+
+def _hinge_ref(x, y, margin=1.0, reduction="mean"):
+    loss = np.where(y == 1, x, np.maximum(0, margin - x))
+    return _reduce_ref(loss, reduction)
+
+
+def _hinge_samples(rng):
+    def signs(*s):
+        return rng.choice([-1, 1], size=s).astype(np.int64)
+    return [Sample((rand(rng, 7), signs(7))),
+            Sample((rand(rng, 3, 4), signs(3, 4).astype(np.float64)), {"margin": 0.5,
+                                                                       "reduction": "sum"},
+                   name="float-target", requires_grad=(True, False)),
+            Sample((rand(rng, 2, 5), signs(2, 5)), {"reduction": "none"}, name="none"),
+            Sample((rand(rng, 64, 100), signs(64, 100)), name="big", big=True)]
+
+
+_LOSS_TOL = "float32 exp/log in the loss and a mean over the rows"
+_CONV_TOL = ("K = C*KH*KW-long float32 dot products (K <= 400) summed in another order than "
+             "NumPy's BLAS; col2im/weight sums add over up to N*OH*OW terms")
+
+NN_OPS = [
+    OpInfo("conv2d", F.conv2d, _conv2d_ref, _conv_samples, covers=(conv.Conv2d, mv.Pad),
+           atol32=1e-4, rtol32=1e-4, tol_reason=_CONV_TOL),
+    OpInfo("conv1d", F.conv1d, _conv1d_ref, _conv1d_samples, covers=(conv.Conv2d,),
+           atol32=1e-4, rtol32=1e-4, tol_reason=_CONV_TOL),
+    OpInfo("linear", F.linear, _linear_ref, _linear_samples, covers=(conv.Linear,),
+           atol32=1e-4, rtol32=1e-4, tol_reason="in-long float32 dot products"),
+    OpInfo("max_pool2d", F.max_pool2d, _max_pool_ref, _max_pool_samples,
+           covers=(pool.MaxPool2d,), tol_reason="exact: a max selects one input"),
+    OpInfo("avg_pool2d", F.avg_pool2d, _avg_pool_ref, _avg_pool_samples,
+           covers=(pool.AvgPool2d,), tol_reason="sums of <= 9 terms and one division"),
+    OpInfo("adaptive_avg_pool2d", F.adaptive_avg_pool2d, _adaptive_ref, _adaptive_samples,
+           covers=(pool.AvgPool2d, rd.Sum, mm.MatMul), tol_reason="window means"),
+    OpInfo("relu", F.relu, lambda x: np.maximum(x, 0), _act_samples(away_from_zero),
+           covers=(act.ReLU,), tol_reason="exact"),
+    OpInfo("leaky_relu", F.leaky_relu, lambda x, negative_slope=0.01: np.where(
+        x > 0, x, negative_slope * x), _act_samples(away_from_zero, negative_slope=0.2),
+        covers=(act.LeakyReLU,), tol_reason="one multiplication"),
+    OpInfo("prelu", F.prelu, _prelu_ref, _prelu_samples, covers=(act.PReLU,),
+           tol_reason="one multiplication; weight grads sum over N*H*W"),
+    OpInfo("elu", F.elu, lambda x, alpha=1.0: np.where(x > 0, x, alpha * np.expm1(x)),
+           _act_samples(away_from_zero, alpha=0.7), covers=(act.ELU,), atol32=2e-6,
+           tol_reason="float32 expm1: a few ulps"),
+    OpInfo("gelu", F.gelu, _gelu_ref, _act_samples(rand), covers=(act.GELU,), atol32=2e-6,
+           rtol32=1e-5, tol_reason="float32 erf and exp: a few ulps"),
+    OpInfo("gelu_tanh", F.gelu, _gelu_ref, _act_samples(rand, approximate="tanh"),
+           covers=(act.GELU,), atol32=2e-6, rtol32=1e-5, tol_reason="float32 tanh: a few ulps"),
+    OpInfo("softplus", F.softplus, _softplus_ref, _act_samples(rand, beta=2.0, threshold=3.0),
+           covers=(act.Softplus,), atol32=2e-6, tol_reason="float32 log1p(exp): a few ulps"),
+    OpInfo("silu", F.silu, lambda x: x / (1 + np.exp(-x)), _act_samples(rand),
+           covers=(act.SiLU,), atol32=2e-6, tol_reason="float32 exp inside the sigmoid"),
+    OpInfo("softmax", F.softmax, _softmax_ref, _softmax_samples, covers=(act.Softmax,),
+           atol32=1e-6, rtol32=1e-5, tol_reason="float32 exp and a sum along the dim"),
+    OpInfo("log_softmax", F.log_softmax, _log_softmax_ref, _softmax_samples,
+           covers=(act.LogSoftmax,), atol32=1e-5, rtol32=1e-5,
+           tol_reason="float32 log of a sum of exps"),
+    OpInfo("batch_norm", _batch_norm_fn, _batch_norm_ref, _batch_norm_samples,
+           covers=(norm.BatchNorm, mv.Reshape), atol32=1e-4, rtol32=1e-4,
+           tol_reason="float32 mean/var over N*H*W values, then rsqrt; the backward's "
+           "projections subtract nearly equal sums"),
+    OpInfo("layer_norm", _layer_norm_fn, _layer_norm_ref, _layer_norm_samples,
+           covers=(norm.LayerNorm,), atol32=1e-4, rtol32=1e-4,
+           tol_reason="float32 mean/var over the row, then rsqrt"),
+    OpInfo("dropout", _seeded(F.dropout), _dropout_ref, _dropout_samples,
+           covers=(norm.Dropout,), tol_reason="same mask bits on both backends; one scale"),
+    OpInfo("dropconnect", _seeded(F.dropconnect), _dropout_ref,
+           lambda rng: [Sample((rand(rng, 6, 5),), {"p": 0.4}, name="weight")],
+           covers=(norm.Dropout,), tol_reason="dropout on a weight matrix"),
+    OpInfo("cross_entropy", _cross_entropy_fn, _cross_entropy_ref, _cross_entropy_samples,
+           covers=(loss.CrossEntropy, mv.Permute, ew.Div), atol32=1e-5, rtol32=1e-5,
+           tol_reason=_LOSS_TOL),
+    OpInfo("nll_loss", _nll_fn, _nll_ref, lambda rng: _class_samples(rng),
+           covers=(mv.Gather, ew.Mul, ew.Neg), tol_reason="picks and one weighted mean"),
+    OpInfo("mse_loss", F.mse_loss, lambda x, y, reduction="mean": _reduce_ref(
+        (x - y) ** 2, reduction), _pair_samples(_any_target), covers=(ew.Sub, ew.Mul),
+        tol_reason="squares and a float32 mean"),
+    OpInfo("l1_loss", F.l1_loss, lambda x, y, reduction="mean": _reduce_ref(
+        np.abs(x - y), reduction), _pair_samples(_off_kink), covers=(ew.Abs,),
+        tol_reason="a float32 mean"),
+    OpInfo("smooth_l1_loss", F.smooth_l1_loss, _smooth_l1_ref, _pair_samples(_off_kink),
+           covers=(ew.Where,), tol_reason="squares and a float32 mean"),
+    OpInfo("binary_cross_entropy", _bce_fn, _bce_ref, _bce_samples,
+           covers=(loss.BinaryCrossEntropy,), atol32=1e-5, rtol32=1e-5, tol_reason=_LOSS_TOL),
+    OpInfo("binary_cross_entropy_with_logits", _bce_logits_fn, _bce_logits_ref,
+           _bce_logits_samples, covers=(act.Softplus,), atol32=1e-5, rtol32=1e-5,
+           tol_reason=_LOSS_TOL),
+    OpInfo("multi_margin_loss", _multi_margin_fn, _multi_margin_ref, _multi_margin_samples,
+           covers=(act.ReLU, mv.Gather), tol_reason="sums over C and a float32 mean"),
+    OpInfo("hinge_embedding_loss", F.hinge_embedding_loss, _hinge_ref, _hinge_samples,
+           covers=(act.ReLU, ew.Where), tol_reason="a float32 mean"),
+]

@@ -134,7 +134,10 @@ class Backend:
 
     # ---- matmul ----
     def matmul(self, a, b, transpose_a=False, transpose_b=False):
-        """(Ba, M, K) @ (Bb, K, N) -> (B, M, N); Ba, Bb are B or 1; flags read a, b as (.., K, M), (.., N, K)."""
+        """(Ba, M, K) @ (Bb, K, N) -> (B, M, N), Ba and Bb in {B, 1}.
+
+        transpose_a reads a as (Ba, K, M); transpose_b reads b as (Bb, N, K).
+        """
         raise NotImplementedError
 
     # ---- layout ----
@@ -196,7 +199,7 @@ class Backend:
         raise NotImplementedError
 
     def softmax(self, x, axis, log):
-        """Softmax (log=False) or log-softmax (log=True) along `axis`, max-subtracted; same shape."""
+        """Softmax (log=False) or log-softmax (log=True) along `axis`, max-subtracted."""
         raise NotImplementedError
 
     def softmax_backward(self, out, grad, axis, log):
@@ -215,3 +218,26 @@ class Backend:
     def norm_stats(self, x):
         """x (P, C, Q) -> (mean (C,), var (C,)) over P and Q; biased var, two-pass."""
         raise NotImplementedError
+
+    # ---- optimizer primitives (fused, in place; one launch per parameter per step) ----
+    # param, grad and every state array share one shape and floating dtype; scalars are Python
+    # floats/ints/bools; a state array the options leave unused is passed as None.
+    def sgd_step_(self, param, grad, momentum_buf, lr, momentum, dampening, weight_decay,
+                  nesterov, maximize, first_step):
+        """torch.optim.SGD on one param (*S), in place on param and momentum_buf (*S) or None."""
+        raise NotImplementedError
+
+    def adam_step_(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2,
+                   eps, weight_decay, step, amsgrad, decoupled, maximize):
+        """torch.optim.Adam, or AdamW if decoupled, step number `step` (from 1) in place."""
+        raise NotImplementedError
+
+    def rmsprop_step_(self, param, grad, square_avg, grad_avg, momentum_buf, lr, alpha, eps,
+                      weight_decay, momentum, centered, maximize):
+        """torch.optim.RMSprop on one param (*S), in place; grad_avg/momentum_buf None if unused."""
+        raise NotImplementedError
+
+
+def conv_out_size(size, kernel, stride, padding, dilation):
+    """Output length of a sliding window (im2col, pooling without ceil_mode), as in PyTorch."""
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1

@@ -334,7 +334,7 @@ class Module:
         """Move to the NumPy (host) device."""
         return self.to("numpy")
 
-    def float(self) -> Module:  # noqa: A003 - PyTorch's name
+    def float(self) -> Module:
         """Floating-point parameters and buffers to float32."""
         return self.to(dtypes.float32)
 
@@ -386,8 +386,10 @@ class Module:
                                  "\n\t" + "\n\t".join(errors))
         with autograd.no_grad():
             for key, target in own.items():
-                if key in state_dict:
-                    target.copy_(state_dict[key])
+                value = state_dict.get(key)
+                # Loading a model's own state dict: the data is already there.
+                if value is not None and getattr(value, "_data", None) is not target._data:
+                    target.copy_(value)
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------ printing

@@ -55,16 +55,52 @@ def has_fp64(device) -> bool:
     return "cl_khr_fp64" in device.extensions.split() or bool(device.double_fp_config)
 
 
+_DEFAULT: list = []  # the memoised answer of default_index
+
+
 def default_index() -> tuple[int, int] | None:
-    """(platform, device) of the first GPU, else of the first device of any type, else None."""
-    first = None
-    for p, platform in enumerate(_platforms()):
-        for d, device in enumerate(_devices(platform)):
-            if device.type & cl.device_type.GPU:
-                return (p, d)
-            if first is None:
-                first = (p, d)
-    return first
+    """(platform, device) of the first usable GPU, else of the first usable device, else None.
+
+    Usable means it compiles deepx's kernels: a runtime can list a device it cannot build for
+    (PoCL 3.0's LLVM 14 fails with "unknown target CPU 'generic'" on CPUs newer than it).
+    DeviceError, naming each device and why, when devices exist but none is usable.
+    """
+    if not _DEFAULT:
+        found = [(p, d, device) for p, platform in enumerate(_platforms())
+                 for d, device in enumerate(_devices(platform))]
+        found.sort(key=lambda item: not item[2].type & cl.device_type.GPU)  # stable: GPUs first
+        failures = []
+        for p, d, device in found:
+            problem = _build_problem(p, d)
+            if problem is None:
+                _DEFAULT.append((p, d))
+                break
+            failures.append(f"opencl:{p}:{d} ({device.name.strip()}): {problem}")
+        else:
+            if failures:
+                from ...errors import DeviceError
+
+                raise DeviceError("no OpenCL device can build deepx's kernels: "
+                                  + "; ".join(failures))
+            _DEFAULT.append(None)
+    return _DEFAULT[0]
+
+
+def _build_problem(platform_index: int, device_index: int) -> str | None:
+    """None when device (p, d) builds a kernel deepx needs anyway, else the first log line."""
+    import numpy as np
+
+    from ...errors import OpenCLError
+    from . import get_backend
+
+    try:
+        get_backend(platform_index, device_index).kernel("elementwise.cl", "elementwise_fill",
+                                                         np.float32)
+    except (OpenCLError, cl.Error) as exc:
+        lines = str(exc).splitlines()
+        compiler = [line.strip() for line in lines if line.strip().startswith("error:")]
+        return (compiler or lines)[0]
+    return None
 
 
 def get_device(platform_index: int, device_index: int):

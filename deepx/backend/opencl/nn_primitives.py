@@ -1,6 +1,203 @@
-"""OpenCL versions of the fused neural-network primitives (im2col, pooling, ...)."""
+"""OpenCL versions of the fused neural-network primitives (im2col, pooling, ...).
+
+Kernels: kernels/conv.cl, pool.cl, softmax.cl, loss.cl, norm.cl; each file's header says the
+launch geometry. Every primitive allocates its output, launches nothing for a size-0 output
+and passes sizes and window geometry as int32 scalars.
+"""
 from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyopencl as cl
+
+from ... import dtypes
+from .. import ReduceOp, conv_out_size
+
+_INT64 = np.dtype(np.int64)
+# Softmax rows at least this long (and contiguous) use one work-group per row.
+_TREE_MIN_LENGTH = 256
+# norm_stats work-group size for short channels; long ones use the standard local size.
+_SMALL_GROUP = 64
+
+
+def _ints(*values):
+    return tuple(np.int32(v) for v in values)
+
+
+def _window(kernel_size, stride, padding, dilation=None):
+    """The (KH, KW, SH, SW, PH, PW[, DH, DW]) kernel arguments."""
+    values = tuple(kernel_size) + tuple(stride) + tuple(padding)
+    return _ints(*(values + (tuple(dilation) if dilation is not None else ())))
 
 
 class CLNNPrimitives:
     """Mixin of OpenCLBackend: the nn primitives; use self.empty / self.kernel / self.launch."""
+
+    # ------------------------------------------------------------ convolution
+    def im2col(self, x, kernel_size, stride, padding, dilation):
+        n, c, h, w = x.shape
+        (kh, kw) = kernel_size
+        oh, ow = (conv_out_size(*a) for a in zip((h, w), kernel_size, stride, padding,
+                                                  dilation))
+        out = self.empty((n, c * kh * kw, oh * ow), x.dtype)
+        if not out.size:
+            return out
+        if not x.size:  # only padding is read
+            return self.full(out.shape, 0, _dt(x.dtype))
+        knl = self.kernel("conv.cl", "conv_im2col", x.dtype, op="im2col")
+        self.launch_1d("im2col", knl, out.size, *_ints(out.size, c, h, w),
+                       *_window(kernel_size, stride, padding, dilation), *_ints(oh, ow),
+                       x.data, out.data)
+        return out
+
+    def col2im(self, cols, input_shape, kernel_size, stride, padding, dilation):
+        n, c, h, w = input_shape
+        oh, ow = (conv_out_size(*a) for a in zip((h, w), kernel_size, stride, padding,
+                                                  dilation))
+        out = self.empty(input_shape, cols.dtype)
+        if not out.size:
+            return out
+        if not cols.size:
+            return self.full(out.shape, 0, _dt(cols.dtype))
+        knl = self.kernel("conv.cl", "conv_col2im", cols.dtype, op="col2im")
+        self.launch_1d("col2im", knl, out.size, *_ints(out.size, c, h, w),
+                       *_window(kernel_size, stride, padding, dilation), *_ints(oh, ow),
+                       cols.data, out.data)
+        return out
+
+    # ------------------------------------------------------------ pooling
+    def max_pool2d(self, x, kernel_size, stride, padding, dilation, output_size):
+        n, c, h, w = x.shape
+        shape = (n, c) + tuple(output_size)
+        out, argmax = self.empty(shape, x.dtype), self.empty(shape, _INT64)
+        if not out.size:
+            return out, argmax
+        knl = self.kernel("pool.cl", "pool_max_forward", x.dtype, op="max_pool2d")
+        self.launch_1d("max_pool2d", knl, out.size, *_ints(out.size, h, w, *output_size),
+                       *_window(kernel_size, stride, padding, dilation), x.data, out.data,
+                       argmax.data)
+        return out, argmax
+
+    def max_pool2d_backward(self, grad, argmax, input_size, kernel_size, stride, padding,
+                            dilation):
+        n, c, oh, ow = grad.shape
+        out = self.empty((n, c) + tuple(input_size), grad.dtype)
+        if not out.size:
+            return out
+        if not grad.size:
+            return self.full(out.shape, 0, _dt(grad.dtype))
+        knl = self.kernel("pool.cl", "pool_max_backward", grad.dtype, op="max_pool2d_backward")
+        self.launch_1d("max_pool2d_backward", knl, out.size,
+                       *_ints(out.size, *input_size, oh, ow),
+                       *_window(kernel_size, stride, padding, dilation), grad.data,
+                       argmax.data, out.data)
+        return out
+
+    def avg_pool2d(self, x, kernel_size, stride, padding, output_size, count_include_pad,
+                   divisor):
+        n, c, h, w = x.shape
+        out = self.empty((n, c) + tuple(output_size), x.dtype)
+        if not out.size:
+            return out
+        knl = self.kernel("pool.cl", "pool_avg_forward", x.dtype, op="avg_pool2d")
+        self.launch_1d("avg_pool2d", knl, out.size, *_ints(out.size, h, w, *output_size),
+                       *_window(kernel_size, stride, padding),
+                       *_ints(count_include_pad, divisor), x.data, out.data)
+        return out
+
+    def avg_pool2d_backward(self, grad, input_size, kernel_size, stride, padding,
+                            count_include_pad, divisor):
+        n, c, oh, ow = grad.shape
+        out = self.empty((n, c) + tuple(input_size), grad.dtype)
+        if not out.size:
+            return out
+        if not grad.size:
+            return self.full(out.shape, 0, _dt(grad.dtype))
+        knl = self.kernel("pool.cl", "pool_avg_backward", grad.dtype, op="avg_pool2d_backward")
+        self.launch_1d("avg_pool2d_backward", knl, out.size,
+                       *_ints(out.size, *input_size, oh, ow),
+                       *_window(kernel_size, stride, padding),
+                       *_ints(count_include_pad, divisor), grad.data, out.data)
+        return out
+
+    # ------------------------------------------------------------ softmax
+    def _softmax_launch(self, op, name, x, axis, log, arrays):
+        """One launch of softmax.cl's `name` (serial or tree variant) over rows along axis."""
+        out = self.empty(x.shape, x.dtype)
+        if not out.size:
+            return out
+        n = x.shape[axis]
+        outer, inner = math.prod(x.shape[:axis]), math.prod(x.shape[axis + 1:])
+        buffers = [a.data for a in arrays] + [out.data]
+        if inner == 1 and n >= _TREE_MIN_LENGTH:
+            knl = self.kernel("softmax.cl", name + "_tree", x.dtype, op=op)
+            local = self.local_1d
+            self.launch(op, knl, (outer * local,), (local,), *_ints(log, outer, n), *buffers,
+                        cl.LocalMemory(local * x.dtype.itemsize))
+        else:
+            knl = self.kernel("softmax.cl", name, x.dtype, op=op)
+            self.launch_1d(op, knl, outer * inner, *_ints(log, outer * inner, n, inner),
+                           *buffers)
+        return out
+
+    def softmax(self, x, axis, log):
+        return self._softmax_launch("softmax", "softmax_forward", x, axis, log, (x,))
+
+    def softmax_backward(self, out, grad, axis, log):
+        return self._softmax_launch("softmax_backward", "softmax_backward", out, axis, log,
+                                    (out, grad))
+
+    # ------------------------------------------------------------ cross-entropy
+    def _ce_args(self, x, weight, ignore_index, label_smoothing):
+        n, c = x.shape
+        return (*_ints(n, c), np.int64(ignore_index), self.scalar(label_smoothing, x.dtype),
+                np.int32(weight is not None))
+
+    def cross_entropy(self, x, target, weight, ignore_index, label_smoothing):
+        n, c = x.shape
+        loss, lse = self.empty((n,), x.dtype), self.empty((n,), x.dtype)
+        if not n:
+            return loss, lse
+        target = self._to(target, _INT64)
+        knl = self.kernel("loss.cl", "loss_cross_entropy_forward", x.dtype, op="cross_entropy")
+        self.launch_1d("cross_entropy", knl, n,
+                       *self._ce_args(x, weight, ignore_index, label_smoothing), x.data,
+                       target.data, None if weight is None else weight.data, loss.data,
+                       lse.data)
+        return loss, lse
+
+    def cross_entropy_backward(self, x, lse, target, weight, grad, ignore_index,
+                               label_smoothing):
+        out = self.empty(x.shape, x.dtype)
+        if not out.size:
+            return out
+        target = self._to(target, _INT64)
+        total = None if weight is None else self.reduce(ReduceOp.SUM, weight, (0,), False)
+        knl = self.kernel("loss.cl", "loss_cross_entropy_backward", x.dtype,
+                          op="cross_entropy_backward")
+        self.launch_1d("cross_entropy_backward", knl, out.size,
+                       *self._ce_args(x, weight, ignore_index, label_smoothing), x.data,
+                       lse.data, target.data, None if weight is None else weight.data,
+                       None if total is None else total.data, grad.data, out.data)
+        return out
+
+    # ------------------------------------------------------------ normalisation
+    def norm_stats(self, x):
+        p, c, q = x.shape
+        mean, var = self.empty((c,), x.dtype), self.empty((c,), x.dtype)
+        if not c:
+            return mean, var
+        if not p * q:  # the mean of nothing, as NumPy
+            return self.full((c,), float("nan"), _dt(x.dtype)), self.full(
+                (c,), float("nan"), _dt(x.dtype))
+        local = min(self.local_1d, _SMALL_GROUP) if p * q <= 16 * _SMALL_GROUP else \
+            self.local_1d
+        knl = self.kernel("norm.cl", "norm_stats", x.dtype, op="norm_stats")
+        self.launch("norm_stats", knl, (c * local,), (local,), *_ints(p, c, q), x.data,
+                    mean.data, var.data, cl.LocalMemory(local * x.dtype.itemsize))
+        return mean, var
+
+
+def _dt(np_dtype):
+    return dtypes.get(np_dtype)

@@ -1,6 +1,55 @@
-"""OpenCL versions of the fused optimizer-step primitives."""
+"""OpenCL versions of the fused optimizer-step primitives (kernels/optim.cl).
+
+Each primitive is one launch over the parameter's elements. Scalars derived from the options
+(1 - beta, bias corrections) are computed here in double, as torch.optim computes them in
+Python, and passed to the kernel once converted to the parameter's dtype.
+"""
 from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def _buffer(array):
+    """The device buffer of an optional state array (NULL when the options leave it unused)."""
+    return None if array is None else array.data
 
 
 class CLOptimPrimitives:
     """Mixin of OpenCLBackend: one in-place update primitive per optimizer."""
+
+    def sgd_step_(self, param, grad, momentum_buf, lr, momentum, dampening, weight_decay,
+                  nesterov, maximize, first_step):
+        dt = param.dtype
+        knl = self.kernel("optim.cl", "optim_sgd", dt, op="sgd_step_")
+        self.launch_1d("sgd_step_", knl, param.size, np.int32(param.size), param.data,
+                       grad.data, _buffer(momentum_buf), self.scalar(lr, dt),
+                       self.scalar(momentum, dt), self.scalar(1 - dampening, dt),
+                       self.scalar(weight_decay, dt), np.int32(momentum != 0),
+                       np.int32(nesterov), np.int32(maximize), np.int32(first_step))
+
+    def adam_step_(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2,
+                   eps, weight_decay, step, amsgrad, decoupled, maximize):
+        dt = param.dtype
+        step_size = lr / (1 - beta1 ** step)
+        bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
+        knl = self.kernel("optim.cl", "optim_adam", dt, op="adam_step_")
+        self.launch_1d("adam_step_", knl, param.size, np.int32(param.size), param.data,
+                       grad.data, exp_avg.data, exp_avg_sq.data, _buffer(max_exp_avg_sq),
+                       self.scalar(1 - beta1, dt), self.scalar(beta2, dt),
+                       self.scalar(1 - beta2, dt), self.scalar(eps, dt),
+                       self.scalar(weight_decay, dt), self.scalar(1 - lr * weight_decay, dt),
+                       self.scalar(-step_size, dt), self.scalar(bias_correction2_sqrt, dt),
+                       np.int32(amsgrad), np.int32(decoupled), np.int32(maximize))
+
+    def rmsprop_step_(self, param, grad, square_avg, grad_avg, momentum_buf, lr, alpha, eps,
+                      weight_decay, momentum, centered, maximize):
+        dt = param.dtype
+        knl = self.kernel("optim.cl", "optim_rmsprop", dt, op="rmsprop_step_")
+        self.launch_1d("rmsprop_step_", knl, param.size, np.int32(param.size), param.data,
+                       grad.data, square_avg.data, _buffer(grad_avg), _buffer(momentum_buf),
+                       self.scalar(lr, dt), self.scalar(alpha, dt), self.scalar(1 - alpha, dt),
+                       self.scalar(eps, dt), self.scalar(weight_decay, dt),
+                       self.scalar(momentum, dt), np.int32(centered), np.int32(momentum > 0),
+                       np.int32(maximize))

@@ -26,10 +26,11 @@ _RETRY_CODES = frozenset({cl.status_code.MEM_OBJECT_ALLOCATION_FAILURE,
 def kernels_dir() -> pathlib.Path:
     """Folder of the .cl files: package data `deepx.kernels` when installed, else repo kernels/."""
     try:
-        path = pathlib.Path(str(importlib.resources.files("deepx.kernels")))
-        if (path / "common.h").is_file():
-            return path
-    except (ModuleNotFoundError, TypeError):
+        # joinpath gives a real file path, also for a namespace package's MultiplexedPath
+        header = importlib.resources.files("deepx.kernels") / "common.h"
+        if isinstance(header, pathlib.Path) and header.is_file():
+            return header.parent
+    except ModuleNotFoundError:
         pass
     return pathlib.Path(__file__).resolve().parents[3] / "kernels"
 

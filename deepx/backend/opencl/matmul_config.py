@@ -1,0 +1,54 @@
+"""Tile sizes for matmul_tiled, chosen from a device's work-group and local-memory limits."""
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class MatmulConfig:
+    """Work-group RTS_N x RTS_M work-items, each computing WPT_M x WPT_N outputs; K-step TILE_K."""
+
+    rts_m: int
+    rts_n: int
+    wpt_m: int
+    wpt_n: int
+    tile_k: int
+
+    @property
+    def tile_m(self) -> int:
+        return self.rts_m * self.wpt_m
+
+    @property
+    def tile_n(self) -> int:
+        return self.rts_n * self.wpt_n
+
+    def local_bytes(self, itemsize: int) -> int:
+        """Local memory used by the A and B tiles."""
+        return self.tile_k * (self.tile_m + self.tile_n) * itemsize
+
+    def defines(self) -> dict:
+        """The -D options of matmul.cl."""
+        return {"RTS_M": self.rts_m, "RTS_N": self.rts_n, "WPT_M": self.wpt_m,
+                "WPT_N": self.wpt_n, "TILE_K": self.tile_k}
+
+
+# Preferred first; the last one runs on any OpenCL device (one work-item per group).
+LADDER = (
+    MatmulConfig(rts_m=16, rts_n=16, wpt_m=4, wpt_n=4, tile_k=16),
+    MatmulConfig(rts_m=8, rts_n=8, wpt_m=4, wpt_n=4, tile_k=16),
+    MatmulConfig(rts_m=8, rts_n=8, wpt_m=2, wpt_n=2, tile_k=8),
+    MatmulConfig(rts_m=4, rts_n=4, wpt_m=2, wpt_n=2, tile_k=8),
+    MatmulConfig(rts_m=1, rts_n=1, wpt_m=1, wpt_n=1, tile_k=1),
+)
+
+
+def fits(cfg: MatmulConfig, device, itemsize: int) -> bool:
+    """True when the device's limits allow cfg's work-group and local memory."""
+    sizes = device.max_work_item_sizes
+    return (cfg.rts_m * cfg.rts_n <= device.max_work_group_size and cfg.rts_n <= sizes[0]
+            and cfg.rts_m <= sizes[1] and cfg.local_bytes(itemsize) <= device.local_mem_size)
+
+
+def candidate_configs(device, itemsize: int) -> list:
+    """Configurations the device can run, preferred first (never empty)."""
+    return [cfg for cfg in LADDER if fits(cfg, device, itemsize)] or [LADDER[-1]]

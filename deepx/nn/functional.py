@@ -1,0 +1,39 @@
+"""deepx.nn.functional: the stateless neural-network ops, with torch.nn.functional's names,
+arguments and defaults. Each name is defined in deepx/ops/<family>.py beside its Function.
+"""
+from ..ops.activation import (
+    elu,
+    gelu,
+    leaky_relu,
+    log_softmax,
+    prelu,
+    relu,
+    sigmoid,
+    silu,
+    softmax,
+    softplus,
+    tanh,
+)
+from ..ops.conv import conv1d, conv2d, linear
+from ..ops.loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    hinge_embedding_loss,
+    l1_loss,
+    mse_loss,
+    multi_margin_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
+from ..ops.movement import pad
+from ..ops.norm import batch_norm, dropconnect, dropout, layer_norm
+from ..ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+
+__all__ = [
+    "conv1d", "conv2d", "linear", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "relu",
+    "leaky_relu", "prelu", "elu", "sigmoid", "tanh", "gelu", "softplus", "silu", "softmax",
+    "log_softmax", "batch_norm", "layer_norm", "dropout", "dropconnect", "cross_entropy",
+    "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "multi_margin_loss", "hinge_embedding_loss", "pad",
+]

@@ -1,0 +1,316 @@
+"""Losses. cross_entropy is one fused, stable log-sum-exp primitive; binary_cross_entropy has
+its own Function for PyTorch's clamped logs; the rest compose existing ops.
+
+Class-index targets are read on the host once, to check their range before any kernel runs
+and to build the flat indices that pick each row's target.
+"""
+from __future__ import annotations
+
+import math
+
+from .. import dtypes
+from ..autograd import Function
+from ..backend import BinaryOp, UnaryOp
+from ..errors import DTypeError, ShapeError
+from ..shapes import broadcast_shapes
+from . import elementwise as ew
+from .activation import relu, softplus
+from .movement import Gather, permute, reshape
+from .reduce import mean, sum
+
+
+def _scalar(backend, value, like):
+    return backend.full((), value, dtypes.of(like))
+
+
+class CrossEntropy(Function):
+    """Per-row loss of logits x (N, C) against class indices; backward from the saved lse.
+
+    loss = (1 - eps) w_t (lse - x_t) + eps / C sum_c w_c (lse - x_c), 0 for ignored rows.
+    """
+
+    name = "cross_entropy"
+
+    @staticmethod
+    def forward(ctx, x, target, weight, ignore_index, label_smoothing):
+        loss, lse = ctx.backend.cross_entropy(x, target, weight, ignore_index, label_smoothing)
+        ctx.save_for_backward(x, lse, target, weight)
+        ctx.args = (ignore_index, label_smoothing)
+        return loss
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, lse, target, weight = ctx.saved_tensors
+        grad_x = ctx.backend.cross_entropy_backward(x, lse, target, weight, grad, *ctx.args)
+        return grad_x, None, None
+
+
+class BinaryCrossEntropy(Function):
+    """l = -(y log x + (1 - y) log(1 - x)), each log clamped at -100 as PyTorch.
+
+    dl/dx = (x - y) / max(x (1 - x), 1e-12), dl/dy = log(1 - x) - log x (clamped).
+    """
+
+    name = "binary_cross_entropy"
+
+    @staticmethod
+    def forward(ctx, x, y):
+        be = ctx.backend
+        floor, one = _scalar(be, -100, x), _scalar(be, 1, x)
+        log_x = be.binary(BinaryOp.MAXIMUM, be.unary(UnaryOp.LOG, x), floor)
+        log_1mx = be.binary(BinaryOp.MAXIMUM,
+                            be.unary(UnaryOp.LOG, be.binary(BinaryOp.SUB, one, x)), floor)
+        diff = be.binary(BinaryOp.SUB, log_x, log_1mx)
+        ctx.save_for_backward(x, y, diff)
+        return be.unary(UnaryOp.NEG, be.binary(BinaryOp.ADD, log_1mx,
+                                               be.binary(BinaryOp.MUL, y, diff)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y, diff = ctx.saved_tensors
+        be = ctx.backend
+        grad_x = grad_y = None
+        if ctx.needs_input_grad[0]:
+            spread = be.binary(BinaryOp.MUL, x, be.binary(BinaryOp.SUB, _scalar(be, 1, x), x))
+            spread = be.binary(BinaryOp.MAXIMUM, spread, _scalar(be, 1e-12, x))
+            grad_x = be.binary(BinaryOp.DIV, be.binary(BinaryOp.MUL, grad,
+                                                       be.binary(BinaryOp.SUB, x, y)), spread)
+        if ctx.needs_input_grad[1]:
+            grad_y = be.unary(UnaryOp.NEG, be.binary(BinaryOp.MUL, grad, diff))
+        return grad_x, grad_y
+
+
+# ---------------------------------------------------------------- helpers
+def _reduction(op, reduction, size_average=None, reduce=None):
+    """PyTorch's legacy size_average/reduce flags folded into `reduction`, then checked."""
+    if size_average is not None or reduce is not None:
+        reduction = "none" if reduce is False else ("sum" if size_average is False else "mean")
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    return reduction
+
+
+def _reduce(loss, reduction):
+    if reduction == "none":
+        return loss
+    return sum(loss) if reduction == "sum" else mean(loss)
+
+
+def _class_targets(op, input, target, weight, ignore_index=None):  # noqa: A002
+    """Check logits (N, C, *) / (C,) against int targets (N, *) / (); flatten to rows.
+
+    Returns x (M, C), the host targets (M,) as int64 and the target's shape.
+    """
+    import numpy as np  # host-side reading of the class indices only
+
+    if not isinstance(target, ew._tensor_types()):
+        target = _host_tensor(np.asarray(target), input)
+    shapes = f"input {tuple(input.shape)}, target {tuple(target.shape)}"
+    if not input.dtype.is_floating_point:
+        raise DTypeError(f"{op}: expected floating input, got {input.dtype.name} ({shapes})")
+    if target.dtype.is_floating_point or target.dtype is dtypes.bool_:
+        raise DTypeError(f"{op}: expected class-index targets of an integer dtype, got "
+                         f"{target.dtype.name} ({shapes})")
+    if input.ndim == 0 or input.ndim == 1 and target.ndim != 0 or input.ndim >= 2 and (
+            tuple(target.shape) != (input.shape[0],) + tuple(input.shape[2:])):
+        raise ShapeError(f"{op}: expected input (N, C, *) with target (N, *), or input (C,) "
+                         f"with a 0-d target; got {shapes}")
+    c = input.shape[0] if input.ndim == 1 else input.shape[1]
+    if c < 1:
+        raise ShapeError(f"{op}: input has no classes ({shapes})")
+    if weight is not None and (tuple(weight.shape) != (c,) or weight.dtype is not input.dtype):
+        raise ShapeError(f"{op}: weight must be a ({c},) tensor of dtype {input.dtype.name}, "
+                         f"got {weight.dtype.name} {tuple(weight.shape)} ({shapes})")
+    host = target.numpy().astype(np.int64).reshape(-1)
+    valid = host != ignore_index if ignore_index is not None else np.ones(host.shape, bool)
+    bad = valid & ((host < 0) | (host >= c))
+    if bad.any():
+        raise ShapeError(f"{op}: target {int(host[bad][0])} is out of bounds for {c} classes "
+                         f"({shapes})")
+    if input.ndim == 1:
+        x = reshape(input, (1, c))
+    elif input.ndim == 2:
+        x = input
+    else:  # (N, C, *) -> (N, *, C) -> rows
+        dims = (0,) + tuple(range(2, input.ndim)) + (1,)
+        x = reshape(permute(input, dims), (-1, c))
+    return x, host, tuple(target.shape)
+
+
+def _host_tensor(array, like):
+    return ew._tensor_types()._wrap(like.device.backend.from_numpy(array), like.device)
+
+
+def _target_weights(x, host, valid, weight):
+    """(M,) weight of each row's target class, 0 for ignored rows; never recorded."""
+    import numpy as np  # host-side index reading
+
+    if weight is None:
+        return _host_tensor(valid.astype(x.dtype.np), x)
+    picked = Gather.apply(weight.detach(), _host_tensor(np.where(valid, host, 0), x), axis=0)
+    return ew.mul(picked, _host_tensor(valid.astype(x.dtype.np), x))
+
+
+def _weighted_mean(loss, total_weight):
+    return ew.div(sum(loss), total_weight)
+
+
+# ---------------------------------------------------------------- public functions
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,  # noqa: A002
+                  reduce=None, reduction="mean", label_smoothing=0.0):
+    """Softmax cross-entropy. input logits (N, C, *) or (C,), target int (N, *) or ()."""
+    op = "cross_entropy"
+    reduction = _reduction(op, reduction, size_average, reduce)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
+    x, host, t_shape = _class_targets(op, input, target, weight, ignore_index)
+    t = _host_tensor(host, x)
+    loss = CrossEntropy.apply(x, t, None if weight is None else weight.detach(),
+                              ignore_index=int(ignore_index),
+                              label_smoothing=float(label_smoothing))
+    if reduction == "none":
+        return reshape(loss, t_shape)
+    if reduction == "sum":
+        return sum(loss)
+    valid = host != ignore_index
+    total = int(valid.sum()) if weight is None else sum(_target_weights(x, host, valid, weight))
+    return _weighted_mean(loss, total)
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100,  # noqa: A002
+             reduce=None, reduction="mean"):
+    """Negative log-likelihood of log-probabilities input (N, C, *) at int targets (N, *)."""
+    import numpy as np  # host-side index reading
+
+    op = "nll_loss"
+    reduction = _reduction(op, reduction, size_average, reduce)
+    x, host, t_shape = _class_targets(op, input, target, weight, ignore_index)
+    m, c = x.shape
+    valid = host != ignore_index
+    flat = _host_tensor(np.arange(m, dtype=np.int64) * c + np.where(valid, host, 0), x)
+    w = _target_weights(x, host, valid, weight)
+    loss = ew.neg(ew.mul(Gather.apply(reshape(x, (m * c,)), flat, axis=0), w))
+    if reduction == "none":
+        return reshape(loss, t_shape)
+    if reduction == "sum":
+        return sum(loss)
+    return _weighted_mean(loss, int(valid.sum()) if weight is None else sum(w))
+
+
+def _pair_loss(op, input, target):  # noqa: A002
+    """Check two tensors broadcast (error names the op and both shapes)."""
+    if not isinstance(target, ew._tensor_types()):
+        from ..creation import tensor
+
+        target = tensor(target, dtype=input.dtype, device=input.device)
+    broadcast_shapes(op, tuple(input.shape), tuple(target.shape))
+    return input, target
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):  # noqa: A002
+    """(input - target)^2, reduced. Shapes broadcast."""
+    reduction = _reduction("mse_loss", reduction, size_average, reduce)
+    x, y = _pair_loss("mse_loss", input, target)
+    d = ew.sub(x, y)
+    return _reduce(ew.mul(d, d), reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):  # noqa: A002
+    """|input - target|, reduced. Shapes broadcast."""
+    reduction = _reduction("l1_loss", reduction, size_average, reduce)
+    x, y = _pair_loss("l1_loss", input, target)
+    return _reduce(ew.abs(ew.sub(x, y)), reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None,  # noqa: A002
+                   reduction="mean", beta=1.0):
+    """0.5 d^2 / beta where d = |input - target| < beta, else d - 0.5 beta; reduced."""
+    op = "smooth_l1_loss"
+    reduction = _reduction(op, reduction, size_average, reduce)
+    if beta < 0:
+        raise ValueError(f"{op}: beta must be non-negative, got {beta}")
+    x, y = _pair_loss(op, input, target)
+    d = ew.abs(ew.sub(x, y))
+    if beta == 0:
+        return _reduce(d, reduction)
+    quadratic = ew.div(ew.mul(ew.mul(d, d), 0.5), beta)
+    return _reduce(ew.where(d < beta, quadratic, ew.sub(d, 0.5 * beta)), reduction)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None,  # noqa: A002
+                         reduce=None, reduction="mean"):
+    """-(y log x + (1 - y) log(1 - x)) for probabilities x; target and input of one shape."""
+    op = "binary_cross_entropy"
+    reduction = _reduction(op, reduction, size_average, reduce)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ShapeError(f"{op}: using a target size {tuple(target.shape)} that is different "
+                         f"to the input size {tuple(input.shape)} is not supported")
+    if not input.dtype.is_floating_point or target.dtype is not input.dtype:
+        raise DTypeError(f"{op}: expected floating input and target of one dtype, got "
+                         f"{input.dtype.name} {tuple(input.shape)} and {target.dtype.name} "
+                         f"{tuple(target.shape)}")
+    loss = BinaryCrossEntropy.apply(input, target)
+    if weight is not None:
+        broadcast_shapes(op, tuple(weight.shape), tuple(input.shape))
+        loss = ew.mul(loss, weight)
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,  # noqa: A002
+                                     reduce=None, reduction="mean", pos_weight=None):
+    """Sigmoid + BCE in one stable formula: (1 - y) x + (1 + (pw - 1) y) softplus(-x)."""
+    op = "binary_cross_entropy_with_logits"
+    reduction = _reduction(op, reduction, size_average, reduce)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ShapeError(f"{op}: target size {tuple(target.shape)} must be the same as input "
+                         f"size {tuple(input.shape)}")
+    if not input.dtype.is_floating_point:
+        raise DTypeError(f"{op}: expected floating input, got {input.dtype.name}")
+    # softplus without a threshold is exact and stable at any |x|.
+    log_sig_neg = softplus(ew.neg(input), threshold=math.inf)
+    if pos_weight is not None:
+        broadcast_shapes(op, tuple(pos_weight.shape), tuple(input.shape))
+        log_sig_neg = ew.mul(log_sig_neg, ew.add(ew.mul(ew.sub(pos_weight, 1), target), 1))
+    loss = ew.add(ew.mul(ew.sub(1, target), input), log_sig_neg)
+    if weight is not None:
+        broadcast_shapes(op, tuple(weight.shape), tuple(input.shape))
+        loss = ew.mul(loss, weight)
+    return _reduce(loss, reduction)
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None,  # noqa: A002
+                      size_average=None, reduce=None, reduction="mean"):
+    """Multi-class hinge: sum_{j != y} w_y max(0, margin - x_y + x_j)^p / C per row."""
+    import numpy as np  # host-side index reading
+
+    op = "multi_margin_loss"
+    reduction = _reduction(op, reduction, size_average, reduce)
+    if p not in (1, 2):
+        raise ValueError(f"{op}: only p == 1 and p == 2 are supported, got {p}")
+    if input.ndim > 2:
+        raise ShapeError(f"{op}: expected input (N, C) or (C,), got {tuple(input.shape)}")
+    x, host, t_shape = _class_targets(op, input, target, weight)
+    m, c = x.shape
+    flat = _host_tensor(np.arange(m, dtype=np.int64) * c + host, x)
+    picked = reshape(Gather.apply(reshape(x, (m * c,)), flat, axis=0), (m, 1))
+    hinge = relu(ew.add(ew.sub(x, picked), float(margin)))
+    if p == 2:
+        hinge = ew.mul(hinge, hinge)
+    others = np.ones((m, c), dtype=x.dtype.np)
+    others[np.arange(m), host] = 0
+    hinge = ew.mul(hinge, _host_tensor(others, x))
+    if weight is not None:
+        w = _target_weights(x, host, np.ones(m, bool), weight)
+        hinge = ew.mul(hinge, reshape(w, (m, 1)))
+    loss = reshape(ew.div(sum(hinge, dim=1), c), t_shape)
+    return _reduce(loss, reduction)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None,  # noqa: A002
+                         reduce=None, reduction="mean"):
+    """x where y = 1, max(0, margin - x) where y = -1; shapes broadcast."""
+    op = "hinge_embedding_loss"
+    reduction = _reduction(op, reduction, size_average, reduce)
+    x, y = _pair_loss(op, input, target)
+    below = ew.where(y != 1, relu(ew.sub(float(margin), x)), 0.0)
+    return _reduce(ew.add(below, ew.where(y != -1, x, 0.0)), reduction)

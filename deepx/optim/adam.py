@@ -1,0 +1,65 @@
+"""Adam and AdamW (decoupled weight decay), with AMSGrad, as torch.optim.Adam / AdamW."""
+from __future__ import annotations
+
+from .optimizer import Optimizer, bump_versions, zeros_like
+
+
+class Adam(Optimizer):
+    """torch.optim.Adam: bias-corrected first and second moments of the gradient.
+
+    m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  (amsgrad: v_max = max(v_max, v))
+    p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
+    weight_decay adds wd * p to g, or with decoupled_weight_decay (AdamW) scales
+    p *= 1 - lr * wd first. State: "step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq" (amsgrad).
+    """
+
+    def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False, *,
+                 maximize: bool = False, decoupled_weight_decay: bool = False) -> None:
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay,
+                    "amsgrad": amsgrad, "maximize": maximize,
+                    "decoupled_weight_decay": decoupled_weight_decay}
+        super().__init__(params, defaults)
+
+    def _step_group(self, group) -> None:
+        beta1, beta2 = (float(b) for b in group["betas"])
+        amsgrad = bool(group["amsgrad"])
+        for p, grad in self._params_with_grad(group):
+            state = self.state[p]
+            if len(state) == 0:
+                state["step"] = 0
+                state["exp_avg"] = zeros_like(p)
+                state["exp_avg_sq"] = zeros_like(p)
+            if amsgrad and state.get("max_exp_avg_sq") is None:
+                state["max_exp_avg_sq"] = zeros_like(p)
+            state["step"] += 1
+            exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+            max_exp_avg_sq = state["max_exp_avg_sq"] if amsgrad else None
+            p.device.backend.adam_step_(
+                p._data, grad._data, exp_avg._data, exp_avg_sq._data,
+                None if max_exp_avg_sq is None else max_exp_avg_sq._data,
+                lr=float(group["lr"]), beta1=beta1, beta2=beta2, eps=float(group["eps"]),
+                weight_decay=float(group["weight_decay"]), step=state["step"],
+                amsgrad=amsgrad, decoupled=bool(group["decoupled_weight_decay"]),
+                maximize=bool(group["maximize"]))
+            bump_versions(p, exp_avg, exp_avg_sq, max_exp_avg_sq)
+
+
+class AdamW(Adam):
+    """torch.optim.AdamW: Adam whose weight decay scales p by 1 - lr * wd (default wd 1e-2)."""
+
+    def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, *,
+                 maximize: bool = False) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
+                         decoupled_weight_decay=True)

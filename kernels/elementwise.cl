@@ -1,0 +1,230 @@
+/* elementwise.cl: unary, binary, where, cast, fill and arange.
+ *
+ * Build options: -D DTYPE=<input type> [-D OUT_DTYPE=<type> for elementwise_cast]
+ *                [-D REAL=<float|double>: the type transcendental math runs in].
+ * Geometry: 1-D, one work-item per output element, global size n rounded up by the host to a
+ * multiple of the local size; every kernel guards i < n. Size-0 outputs are never launched.
+ * Broadcast/strided inputs: `shape` holds the output's dims (after the host merged dims that
+ * are contiguous for every operand; at most 8), `stride_*` the element stride of each input
+ * along each output dim (0 where the input is broadcast).
+ *
+ * elementwise_unary(op, n, alpha, x, out)
+ *     out[i] = f(x[i]) for UnaryOp `op` except STEP/NOT; matches NumpyBackend.unary.
+ *     Integer inputs: NEG/ABS/SIGN/RELU stay integral, the rest go through REAL and truncate.
+ * elementwise_predicate(op, n, alpha, x, out: uchar)
+ *     UnaryOp STEP (x > alpha) and NOT (x == 0); bool output; matches NumpyBackend.unary.
+ * elementwise_binary(op, n, ndim, shape, stride_a, stride_b, a, b, out)
+ *     out[i] = a[..] op b[..] for BinaryOp ADD..MINIMUM; matches NumpyBackend.binary
+ *     (NaN propagates through MAXIMUM/MINIMUM; integer POW by repeated squaring).
+ *     The host never sends integer DIV (NumPy's true division gives float; it casts first).
+ * elementwise_compare(op, n, ndim, shape, stride_a, stride_b, a, b, out: uchar)
+ *     BinaryOp EQ..OR, bool output.
+ * elementwise_where(n, ndim, shape, stride_c, stride_a, stride_b, cond: uchar, a, b, out)
+ *     out[i] = cond ? a : b with broadcasting; matches NumpyBackend.where.
+ * elementwise_cast(n, x, out: OUT_DTYPE)
+ *     C conversion (float -> int truncates); to bool is x != 0; matches NumpyBackend.cast.
+ * elementwise_fill(n, value, out)        out[i] = value; matches NumpyBackend.full.
+ * elementwise_arange(n, start, step, out)
+ *     out[i] = start + i * step computed in double where the device has it, then converted,
+ *     as NumpyBackend.arange does.
+ */
+#include "common.h"
+
+/* NumPy rounds every operation separately: no fused multiply-adds (arange, sigmoid, ...). */
+#pragma OPENCL FP_CONTRACT OFF
+
+/* Op codes: the values of UnaryOp and BinaryOp in deepx/backend/__init__.py. */
+#define UNARY_NEG 0
+#define UNARY_EXP 1
+#define UNARY_LOG 2
+#define UNARY_SQRT 3
+#define UNARY_ABS 4
+#define UNARY_SIGN 5
+#define UNARY_TANH 6
+#define UNARY_SIGMOID 7
+#define UNARY_RELU 8
+#define UNARY_LOG1P 9
+#define UNARY_EXPM1 10
+#define UNARY_ERF 11
+#define UNARY_SOFTPLUS 12
+#define UNARY_LEAKY_RELU 13
+#define UNARY_ELU 14
+#define UNARY_STEP 15
+#define UNARY_RECIPROCAL 16
+#define UNARY_SIN 17
+#define UNARY_COS 18
+#define UNARY_NOT 19
+
+#define BINARY_ADD 0
+#define BINARY_SUB 1
+#define BINARY_MUL 2
+#define BINARY_DIV 3
+#define BINARY_POW 4
+#define BINARY_MAXIMUM 5
+#define BINARY_MINIMUM 6
+#define BINARY_EQ 7
+#define BINARY_NE 8
+#define BINARY_LT 9
+#define BINARY_LE 10
+#define BINARY_GT 11
+#define BINARY_GE 12
+#define BINARY_AND 13
+#define BINARY_OR 14
+
+/* The floating-point unary ops, in REAL. */
+inline REAL unary_real(int op, REAL x, REAL alpha) {
+    switch (op) {
+    case UNARY_EXP: return exp(x);
+    case UNARY_LOG: return log(x);
+    case UNARY_SQRT: return sqrt(x);
+    case UNARY_TANH: return tanh(x);
+    case UNARY_SIGMOID: {
+        /* exp of a non-positive number never overflows */
+        REAL e = exp(-fabs(x));
+        return x >= 0 ? 1 / (1 + e) : e / (1 + e);
+    }
+    case UNARY_LOG1P: return log1p(x);
+    case UNARY_EXPM1: return expm1(x);
+    case UNARY_ERF: return erf(x);
+    case UNARY_SOFTPLUS: /* log(1 + e^x) = max(x, 0) + log1p(e^-|x|); NaN stays NaN */
+        return (x > 0 ? x : 0) + log1p(exp(-fabs(x)));
+    case UNARY_LEAKY_RELU: return x > 0 ? x : x * alpha;
+    case UNARY_ELU: return x > 0 ? x : alpha * expm1(x > 0 ? 0 : x);
+    case UNARY_RECIPROCAL: return 1 / x;
+    case UNARY_SIN: return sin(x);
+    case UNARY_COS: return cos(x);
+    default: return x;
+    }
+}
+
+__kernel void elementwise_unary(int op, int n, REAL alpha,
+                                __global const DTYPE* x, __global DTYPE* out) {
+    int i = get_global_id(0);
+    if (i >= n) return;
+    DTYPE v = x[i];
+    DTYPE r;
+    switch (op) {
+    case UNARY_NEG: r = -v; break;
+    case UNARY_ABS: r = v < 0 ? -v : (v == 0 ? (DTYPE)0 : v); break;   /* |-0| = 0, NaN kept */
+    case UNARY_SIGN: r = v > 0 ? (DTYPE)1 : (v < 0 ? (DTYPE)-1 : v); break;  /* 0, NaN kept */
+    case UNARY_RELU: r = v > 0 ? v : (IS_NAN(v) ? v : (DTYPE)0); break;        /* NaN kept */
+    default: r = (DTYPE)unary_real(op, (REAL)v, alpha); break;
+    }
+    out[i] = r;
+}
+
+__kernel void elementwise_predicate(int op, int n, REAL alpha,
+                                    __global const DTYPE* x, __global uchar* out) {
+    int i = get_global_id(0);
+    if (i >= n) return;
+    DTYPE v = x[i];
+    out[i] = op == UNARY_STEP ? (uchar)((REAL)v > alpha) : (uchar)(v == 0);
+}
+
+/* base ** exponent for integer types (NumPy's integer power; negative exponents give 0/1). */
+inline DTYPE int_pow(DTYPE base, DTYPE exponent) {
+    long e = (long)exponent;
+    DTYPE result = 1;
+    while (e > 0) {
+        if (e & 1) result *= base;
+        base *= base;
+        e >>= 1;
+    }
+    return result;
+}
+
+inline DTYPE binary_apply(int op, DTYPE a, DTYPE b) {
+    switch (op) {
+    case BINARY_ADD: return a + b;
+    case BINARY_SUB: return a - b;
+    case BINARY_MUL: return a * b;
+    case BINARY_DIV: return a / b;
+    case BINARY_POW:
+        return IS_INTEGRAL(DTYPE) ? int_pow(a, b) : (DTYPE)pow((REAL)a, (REAL)b);
+    case BINARY_MAXIMUM: return (IS_NAN(a) || a > b) ? a : b;   /* NaN in either propagates */
+    case BINARY_MINIMUM: return (IS_NAN(a) || a < b) ? a : b;
+    default: return 0;
+    }
+}
+
+inline uchar compare_apply(int op, DTYPE a, DTYPE b) {
+    switch (op) {
+    case BINARY_EQ: return a == b;
+    case BINARY_NE: return a != b;
+    case BINARY_LT: return a < b;
+    case BINARY_LE: return a <= b;
+    case BINARY_GT: return a > b;
+    case BINARY_GE: return a >= b;
+    case BINARY_AND: return a != 0 && b != 0;
+    case BINARY_OR: return a != 0 || b != 0;
+    default: return 0;
+    }
+}
+
+__kernel void elementwise_binary(int op, int n, int ndim, int8 shape,
+                                 int8 stride_a, int8 stride_b,
+                                 __global const DTYPE* a, __global const DTYPE* b,
+                                 __global DTYPE* out) {
+    int i = get_global_id(0);
+    if (i >= n) return;
+    int dims[MAX_DIMS], sa[MAX_DIMS], sb[MAX_DIMS];
+    load_dims(shape, dims);
+    load_dims(stride_a, sa);
+    load_dims(stride_b, sb);
+    out[i] = binary_apply(op, a[strided_offset(i, ndim, dims, sa)],
+                          b[strided_offset(i, ndim, dims, sb)]);
+}
+
+__kernel void elementwise_compare(int op, int n, int ndim, int8 shape,
+                                  int8 stride_a, int8 stride_b,
+                                  __global const DTYPE* a, __global const DTYPE* b,
+                                  __global uchar* out) {
+    int i = get_global_id(0);
+    if (i >= n) return;
+    int dims[MAX_DIMS], sa[MAX_DIMS], sb[MAX_DIMS];
+    load_dims(shape, dims);
+    load_dims(stride_a, sa);
+    load_dims(stride_b, sb);
+    out[i] = compare_apply(op, a[strided_offset(i, ndim, dims, sa)],
+                           b[strided_offset(i, ndim, dims, sb)]);
+}
+
+__kernel void elementwise_where(int n, int ndim, int8 shape,
+                                int8 stride_c, int8 stride_a, int8 stride_b,
+                                __global const uchar* cond, __global const DTYPE* a,
+                                __global const DTYPE* b, __global DTYPE* out) {
+    int i = get_global_id(0);
+    if (i >= n) return;
+    int dims[MAX_DIMS], sc[MAX_DIMS], sa[MAX_DIMS], sb[MAX_DIMS];
+    load_dims(shape, dims);
+    load_dims(stride_c, sc);
+    load_dims(stride_a, sa);
+    load_dims(stride_b, sb);
+    out[i] = cond[strided_offset(i, ndim, dims, sc)] ? a[strided_offset(i, ndim, dims, sa)]
+                                                      : b[strided_offset(i, ndim, dims, sb)];
+}
+
+__kernel void elementwise_cast(int n, __global const DTYPE* x, __global OUT_DTYPE* out) {
+    int i = get_global_id(0);
+    if (i >= n) return;
+    DTYPE v = x[i];
+    out[i] = IS_BOOL(OUT_DTYPE) ? (OUT_DTYPE)(v != 0) : (OUT_DTYPE)v;
+}
+
+__kernel void elementwise_fill(int n, DTYPE value, __global DTYPE* out) {
+    int i = get_global_id(0);
+    if (i >= n) return;
+    out[i] = value;
+}
+
+#ifdef cl_khr_fp64
+typedef double arange_t;
+#else
+typedef float arange_t;
+#endif
+
+__kernel void elementwise_arange(int n, arange_t start, arange_t step, __global DTYPE* out) {
+    int i = get_global_id(0);
+    if (i >= n) return;
+    out[i] = (DTYPE)(start + (arange_t)i * step);
+}

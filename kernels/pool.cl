@@ -1,0 +1,144 @@
+/* pool.cl: 2-D max and average pooling, forward and backward.
+ *
+ * Build options: -D DTYPE=<float|double>.
+ * Shared arguments: H, W input size; OH, OW output size (computed by the host, ceil_mode
+ *   included); KH, KW kernel; SH, SW stride; PH, PW padding; DH, DW dilation (max only).
+ *   Arrays are planes: x (P, H, W) and out (P, OH, OW) with P = N*C.
+ *   Input pixel of tap (kh, kw) at output (oh, ow): (oh*SH - PH + kh*DH, ow*SW - PW + kw*DW).
+ * Geometry: 1-D, one work-item per output element (forward: per output window; backward:
+ *   per input pixel); global size rounded up to the local size, every kernel guards
+ *   i < total. Size-0 outputs are never launched. No atomics anywhere: each backward
+ *   work-item loops over the windows that contain its pixel (gather, not scatter).
+ *
+ * pool_max_forward(total, H, W, OH, OW, KH, KW, SH, SW, PH, PW, DH, DW, x, out, argmax: long)
+ *     out = max over the window's in-range taps, argmax = its h*W + w. PyTorch's rule: the
+ *     first in-range tap, then any strictly greater value or any NaN. The host guarantees
+ *     every window has an in-range tap (padding <= half the dilated kernel).
+ *     Matches NumpyBackend.max_pool2d.
+ * pool_max_backward(total, H, W, OH, OW, KH, KW, SH, SW, PH, PW, DH, DW, grad, argmax, dx)
+ *     dx[pixel] = sum of grad over the windows whose argmax is this pixel, taken in output
+ *     order (kh, kw descending), as np.add.at in NumpyBackend.max_pool2d_backward.
+ * pool_avg_forward(total, H, W, OH, OW, KH, KW, SH, SW, PH, PW, count_include_pad, divisor,
+ *                  x, out)
+ *     out = sum of the in-range taps / the window's divisor (avg_divisor below, PyTorch's
+ *     rule). Matches NumpyBackend.avg_pool2d.
+ * pool_avg_backward(total, H, W, OH, OW, KH, KW, SH, SW, PH, PW, count_include_pad, divisor,
+ *                   grad, dx)
+ *     dx[pixel] = sum over the windows containing it (kh, kw ascending) of grad / divisor.
+ *     Matches NumpyBackend.avg_pool2d_backward.
+ */
+#include "common.h"
+
+/* Divisor of average window (oh, ow): divisor if nonzero, else the number of cells of the
+ * window inside the padded input (count_include_pad) or inside the input itself. */
+inline int avg_divisor(int oh, int ow, int H, int W, int KH, int KW, int SH, int SW, int PH,
+                       int PW, int count_include_pad, int divisor) {
+    if (divisor) return divisor;
+    int hs = oh * SH - PH, ws = ow * SW - PW;
+    int he = min(hs + KH, H + PH), we = min(ws + KW, W + PW);
+    if (!count_include_pad) {
+        hs = max(hs, 0);
+        ws = max(ws, 0);
+        he = min(he, H);
+        we = min(we, W);
+    }
+    return (he - hs) * (we - ws);
+}
+
+__kernel void pool_max_forward(int total, int H, int W, int OH, int OW, int KH, int KW,
+                               int SH, int SW, int PH, int PW, int DH, int DW,
+                               __global const DTYPE* x, __global DTYPE* out,
+                               __global long* argmax) {
+    int i = get_global_id(0);
+    if (i >= total) return;
+    int ow = i % OW;
+    int oh = (i / OW) % OH;
+    __global const DTYPE* plane = x + (long)(i / (OH * OW)) * H * W;
+    DTYPE best = (DTYPE)0;
+    int at = -1;
+    for (int kh = 0; kh < KH; ++kh) {
+        int ih = oh * SH - PH + kh * DH;
+        if (ih < 0 || ih >= H) continue;
+        for (int kw = 0; kw < KW; ++kw) {
+            int iw = ow * SW - PW + kw * DW;
+            if (iw < 0 || iw >= W) continue;
+            DTYPE v = plane[ih * W + iw];
+            if (at < 0 || v > best || v != v) {
+                best = v;
+                at = ih * W + iw;
+            }
+        }
+    }
+    out[i] = best;
+    argmax[i] = at;
+}
+
+__kernel void pool_max_backward(int total, int H, int W, int OH, int OW, int KH, int KW,
+                                int SH, int SW, int PH, int PW, int DH, int DW,
+                                __global const DTYPE* grad, __global const long* argmax,
+                                __global DTYPE* dx) {
+    int i = get_global_id(0);
+    if (i >= total) return;
+    int iw = i % W;
+    int ih = (i / W) % H;
+    long base = (long)(i / (H * W)) * OH * OW;
+    long me = ih * W + iw;
+    DTYPE acc = (DTYPE)0;
+    for (int kh = KH - 1; kh >= 0; --kh) {
+        int th = ih + PH - kh * DH;
+        if (th < 0 || th % SH != 0 || th / SH >= OH) continue;
+        for (int kw = KW - 1; kw >= 0; --kw) {
+            int tw = iw + PW - kw * DW;
+            if (tw < 0 || tw % SW != 0 || tw / SW >= OW) continue;
+            long o = base + (th / SH) * OW + tw / SW;
+            if (argmax[o] == me) acc += grad[o];
+        }
+    }
+    dx[i] = acc;
+}
+
+__kernel void pool_avg_forward(int total, int H, int W, int OH, int OW, int KH, int KW,
+                               int SH, int SW, int PH, int PW, int count_include_pad,
+                               int divisor, __global const DTYPE* x, __global DTYPE* out) {
+    int i = get_global_id(0);
+    if (i >= total) return;
+    int ow = i % OW;
+    int oh = (i / OW) % OH;
+    __global const DTYPE* plane = x + (long)(i / (OH * OW)) * H * W;
+    DTYPE acc = (DTYPE)0;
+    for (int kh = 0; kh < KH; ++kh) {
+        int ih = oh * SH - PH + kh;
+        if (ih < 0 || ih >= H) continue;
+        for (int kw = 0; kw < KW; ++kw) {
+            int iw = ow * SW - PW + kw;
+            if (iw >= 0 && iw < W) acc += plane[ih * W + iw];
+        }
+    }
+    out[i] = acc / (DTYPE)avg_divisor(oh, ow, H, W, KH, KW, SH, SW, PH, PW,
+                                      count_include_pad, divisor);
+}
+
+__kernel void pool_avg_backward(int total, int H, int W, int OH, int OW, int KH, int KW,
+                                int SH, int SW, int PH, int PW, int count_include_pad,
+                                int divisor, __global const DTYPE* grad, __global DTYPE* dx) {
+    int i = get_global_id(0);
+    if (i >= total) return;
+    int iw = i % W;
+    int ih = (i / W) % H;
+    long base = (long)(i / (H * W)) * OH * OW;
+    DTYPE acc = (DTYPE)0;
+    for (int kh = 0; kh < KH; ++kh) {
+        int th = ih + PH - kh;
+        if (th < 0 || th % SH != 0 || th / SH >= OH) continue;
+        int oh = th / SH;
+        for (int kw = 0; kw < KW; ++kw) {
+            int tw = iw + PW - kw;
+            if (tw < 0 || tw % SW != 0 || tw / SW >= OW) continue;
+            int ow = tw / SW;
+            acc += grad[base + oh * OW + ow] /
+                   (DTYPE)avg_divisor(oh, ow, H, W, KH, KW, SH, SW, PH, PW, count_include_pad,
+                                      divisor);
+        }
+    }
+    dx[i] = acc;
+}

@@ -1,0 +1,113 @@
+/* softmax.cl: softmax and log-softmax along one axis, forward and backward, max-subtracted.
+ *
+ * Build options: -D DTYPE=<float|double>.
+ * The arrays are seen as (outer, n, inner) with the softmax taken along n: element k of the
+ *   row (o, j) is at (o * n + k) * inner + j. log_out selects log-softmax (1) or softmax (0).
+ *
+ * softmax_forward(log_out, rows, n, inner, x, out)
+ *     Geometry: 1-D, one work-item per row (rows = outer * inner), guard r < rows.
+ *     m = max (NaN propagates), s = sum exp(x - m); out = exp(x - m) / s or x - m - log s.
+ *     Matches NumpyBackend.softmax.
+ * softmax_backward(log_out, rows, n, inner, out, grad, dx)
+ *     Same geometry. dx = out * (g - sum(g * out)) or g - exp(out) * sum(g).
+ *     Matches NumpyBackend.softmax_backward.
+ * softmax_forward_tree(log_out, rows, n, x, out, scratch: local DTYPE[L])
+ * softmax_backward_tree(log_out, rows, n, out, grad, dx, scratch: local DTYPE[L])
+ *     For long contiguous rows (inner == 1): one work-group of L work-items (a power of two)
+ *     per row, global rows * L, local L; strided partial results, then a tree in local
+ *     memory. Deterministic (fixed order), same results as the serial kernels up to
+ *     summation order.
+ */
+#include "common.h"
+
+inline DTYPE max_nan(DTYPE a, DTYPE b) {
+    return (b > a || b != b) ? b : a;
+}
+
+__kernel void softmax_forward(int log_out, int rows, int n, int inner,
+                              __global const DTYPE* x, __global DTYPE* out) {
+    int r = get_global_id(0);
+    if (r >= rows) return;
+    long base = (long)(r / inner) * n * inner + r % inner;
+    DTYPE m = -INFINITY;
+    for (int k = 0; k < n; ++k) m = max_nan(m, x[base + k * inner]);
+    DTYPE s = (DTYPE)0;
+    for (int k = 0; k < n; ++k) s += exp(x[base + k * inner] - m);
+    DTYPE log_s = log(s);
+    for (int k = 0; k < n; ++k) {
+        long at = base + k * inner;
+        DTYPE z = x[at] - m;
+        out[at] = log_out ? z - log_s : exp(z) / s;
+    }
+}
+
+__kernel void softmax_backward(int log_out, int rows, int n, int inner,
+                               __global const DTYPE* out, __global const DTYPE* grad,
+                               __global DTYPE* dx) {
+    int r = get_global_id(0);
+    if (r >= rows) return;
+    long base = (long)(r / inner) * n * inner + r % inner;
+    DTYPE s = (DTYPE)0;
+    for (int k = 0; k < n; ++k) {
+        long at = base + k * inner;
+        s += log_out ? grad[at] : grad[at] * out[at];
+    }
+    for (int k = 0; k < n; ++k) {
+        long at = base + k * inner;
+        dx[at] = log_out ? grad[at] - exp(out[at]) * s : out[at] * (grad[at] - s);
+    }
+}
+
+/* Tree in local memory over L partials; op 0 = sum, 1 = max. Every work-item gets the result. */
+inline DTYPE tree_reduce(int op, DTYPE v, __local DTYPE* scratch) {
+    int t = get_local_id(0);
+    int L = get_local_size(0);
+    scratch[t] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = L / 2; s > 0; s >>= 1) {
+        if (t < s) {
+            scratch[t] = op ? max_nan(scratch[t], scratch[t + s]) : scratch[t] + scratch[t + s];
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    DTYPE result = scratch[0];
+    barrier(CLK_LOCAL_MEM_FENCE);  /* scratch is reused by the next tree */
+    return result;
+}
+
+__kernel void softmax_forward_tree(int log_out, int rows, int n, __global const DTYPE* x,
+                                   __global DTYPE* out, __local DTYPE* scratch) {
+    int r = get_group_id(0);
+    int t = get_local_id(0);
+    int L = get_local_size(0);
+    __global const DTYPE* row = x + (long)r * n;
+    DTYPE m = -INFINITY;
+    for (int k = t; k < n; k += L) m = max_nan(m, row[k]);
+    m = tree_reduce(1, m, scratch);
+    DTYPE s = (DTYPE)0;
+    for (int k = t; k < n; k += L) s += exp(row[k] - m);
+    s = tree_reduce(0, s, scratch);
+    DTYPE log_s = log(s);
+    for (int k = t; k < n; k += L) {
+        DTYPE z = row[k] - m;
+        out[(long)r * n + k] = log_out ? z - log_s : exp(z) / s;
+    }
+}
+
+__kernel void softmax_backward_tree(int log_out, int rows, int n, __global const DTYPE* out,
+                                    __global const DTYPE* grad, __global DTYPE* dx,
+                                    __local DTYPE* scratch) {
+    int r = get_group_id(0);
+    int t = get_local_id(0);
+    int L = get_local_size(0);
+    long base = (long)r * n;
+    DTYPE s = (DTYPE)0;
+    for (int k = t; k < n; k += L) {
+        s += log_out ? grad[base + k] : grad[base + k] * out[base + k];
+    }
+    s = tree_reduce(0, s, scratch);
+    for (int k = t; k < n; k += L) {
+        long at = base + k;
+        dx[at] = log_out ? grad[at] - exp(out[at]) * s : out[at] * (grad[at] - s);
+    }
+}

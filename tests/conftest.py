@@ -1,0 +1,20 @@
+"""Shared fixtures: one OpenCL device (and context) for the whole test session."""
+import pytest
+
+
+@pytest.fixture(scope="session")
+def opencl_device():
+    """The deepx Device of the first usable OpenCL device; skips when there is none.
+
+    PoCL compiles each program once per process, so every OpenCL test shares this one.
+    """
+    import deepx as dx
+
+    try:
+        from deepx.backend.opencl.devices import default_index
+        index = default_index()
+    except Exception as exc:  # noqa: BLE001 - no pyopencl, no ICD, no usable device
+        pytest.skip(f"no usable OpenCL runtime: {exc}")
+    if index is None:
+        pytest.skip("no OpenCL device found")
+    return dx.device(f"opencl:{index[0]}:{index[1]}")

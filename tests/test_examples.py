@@ -1,0 +1,100 @@
+"""The examples gallery and the training demo, each in its --quick mode, on the default device.
+
+Each run must write a valid PNG and report a sane headline number; the demo's checkpoint must
+load back into a fresh model. Quick modes take seconds: the full runs are measured by hand.
+"""
+import pathlib
+
+import numpy as np
+import pytest
+
+import deepx as dx
+from deepx.data import load_digits
+from deepx.examples import init, moons, polyfit, schedules, spiral, train
+
+MNIST_DIR = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def assert_png(path) -> None:
+    path = pathlib.Path(path)
+    assert path.is_file(), f"{path} was not written"
+    with open(path, "rb") as f:
+        assert f.read(8) == PNG_MAGIC, f"{path} is not a PNG"
+    assert path.stat().st_size > 1000, f"{path} is suspiciously small"
+
+
+def quick(tmp_path, *extra) -> list:
+    return ["--quick", "--out", str(tmp_path), *extra]
+
+
+def test_moons(tmp_path):
+    result = moons.main(quick(tmp_path))
+    assert_png(result["png"])
+    assert result["accuracy"] > 0.9
+
+
+def test_spiral(tmp_path):
+    result = spiral.main(quick(tmp_path))
+    assert_png(result["png"])
+    assert result["accuracy"] > 0.6  # a linear classifier gets ~0.5; quick mode is 100 steps
+
+
+def test_polyfit(tmp_path):
+    result = polyfit.main(quick(tmp_path))
+    assert_png(result["png"])
+    assert len(result["coeffs"]) == 4
+    assert result["error"] < 0.1
+    assert result["gap"] < 0.05  # gradient descent is close to the least-squares solution
+
+
+def test_schedules(tmp_path):
+    result = schedules.main(quick(tmp_path))
+    assert_png(result["png"])
+    assert set(result["final_loss"]) == {"step", "cosine", "cyclic", "one-cycle"}
+    for name, loss in result["final_loss"].items():
+        assert np.isfinite(loss) and loss < np.log(3), name  # below chance level
+
+
+def test_init(tmp_path):
+    result = init.main(quick(tmp_path))
+    assert_png(result["png"])
+    std = result["final_std"]
+    assert 0.1 < std["relu", "kaiming"] < 10  # kaiming keeps the scale
+    assert std["relu", "xavier"] < 0.1 * std["relu", "kaiming"]  # xavier vanishes under relu
+    normal = std["relu", "normal"]
+    assert not np.isfinite(normal) or normal > 1e6  # normal(0, 1) explodes
+
+
+def test_train_digits_checkpoint_loads(tmp_path):
+    result = train.main(quick(tmp_path))
+    assert_png(result["png"])
+    assert result["test_accuracy"] > 0.5  # 2 quick epochs on 600 images
+    state = dx.load(result["checkpoint"])
+    fresh, _ = train.make_model("digits")
+    fresh.load_state_dict(state)
+    trained = result["model"]
+    assert state.keys() == trained.state_dict().keys()
+    x = dx.randn(5, 1, 8, 8)
+    fresh.eval()
+    trained.eval()
+    with dx.no_grad():
+        np.testing.assert_array_equal(fresh(x).numpy(), trained(x).numpy())
+
+
+def test_every_fifth_split_is_stratified():
+    _, labels = load_digits(as_tensors=False)
+    train_idx, test_idx = train.every_fifth_split(labels, seed=0)
+    assert (len(train_idx), len(test_idx)) == (1437, 360)
+    assert len(set(train_idx) | set(test_idx)) == 1797
+    expected = np.bincount(labels) / 5
+    assert np.all(np.abs(np.bincount(labels[test_idx]) - expected) <= 1)
+
+
+@pytest.mark.skipif(not MNIST_DIR.is_dir(), reason=f"no MNIST files in {MNIST_DIR}")
+def test_train_mnist_quick(tmp_path):
+    result = train.main(quick(tmp_path, "--dataset", "mnist", "--data-dir", str(MNIST_DIR)))
+    assert_png(result["png"])
+    assert result["model_name"] == "lenet"
+    assert result["test_accuracy"] > 0.3  # 1 quick epoch on 1,000 images
+    assert pathlib.Path(result["checkpoint"]).is_file()

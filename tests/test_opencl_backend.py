@@ -1,0 +1,612 @@
+"""Every OpenCL primitive against the NumPy reference backend, plus bounds, errors and memory.
+
+Tolerances (float32 unless stated):
+- transcendental unary ops: rtol 2e-6, atol 1e-6: PoCL's builtins are within a few ulp
+  (erf, tanh, expm1 up to ~4 ulp); float64 uses rtol 1e-12.
+- sums: |err| <= n * eps * sum(|x|), the worst-case bound of any summation order, since
+  the kernels (tree or serial) add in another order than NumPy's pairwise sum.
+- matmul: |err| <= K * eps * (|A| @ |B|), the same bound for dot products of length K;
+  it is relative to the magnitudes involved, so it holds over long K.
+- everything else (layout, gather, comparisons, integer math, rand) must be bit-exact.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from deepx import dtypes
+from deepx.backend import ArgReduceOp, BinaryOp, ReduceOp, UnaryOp
+from deepx.backend.numpy_backend import NumpyBackend
+from deepx.errors import DTypeError, OpenCLError, ShapeError
+
+cl = pytest.importorskip("pyopencl")
+
+NB = NumpyBackend()
+SIZES = (1, 7, 13, 127, 1000)
+
+
+@pytest.fixture(scope="module")
+def be(opencl_device):
+    return opencl_device.backend
+
+
+@pytest.fixture(scope="module")
+def float_dtypes(be):
+    return (np.float32, np.float64) if be.runtime.fp64 else (np.float32,)
+
+
+def run(be, method, *args, **kwargs):
+    """Call `method` on both backends with host arrays uploaded for OpenCL; return both results."""
+    args = [np.asarray(a) if isinstance(a, (np.ndarray, np.generic)) else a for a in args]
+    dev_args = [be.from_numpy(a) if isinstance(a, np.ndarray) else a for a in args]
+    got = getattr(be, method)(*dev_args, **kwargs)
+    want = getattr(NB, method)(*args, **kwargs)
+    return got, want
+
+
+def check(be, got, want, rtol=0.0, atol=0.0):
+    """Same shape, same dtype, values equal within tolerances (NaN equal to NaN)."""
+    host = be.to_numpy(got)
+    want = np.asarray(want)
+    assert host.shape == want.shape and host.dtype == want.dtype, (host.shape, host.dtype,
+                                                                  want.shape, want.dtype)
+    if rtol == 0 and atol == 0:
+        np.testing.assert_array_equal(host, want)
+    else:
+        np.testing.assert_allclose(host, want, rtol=rtol, atol=atol, equal_nan=True)
+
+
+def randn(rng, shape, dtype=np.float32):
+    return np.asarray(rng.standard_normal(shape), dtype=dtype)
+
+
+# ---------------------------------------------------------------- devices and transfer
+def test_list_devices_and_default(be):
+    from deepx.backend.opencl.devices import default_index, list_devices
+
+    found = list_devices()
+    assert found and default_index() is not None
+    keys = {"name", "platform", "device", "type", "compute_units", "global_mem_bytes",
+            "local_mem_bytes", "max_work_group_size", "fp64", "driver_version",
+            "opencl_version"}
+    assert all(keys <= set(d) for d in found)
+    assert found[0]["name"].startswith("opencl:")
+
+
+def test_import_creates_no_context():
+    code = ("import deepx, deepx.backend.opencl as o, deepx.backend.opencl.backend; "
+            "assert not o._BACKENDS; import deepx.backend.opencl.runtime")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.int64, np.bool_])
+@pytest.mark.parametrize("shape", [(), (0,), (3, 0, 2), (1,), (7, 13)])
+def test_roundtrip(be, dtype, shape):
+    if dtype == np.float64 and not be.runtime.fp64:
+        pytest.skip("no fp64")
+    host = (np.arange(math.prod(shape)).reshape(shape) % 3).astype(dtype)
+    x = be.from_numpy(host)
+    assert x.shape == shape and x.dtype == np.dtype(dtype)
+    assert (x.data is None) == (x.size == 0)
+    check(be, x, host)
+    check(be, be.reshape(x, (x.size,)), host.reshape(-1))
+
+
+def test_size_zero_never_allocates(be):
+    pool = be.runtime.pool
+    before = pool.active_blocks
+    e = be.from_numpy(np.zeros((4, 0), np.float32))
+    outs = [e, be.full((0, 3), 1.0, dtypes.float32), be.arange(0, 1, 0, dtypes.int64),
+            be.rand((0,), dtypes.float32, 1, 0), be.unary(UnaryOp.EXP, e),
+            be.binary(BinaryOp.ADD, e, be.from_numpy(np.ones((1,), np.float32))),
+            be.reduce(ReduceOp.SUM, e, (0,), False), be.cast(e, dtypes.int32),
+            be.matmul(be.reshape(e, (1, 4, 0)), be.from_numpy(np.zeros((1, 0, 0), np.float32))),
+            be.strided_copy(e, (0, 4), (1, 0), 0),
+            be.gather(e, be.from_numpy(np.zeros((2,), np.int64)), 0)]
+    assert all(o.size == 0 and o.data is None for o in outs)
+    assert pool.active_blocks == before
+
+
+def test_memory_returns_to_baseline(be):
+    pool = be.runtime.pool
+    be.runtime.finish()
+    baseline = pool.active_bytes
+    x = be.from_numpy(np.ones((257, 33), np.float32))
+    y = be.matmul(be.reshape(x, (1, 257, 33)), be.reshape(x, (1, 257, 33)), transpose_b=True)
+    z = be.reduce(ReduceOp.SUM, be.unary(UnaryOp.EXP, x), (0,), False)
+    assert pool.active_bytes > baseline
+    del x, y, z
+    assert pool.active_bytes == baseline
+
+
+# ---------------------------------------------------------------- creation and random
+@pytest.mark.parametrize("dtype", [dtypes.float32, dtypes.float64, dtypes.int32, dtypes.int64,
+                                   dtypes.bool_])
+def test_full_and_arange(be, dtype):
+    if dtype is dtypes.float64 and not be.runtime.fp64:
+        pytest.skip("no fp64")
+    for value in (0, 1, 2.7, -3.5, True):
+        check(be, *run(be, "full", (7, 13), value, dtype))
+    check(be, *run(be, "full", (), 5, dtype))
+    for start, step, n in ((0, 1, 1000), (-2.5, 0.1, 127), (3, -2, 13)):
+        if dtype is not dtypes.bool_:
+            check(be, *run(be, "arange", start, step, n, dtype))
+
+
+@pytest.mark.parametrize("seed", [0, 1234, 2 ** 40 + 7, 2 ** 64 - 1])
+def test_rand_bit_exact_and_randn_close(be, seed, float_dtypes):
+    for dtype in float_dtypes:
+        dt = dtypes.get(dtype)
+        for shape, offset in (((1000,), 0), ((7, 13), 12345), ((), 2 ** 33 + 5)):
+            check(be, *run(be, "rand", shape, dt, seed, offset))
+            tol = 2e-6 if dtype == np.float32 else 1e-12
+            check(be, *run(be, "randn", shape, dt, seed, offset), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("src", [np.float32, np.float64, np.int32, np.int64, np.bool_])
+@pytest.mark.parametrize("dst", [dtypes.float32, dtypes.float64, dtypes.int32, dtypes.int64,
+                                 dtypes.bool_])
+def test_cast(be, src, dst):
+    if not be.runtime.fp64 and (src == np.float64 or dst is dtypes.float64):
+        pytest.skip("no fp64")
+    host = np.array([0, 1, -1, 2.7, -2.7, 0.5, 100, -0.0, 1e6], np.float64).astype(src)
+    check(be, *run(be, "cast", host, dst))
+    if np.dtype(src).kind == "f" and dst is dtypes.bool_:
+        check(be, *run(be, "cast", np.array([np.nan, np.inf, 0.0], src), dst))
+
+
+# ---------------------------------------------------------------- elementwise
+UNARY_DOMAINS = {UnaryOp.LOG: "positive", UnaryOp.SQRT: "positive", UnaryOp.LOG1P: "positive",
+                 UnaryOp.RECIPROCAL: "nonzero"}
+
+
+def unary_input(rng, op, shape, dtype):
+    x = randn(rng, shape, np.float64) * 3
+    if UNARY_DOMAINS.get(op) == "positive":
+        x = np.abs(x) + 0.1
+    elif UNARY_DOMAINS.get(op) == "nonzero":
+        x = np.where(np.abs(x) < 0.1, 0.5, x)
+    return np.asarray(x, dtype=dtype)
+
+
+@pytest.mark.parametrize("op", list(UnaryOp))
+def test_unary_float(be, op, float_dtypes):
+    rng = np.random.default_rng(int(op))
+    for dtype in float_dtypes:
+        tol = 2e-6 if dtype == np.float32 else 1e-12
+        for shape in ((), (1,), (1000,), (7, 13)):
+            x = unary_input(rng, op, shape, dtype)
+            check(be, *run(be, "unary", op, x, alpha=0.3), rtol=tol, atol=tol)
+        special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 50.0, -50.0], dtype)
+        with np.errstate(all="ignore"):
+            check(be, *run(be, "unary", op, special, alpha=0.3), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.bool_])
+def test_unary_integer_and_bool(be, dtype):
+    x = np.array([-5, -1, 0, 1, 3, 7], np.int64).astype(dtype)
+    ops = [UnaryOp.NOT, UnaryOp.STEP] + ([UnaryOp.NEG, UnaryOp.ABS, UnaryOp.SIGN, UnaryOp.RELU,
+                                          UnaryOp.SQRT] if dtype != np.bool_ else [])
+    for op in ops:
+        with np.errstate(all="ignore"):
+            check(be, *run(be, "unary", op, x, alpha=0.5))
+
+
+BROADCAST_PAIRS = [((), ()), ((7,), ()), ((), (13,)), ((7, 13), (13,)), ((7, 1), (1, 13)),
+                   ((1000,), (1000,)), ((2, 1, 5, 1), (3, 1, 4)), ((127, 3), (127, 1)),
+                   ((2, 3, 1, 2, 1, 2, 1, 2, 3), (3, 1, 2, 1, 2, 1, 3))]
+
+
+@pytest.mark.parametrize("shapes", BROADCAST_PAIRS, ids=str)
+def test_binary_float_broadcast(be, shapes, float_dtypes):
+    rng = np.random.default_rng(len(str(shapes)))
+    for dtype in float_dtypes:
+        a, b = randn(rng, shapes[0], dtype), randn(rng, shapes[1], dtype)
+        a = np.where(rng.random(a.shape) < 0.2, b.reshape(-1)[0], a).astype(dtype)  # some ties
+        for op in BinaryOp:
+            lhs = np.abs(a) + 0.5 if op is BinaryOp.POW else a
+            tol = (2e-6 if dtype == np.float32 else 1e-15) if op is BinaryOp.POW else 0
+            check(be, *run(be, "binary", op, lhs, b), rtol=tol)
+
+
+def test_binary_nan_and_special(be):
+    a = np.array([np.nan, 1.0, -np.inf, 0.0, np.nan], np.float32)
+    b = np.array([1.0, np.nan, 2.0, -0.0, np.nan], np.float32)
+    for op in BinaryOp:
+        with np.errstate(all="ignore"):
+            check(be, *run(be, "binary", op, a, b))
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.bool_])
+def test_binary_integer_and_bool(be, dtype):
+    rng = np.random.default_rng(3)
+    a = rng.integers(-6, 7, (7, 13)).astype(dtype)
+    b = rng.integers(1, 5, (13,)).astype(dtype)
+    for op in BinaryOp:
+        if dtype == np.bool_ and op in (BinaryOp.SUB, BinaryOp.POW):
+            with pytest.raises(DTypeError):
+                be.binary(op, be.from_numpy(a), be.from_numpy(b))
+            continue
+        check(be, *run(be, "binary", op, a, b), rtol=1e-15)
+
+
+@pytest.mark.parametrize("shapes", [((7, 13), (13,), ()), ((1,), (7, 1), (1, 13)),
+                                    ((1000,), (1000,), (1000,)), ((), (), ())], ids=str)
+def test_where(be, shapes):
+    rng = np.random.default_rng(5)
+    cond = rng.random(shapes[0]) < 0.5
+    for dtype in (np.float32, np.int64, np.bool_):
+        a = (randn(rng, shapes[1]) * 5).astype(dtype)
+        b = (randn(rng, shapes[2]) * 5).astype(dtype)
+        check(be, *run(be, "where", cond, a, b))
+
+
+# ---------------------------------------------------------------- reductions
+REDUCE_CASES = [((1000,), (0,)), ((7, 13), (0,)), ((7, 13), (1,)), ((7, 13), (0, 1)),
+                ((2, 3, 4, 5), (1, 3)), ((2, 3, 4, 5), (0, 2)), ((127, 300), (1,)),
+                ((300, 127), (0,)), ((3, 5000), (1,)), ((1,), (0,)), ((), ()), ((7, 13), ()),
+                ((4, 1, 3), (1,)), ((2000, 3), (0, 1))]
+
+
+def sum_tolerance(x, axes):
+    n = max(1, math.prod(x.shape[a] for a in axes))
+    eps = np.finfo(x.dtype).eps
+    return n * eps * np.sum(np.abs(x.astype(np.float64)), axis=axes).max(initial=0)
+
+
+@pytest.mark.parametrize("shape,axes", REDUCE_CASES, ids=str)
+def test_reduce(be, shape, axes, float_dtypes):
+    rng = np.random.default_rng(len(shape) + sum(shape))
+    for keepdim in (False, True):
+        for dtype in float_dtypes:
+            x = randn(rng, shape, dtype)
+            got, want = run(be, "reduce", ReduceOp.SUM, x, axes, keepdim)
+            check(be, got, want, atol=sum_tolerance(x, axes))
+            for op in (ReduceOp.MAX, ReduceOp.MIN):
+                check(be, *run(be, "reduce", op, x, axes, keepdim))
+        for dtype in (np.int32, np.int64, np.bool_):
+            x = rng.integers(-9, 10, shape).astype(dtype)
+            for op in ReduceOp:
+                check(be, *run(be, "reduce", op, x, axes, keepdim))
+
+
+def test_reduce_nan_empty_and_errors(be):
+    x = np.array([[1.0, np.nan, 3.0], [2.0, 5.0, 4.0]], np.float32)
+    big = np.ones((2, 1000), np.float32)
+    big[0, 777] = np.nan
+    for arr in (x, big):
+        for op in ReduceOp:
+            for axes in ((0,), (1,), (0, 1)):
+                check(be, *run(be, "reduce", op, arr, axes, False))
+    empty = np.zeros((3, 0), np.float32)
+    check(be, *run(be, "reduce", ReduceOp.SUM, empty, (1,), False))
+    check(be, *run(be, "reduce", ReduceOp.MAX, empty, (0,), False))
+    with pytest.raises(ShapeError, match="max"):
+        be.reduce(ReduceOp.MAX, be.from_numpy(empty), (1,), False)
+
+
+@pytest.mark.parametrize("shape", [(1000,), (7, 13), (3, 700), (700, 3), (2, 3, 4), (1,)],
+                         ids=str)
+def test_arg_reduce(be, shape):
+    rng = np.random.default_rng(11)
+    for dtype in (np.float32, np.int32, np.int64):
+        x = rng.integers(-3, 4, shape).astype(dtype)  # many ties: first index must win
+        for axis in range(len(shape)):
+            for keepdim in (False, True):
+                for op in ArgReduceOp:
+                    check(be, *run(be, "arg_reduce", op, x, axis, keepdim))
+    x = randn(rng, (3, 700))
+    x[0, [5, 600]] = np.nan
+    x[1, 650] = np.nan
+    for op in ArgReduceOp:
+        check(be, *run(be, "arg_reduce", op, x, 1, False))
+
+
+# ---------------------------------------------------------------- matmul
+def matmul_case(rng, ba, bb, m, n, k, ta, tb, dtype):
+    a = randn(rng, (ba, k, m) if ta else (ba, m, k), dtype)
+    b = randn(rng, (bb, n, k) if tb else (bb, k, n), dtype)
+    return a, b
+
+
+def check_matmul(be, got, a, b, ta, tb):
+    """|C - C_ref| <= K * eps * (|A| @ |B|) elementwise."""
+    want = NB.matmul(a, b, ta, tb)
+    host = be.to_numpy(got)
+    assert host.shape == want.shape and host.dtype == want.dtype
+    if a.dtype.kind != "f":
+        np.testing.assert_array_equal(host, want)
+        return
+    k = a.shape[1] if ta else a.shape[2]
+    bound = NB.matmul(np.abs(a).astype(np.float64), np.abs(b).astype(np.float64), ta, tb)
+    err = np.abs(host.astype(np.float64) - want)
+    assert np.all(err <= 2 * k * np.finfo(a.dtype).eps * bound + 1e-30), err.max()
+
+
+def tile_sizes(be):
+    cfg = be.matmul_config(np.float32)
+    return sorted({cfg.tile_m, cfg.tile_n, cfg.tile_k})
+
+
+MATMUL_SHAPES = [(1, 1, 1), (7, 13, 127), (127, 1, 1000), (1000, 7, 13), (65, 63, 129),
+                 (13, 1000, 7)]
+
+
+@pytest.mark.parametrize("variant", ["naive", "tiled", None])
+def test_matmul_shapes_and_transposes(be, variant):
+    rng = np.random.default_rng(7)
+    shapes = list(MATMUL_SHAPES)
+    for t in tile_sizes(be):
+        shapes += [(t - 1, t + 1, t), (t + 1, t - 1, t + 1), (t, t, t - 1)]
+    for m, n, k in shapes:
+        for ta in (False, True):
+            for tb in (False, True):
+                a, b = matmul_case(rng, 1, 1, m, n, k, ta, tb, np.float32)
+                got = be.matmul_variant(variant, be.from_numpy(a), be.from_numpy(b), ta, tb)
+                check_matmul(be, got, a, b, ta, tb)
+
+
+@pytest.mark.parametrize("ba,bb", [(3, 3), (1, 4), (4, 1)])
+def test_matmul_batch_broadcast(be, ba, bb):
+    rng = np.random.default_rng(8)
+    for ta, tb in ((False, False), (True, False), (False, True)):
+        a, b = matmul_case(rng, ba, bb, 17, 9, 33, ta, tb, np.float32)
+        check_matmul(be, be.matmul(be.from_numpy(a), be.from_numpy(b), ta, tb), a, b, ta, tb)
+
+
+def test_matmul_dtypes_and_empty(be, float_dtypes):
+    rng = np.random.default_rng(9)
+    for dtype in (*float_dtypes, np.int32, np.int64):
+        a, b = matmul_case(rng, 2, 2, 13, 7, 70, False, True, np.float32)
+        a, b = (a * 3).astype(dtype), (b * 3).astype(dtype)
+        check_matmul(be, be.matmul(be.from_numpy(a), be.from_numpy(b), False, True),
+                     a, b, False, True)
+    a, b = rng.random((1, 5, 4)) < 0.3, rng.random((1, 4, 6)) < 0.3
+    check(be, *run(be, "matmul", a, b))
+    check(be, *run(be, "matmul", np.ones((2, 3, 0), np.float32), np.ones((2, 0, 4), np.float32)))
+
+
+def test_matmul_long_k(be):
+    rng = np.random.default_rng(10)
+    a, b = matmul_case(rng, 1, 1, 9, 11, 20000, False, False, np.float32)
+    check_matmul(be, be.matmul(be.from_numpy(a), be.from_numpy(b)), a, b, False, False)
+
+
+def test_matmul_every_ladder_config(be, monkeypatch):
+    """Smaller configurations (for weaker devices) are correct too."""
+    from deepx.backend.opencl import matmul_config
+
+    rng = np.random.default_rng(12)
+    for cfg in matmul_config.LADDER[1:]:
+        monkeypatch.setattr(be, "_matmul_configs", {np.dtype(np.float32): cfg})
+        for m, n, k in ((cfg.tile_m + 1, cfg.tile_n - 1, cfg.tile_k + 1), (7, 13, 5)):
+            a, b = matmul_case(rng, 2, 1, m, n, k, True, False, np.float32)
+            check_matmul(be, be.matmul(be.from_numpy(a), be.from_numpy(b), True), a, b,
+                         True, False)
+
+
+def test_matmul_config_fits_small_devices():
+    from deepx.backend.opencl.matmul_config import LADDER, candidate_configs
+
+    class Small:
+        max_work_group_size = 64
+        max_work_item_sizes = (64, 64, 64)
+        local_mem_size = 4096
+
+    chosen = candidate_configs(Small(), 4)[0]
+    assert chosen != LADDER[0] and chosen.rts_m * chosen.rts_n <= 64
+    assert chosen.local_bytes(4) <= 4096
+
+    class Tiny(Small):
+        max_work_group_size = 1
+        local_mem_size = 0
+
+    assert candidate_configs(Tiny(), 8) == [LADDER[-1]]
+
+
+# ---------------------------------------------------------------- layout
+def test_strided_copy(be):
+    rng = np.random.default_rng(13)
+    x = randn(rng, (7, 13, 4))
+    cases = [((13, 7, 4), (4, 52, 1), 0),        # permute
+             ((4, 13, 7), (1, 4, 52), 0),
+             ((3, 7, 13, 4), (0, 52, 4, 1), 0),  # expand
+             ((3, 5, 2), (104, 8, 2), 5),        # slice with steps and an offset
+             ((), (), 17), ((1000,), (0,), 3)]
+    for shape, strides, offset in cases:
+        for dtype in (np.float32, np.int64, np.bool_):
+            check(be, *run(be, "strided_copy", (x * 3).astype(dtype), shape, strides, offset))
+
+
+def test_strided_assign(be):
+    rng = np.random.default_rng(14)
+    for dtype in (np.float32, np.int32, np.bool_):
+        for shape, strides, offset in (((3, 5), (13, 2), 15), ((7, 13), (13, 1), 0),
+                                       ((13, 7), (1, 13), 0), ((), (), 90)):
+            dst = (randn(rng, (91,)) * 3).astype(dtype)
+            src = (randn(rng, shape) * 3).astype(dtype)
+            d_dev = be.from_numpy(dst)
+            be.strided_assign_(d_dev, shape, strides, offset, be.from_numpy(src))
+            NB.strided_assign_(dst, shape, strides, offset, src)
+            check(be, d_dev, dst)
+
+
+def test_assign(be):
+    dst = be.from_numpy(np.zeros((7, 13), np.float32))
+    src = np.arange(91, dtype=np.float32).reshape(7, 13)
+    be.assign_(dst, be.from_numpy(src))
+    check(be, dst, src)
+
+
+# ---------------------------------------------------------------- indexing
+@pytest.mark.parametrize("axis", [0, 1, 2])
+def test_gather_and_scatter_add(be, axis):
+    rng = np.random.default_rng(15 + axis)
+    x = randn(rng, (7, 13, 5))
+    n = x.shape[axis]
+    for index in (rng.integers(-n, n, (20,)), rng.integers(0, n, (3, 4)), np.array([0, 0, 0])):
+        index = index.astype(np.int64)
+        for dtype in (np.float32, np.int64):
+            check(be, *run(be, "gather", x.astype(dtype), index, axis))
+            out_shape = NB.gather(x, index, axis).shape
+            src = randn(rng, out_shape).astype(dtype)
+            got, want = run(be, "scatter_add", index, src, axis, n)
+            check(be, got, want)  # same order of additions as np.add.at: bit-exact
+    src = rng.random((4, 6)) < 0.5
+    check(be, *run(be, "scatter_add", np.array([1, 1, 0, 2, 2, 2], np.int64), src, 1, 3))
+
+
+# ---------------------------------------------------------------- determinism
+def test_reduction_and_matmul_are_deterministic(be):
+    rng = np.random.default_rng(16)
+    x = be.from_numpy(randn(rng, (3, 100000)))
+    sums = [be.to_numpy(be.reduce(ReduceOp.SUM, x, (1,), False)) for _ in range(2)]
+    assert sums[0].tobytes() == sums[1].tobytes()
+    a = be.from_numpy(randn(rng, (1, 200, 300)))
+    prods = [be.to_numpy(be.matmul(a, a, transpose_b=True)) for _ in range(2)]
+    assert prods[0].tobytes() == prods[1].tobytes()
+
+
+# ---------------------------------------------------------------- bounds
+SENTINEL = 0x5A  # byte pattern of the guard regions
+
+
+@contextlib.contextmanager
+def guarded_outputs(be, monkeypatch):
+    """Every array allocated inside sits between guard regions of >= 64 sentinel elements."""
+    from deepx.backend.opencl.array import CLArray
+
+    align = be.runtime.device.mem_base_addr_align // 8
+    made = []
+
+    def empty(shape, np_dtype):
+        np_dtype = np.dtype(np_dtype)
+        size = math.prod(shape)
+        if size == 0:
+            return CLArray(shape, np_dtype, None)
+        guard = max(64 * np_dtype.itemsize, align)
+        guard = -(-guard // align) * align
+        total = 2 * guard + size * np_dtype.itemsize
+        host = np.full(total, SENTINEL, np.uint8)
+        whole = cl.Buffer(be.runtime.context, cl.mem_flags.READ_WRITE | cl.mem_flags.COPY_HOST_PTR,
+                          hostbuf=host)
+        inner = whole.get_sub_region(guard, size * np_dtype.itemsize)
+        made.append((whole, guard, total))
+        return CLArray(shape, np_dtype, inner)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(be, "empty", empty)
+        yield made
+    for whole, guard, total in made:
+        host = np.empty(total, np.uint8)
+        cl.enqueue_copy(be.runtime.queue, host, whole, is_blocking=True)
+        assert np.all(host[:guard] == SENTINEL) and np.all(host[-guard:] == SENTINEL)
+
+
+def test_no_kernel_writes_outside_its_output(be, monkeypatch):
+    rng = np.random.default_rng(17)
+    t = max(tile_sizes(be))
+    x = be.from_numpy(randn(rng, (t + 1, t - 1)))
+    xi = be.from_numpy(rng.integers(0, 5, (t + 1, t - 1)))
+    idx = be.from_numpy(np.array([0, 2, 2, 1], np.int64))
+    with guarded_outputs(be, monkeypatch) as made:
+        be.unary(UnaryOp.TANH, x)
+        be.unary(UnaryOp.STEP, x)
+        be.binary(BinaryOp.ADD, x, be.reshape(x, x.shape))
+        be.binary(BinaryOp.LT, x, x)
+        be.where(be.unary(UnaryOp.STEP, x), x, x)
+        be.cast(xi, dtypes.bool_)
+        be.full((t + 3,), 2.0, dtypes.float32)
+        be.arange(0, 1, t - 3, dtypes.int32)
+        be.rand((t + 5,), dtypes.float32, 1, 0)
+        be.randn((t - 5,), dtypes.float32, 1, 0)
+        be.reduce(ReduceOp.SUM, x, (1,), False)
+        be.reduce(ReduceOp.MAX, be.reshape(x, (1, x.size)), (1,), False)
+        be.arg_reduce(ArgReduceOp.ARGMAX, x, 0, False)
+        be.arg_reduce(ArgReduceOp.ARGMIN, be.reshape(x, (1, x.size)), 1, False)
+        for m, n, k in ((t + 1, t - 1, t + 1), (t - 1, t + 1, t - 1), (1, 1, 1)):
+            a = be.from_numpy(randn(rng, (2, m, k)))
+            b = be.from_numpy(randn(rng, (1, k, n)))
+            for variant in ("naive", "tiled", None):
+                be.matmul_variant(variant, a, b)
+        be.strided_copy(x, (t - 1, t + 1), (1, t - 1), 0)
+        be.gather(x, idx, 0)
+        be.scatter_add(idx, be.gather(x, idx, 1), 1, t - 1)
+        dst = be.empty((t * t,), np.float32)
+        be.strided_assign_(dst, (t - 1, 3), (t, 2), 1, be.full((t - 1, 3), 1.0, dtypes.float32))
+        be.assign_(be.empty(x.shape, x.dtype), x)
+    assert len(made) > 25
+
+
+# ---------------------------------------------------------------- errors and hooks
+def test_build_failure_names_file_and_log(be, tmp_path):
+    (tmp_path / "broken.cl").write_text("__kernel void broken_kernel(__global float* x) {\n"
+                                        "    x[0] = undefined_name;\n}\n")
+    with pytest.raises(OpenCLError) as info:
+        be.runtime.program("broken.cl", ("-DDTYPE=float",), kernel_name="broken_kernel",
+                           directory=tmp_path)
+    text = str(info.value)
+    assert "broken.cl" in text and "broken_kernel" in text and "-DDTYPE=float" in text
+    assert "undefined_name" in text  # the compiler's build log
+
+
+def test_launch_failure_names_kernel_and_sizes(be):
+    knl = be.kernel("elementwise.cl", "elementwise_fill", np.float32)
+    out = be.empty((4,), np.float32)
+    too_big = be.runtime.device.max_work_group_size * 2
+    with pytest.raises(OpenCLError, match=r"myop: kernel elementwise_fill .*global size"):
+        be.launch("myop", knl, (too_big,), (too_big,), np.int32(4), np.float32(1), out.data)
+
+
+def test_float64_without_fp64_is_a_clear_error(be, monkeypatch):
+    monkeypatch.setattr(be.runtime, "fp64", False)
+    with pytest.raises(DTypeError, match=r"unary: float64 .*cl_khr_fp64"):
+        be.unary(UnaryOp.EXP, be.empty((3,), np.float64))
+
+
+def test_allocation_retries_once_after_freeing_the_pool(be, monkeypatch):
+    runtime = be.runtime
+    real_pool = runtime.pool
+    error = cl.MemoryError(cl._cl._ErrorRecord("clCreateBuffer",
+                                               cl.status_code.MEM_OBJECT_ALLOCATION_FAILURE,
+                                               "out of memory"))
+
+    class FlakyPool:
+        def __init__(self, failures):
+            self.failures, self.freed, self.active_bytes = failures, 0, 0
+
+        def allocate(self, nbytes):
+            if self.failures:
+                self.failures -= 1
+                raise error
+            return real_pool.allocate(nbytes)
+
+        def free_held(self):
+            self.freed += 1
+
+    flaky = FlakyPool(1)
+    monkeypatch.setattr(runtime, "pool", flaky)
+    assert runtime.alloc(64) is not None and flaky.freed == 1
+    monkeypatch.setattr(runtime, "pool", FlakyPool(2))
+    with pytest.raises(OpenCLError, match="out of device memory"):
+        runtime.alloc(64)
+
+
+def test_launch_listeners_see_every_launch(be):
+    from deepx.backend.opencl import runtime
+
+    seen = []
+    runtime.LAUNCH_LISTENERS.append(lambda *info: seen.append(info))
+    try:
+        be.unary(UnaryOp.EXP, be.from_numpy(np.ones((5,), np.float32)))
+    finally:
+        runtime.LAUNCH_LISTENERS.clear()
+    (op, kernel, global_size, event), = seen
+    assert (op, kernel) == ("unary", "elementwise_unary") and global_size[0] >= 5
+    event.wait()
+    assert event.profile.end >= event.profile.start
