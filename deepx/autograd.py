@@ -200,6 +200,9 @@ def backward(root, grad=None, retain_graph=False) -> None:
     else:
         grad = grad if isinstance(grad, Tensor) else Tensor._wrap(
             backend.from_numpy(_host(grad, root.dtype)), root.device)
+        if grad.device != root.device:
+            raise DeviceError(f"backward: grad is on {grad.device} but the tensor is on "
+                              f"{root.device} (shape {tuple(root.shape)})")
         if tuple(grad.shape) != tuple(root.shape):
             raise DeepxError(f"backward: grad has shape {tuple(grad.shape)} but the tensor has "
                              f"shape {tuple(root.shape)}")
