@@ -23,7 +23,7 @@ from .ops.movement import (cat, expand, flatten, index_select, pad, permute, res
                            stack, transpose, unsqueeze)
 from .ops.reduce import amax, amin, argmax, argmin, max, mean, min, std, sum, var
 from .rng import initial_seed, manual_seed
-from . import data, models, nn, optim
+from . import data, models, nn, optim, viz
 from .checkpoint import load, save
 
 bool = bool_  # noqa: A001 - PyTorch spells it deepx.bool
@@ -44,5 +44,5 @@ __all__ = [
     "div", "exp", "log", "maximum", "minimum", "mul", "neg", "pow", "sigmoid", "sqrt", "sub",
     "tanh", "where", "matmul", "cat", "expand", "flatten", "index_select", "pad", "permute",
     "reshape", "squeeze", "stack", "transpose", "unsqueeze", "amax", "amin", "argmax", "argmin",
-    "max", "min", "mean", "std", "sum", "var", "nn", "optim", "data", "models", "save", "load",
+    "max", "min", "mean", "std", "sum", "var", "nn", "optim", "data", "models", "viz", "save", "load",
 ]

@@ -8,58 +8,67 @@
  *   makes weight (O, C*KH*KW) @ cols[n] the NCHW output directly.
  *   Input pixel (ih, iw) of tap (kh, kw) at output (oh, ow): ih = oh*SH - PH + kh*DH,
  *   iw = ow*SW - PW + kw*DW.
- * Geometry: 1-D, one work-item per output element; global size rounded up to the local size
- *   and every kernel guards i < total. Size-0 outputs are never launched.
+ * Geometry: 1-D, one work-item per row of the output (a run of OW, resp. W, contiguous
+ *   elements), so index arithmetic is paid once per row and the inner loop has no division:
+ *   on PoCL's CPU device this is ~50x faster than one work-item per element. Global size
+ *   rounded up to the local size; every kernel guards y < total. Size-0 outputs are never
+ *   launched.
  *
  * conv_im2col(total, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, x, cols)
- *     total = N*C*KH*KW*OH*OW; cols[i] = the tap's input pixel, 0 in the padding.
- *     Consecutive work-items write consecutive output positions. Matches NumpyBackend.im2col.
+ *     total = N*C*KH*KW*OH: work-item y fills cols row (n, c, kh, kw) at output row oh
+ *     (OW elements) with the taps' input pixels, 0 in the padding.
+ *     Matches NumpyBackend.im2col.
  * conv_col2im(total, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, cols, x)
- *     total = N*C*H*W; each input pixel sums, by a loop over (kh, kw) in order, the cols
- *     entries of every tap that read it. No atomics: deterministic, and summed in the same
- *     order as NumpyBackend.col2im.
+ *     total = N*C*H: work-item y owns input row (n, c, ih) and adds into it, for (kh, kw) in
+ *     order, every cols entry of a tap that read a pixel of that row. No atomics (each row
+ *     has one writer): deterministic, and each pixel sums in NumpyBackend.col2im's order.
  */
 #include "common.h"
 
 __kernel void conv_im2col(int total, int C, int H, int W, int KH, int KW, int SH, int SW,
                           int PH, int PW, int DH, int DW, int OH, int OW,
                           __global const DTYPE* x, __global DTYPE* cols) {
-    int i = get_global_id(0);
-    if (i >= total) return;
-    int L = OH * OW;
-    int rows = C * KH * KW;
-    int l = i % L;
-    int row = (i / L) % rows;
-    int n = i / (L * rows);
-    int kw = row % KW;
-    int kh = (row / KW) % KH;
-    int c = row / (KH * KW);
-    int ih = (l / OW) * SH - PH + kh * DH;
-    int iw = (l % OW) * SW - PW + kw * DW;
-    bool inside = ih >= 0 && ih < H && iw >= 0 && iw < W;
-    cols[i] = inside ? x[((n * C + c) * H + ih) * W + iw] : (DTYPE)0;
+    int y = get_global_id(0);
+    if (y >= total) return;
+    int oh = y % OH;
+    int plane = y / OH;  /* ((n * C + c) * KH + kh) * KW + kw */
+    int kw = plane % KW;
+    int kh = (plane / KW) % KH;
+    int image = plane / (KH * KW);  /* n * C + c */
+    int ih = oh * SH - PH + kh * DH;
+    __global DTYPE* out = cols + (long)y * OW;
+    if (ih < 0 || ih >= H) {
+        for (int ow = 0; ow < OW; ++ow) out[ow] = (DTYPE)0;
+        return;
+    }
+    __global const DTYPE* row = x + ((long)image * H + ih) * W;
+    for (int ow = 0; ow < OW; ++ow) {
+        int iw = ow * SW - PW + kw * DW;
+        out[ow] = (iw >= 0 && iw < W) ? row[iw] : (DTYPE)0;
+    }
 }
 
 __kernel void conv_col2im(int total, int C, int H, int W, int KH, int KW, int SH, int SW,
                           int PH, int PW, int DH, int DW, int OH, int OW,
                           __global const DTYPE* cols, __global DTYPE* x) {
-    int i = get_global_id(0);
-    if (i >= total) return;
-    int iw = i % W;
-    int ih = (i / W) % H;
-    int plane = i / (H * W);  /* n * C + c */
+    int y = get_global_id(0);
+    if (y >= total) return;
+    int ih = y % H;
+    int image = y / H;  /* n * C + c */
     int L = OH * OW;
-    __global const DTYPE* taps = cols + (long)plane * KH * KW * L;
-    DTYPE acc = (DTYPE)0;
+    __global const DTYPE* taps = cols + (long)image * KH * KW * L;
+    __global DTYPE* out = x + (long)y * W;
+    for (int iw = 0; iw < W; ++iw) out[iw] = (DTYPE)0;
     for (int kh = 0; kh < KH; ++kh) {
-        int th = ih + PH - kh * DH;  /* = oh * SH when this tap reads row ih */
+        int th = ih + PH - kh * DH;  /* = oh * SH when tap row kh of output row oh reads ih */
         if (th < 0 || th % SH != 0 || th / SH >= OH) continue;
         int oh = th / SH;
         for (int kw = 0; kw < KW; ++kw) {
-            int tw = iw + PW - kw * DW;
-            if (tw < 0 || tw % SW != 0 || tw / SW >= OW) continue;
-            acc += taps[(kh * KW + kw) * L + oh * OW + tw / SW];
+            __global const DTYPE* tap = taps + (long)(kh * KW + kw) * L + oh * OW;
+            for (int ow = 0; ow < OW; ++ow) {
+                int iw = ow * SW - PW + kw * DW;
+                if (iw >= 0 && iw < W) out[iw] += tap[ow];
+            }
         }
     }
-    x[i] = acc;
 }

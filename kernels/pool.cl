@@ -5,10 +5,12 @@
  *   included); KH, KW kernel; SH, SW stride; PH, PW padding; DH, DW dilation (max only).
  *   Arrays are planes: x (P, H, W) and out (P, OH, OW) with P = N*C.
  *   Input pixel of tap (kh, kw) at output (oh, ow): (oh*SH - PH + kh*DH, ow*SW - PW + kw*DW).
- * Geometry: 1-D, one work-item per output element (forward: per output window; backward:
- *   per input pixel); global size rounded up to the local size, every kernel guards
- *   i < total. Size-0 outputs are never launched. No atomics anywhere: each backward
- *   work-item loops over the windows that contain its pixel (gather, not scatter).
+ * Geometry: 1-D, one work-item per row: forward kernels fill one output row (plane, oh),
+ *   total = P*OH; backward kernels own one input row (plane, ih), total = P*H, and add into
+ *   it from every window row that covers it (a gather: each row has one writer, no
+ *   atomics, deterministic). Index arithmetic is paid once per row (see conv.cl). Global
+ *   size rounded up to the local size; every kernel guards y < total. Size-0 outputs are
+ *   never launched.
  *
  * pool_max_forward(total, H, W, OH, OW, KH, KW, SH, SW, PH, PW, DH, DW, x, out, argmax: long)
  *     out = max over the window's in-range taps, argmax = its h*W + w. PyTorch's rule: the
@@ -49,96 +51,99 @@ __kernel void pool_max_forward(int total, int H, int W, int OH, int OW, int KH, 
                                int SH, int SW, int PH, int PW, int DH, int DW,
                                __global const DTYPE* x, __global DTYPE* out,
                                __global long* argmax) {
-    int i = get_global_id(0);
-    if (i >= total) return;
-    int ow = i % OW;
-    int oh = (i / OW) % OH;
-    __global const DTYPE* plane = x + (long)(i / (OH * OW)) * H * W;
-    DTYPE best = (DTYPE)0;
-    int at = -1;
-    for (int kh = 0; kh < KH; ++kh) {
-        int ih = oh * SH - PH + kh * DH;
-        if (ih < 0 || ih >= H) continue;
-        for (int kw = 0; kw < KW; ++kw) {
-            int iw = ow * SW - PW + kw * DW;
-            if (iw < 0 || iw >= W) continue;
-            DTYPE v = plane[ih * W + iw];
-            if (at < 0 || v > best || v != v) {
-                best = v;
-                at = ih * W + iw;
+    int y = get_global_id(0);
+    if (y >= total) return;
+    int oh = y % OH;
+    __global const DTYPE* plane = x + (long)(y / OH) * H * W;
+    for (int ow = 0; ow < OW; ++ow) {
+        DTYPE best = (DTYPE)0;
+        int at = -1;
+        for (int kh = 0; kh < KH; ++kh) {
+            int ih = oh * SH - PH + kh * DH;
+            if (ih < 0 || ih >= H) continue;
+            for (int kw = 0; kw < KW; ++kw) {
+                int iw = ow * SW - PW + kw * DW;
+                if (iw < 0 || iw >= W) continue;
+                DTYPE v = plane[ih * W + iw];
+                if (at < 0 || v > best || v != v) {
+                    best = v;
+                    at = ih * W + iw;
+                }
             }
         }
+        out[(long)y * OW + ow] = best;
+        argmax[(long)y * OW + ow] = at;
     }
-    out[i] = best;
-    argmax[i] = at;
 }
 
 __kernel void pool_max_backward(int total, int H, int W, int OH, int OW, int KH, int KW,
                                 int SH, int SW, int PH, int PW, int DH, int DW,
                                 __global const DTYPE* grad, __global const long* argmax,
                                 __global DTYPE* dx) {
-    int i = get_global_id(0);
-    if (i >= total) return;
-    int iw = i % W;
-    int ih = (i / W) % H;
-    long base = (long)(i / (H * W)) * OH * OW;
-    long me = ih * W + iw;
-    DTYPE acc = (DTYPE)0;
+    int y = get_global_id(0);
+    if (y >= total) return;
+    int ih = y % H;
+    long base = (long)(y / H) * OH * OW;
+    __global DTYPE* out = dx + (long)y * W;
+    for (int iw = 0; iw < W; ++iw) out[iw] = (DTYPE)0;
     for (int kh = KH - 1; kh >= 0; --kh) {
         int th = ih + PH - kh * DH;
         if (th < 0 || th % SH != 0 || th / SH >= OH) continue;
+        long row = base + (th / SH) * OW;
         for (int kw = KW - 1; kw >= 0; --kw) {
-            int tw = iw + PW - kw * DW;
-            if (tw < 0 || tw % SW != 0 || tw / SW >= OW) continue;
-            long o = base + (th / SH) * OW + tw / SW;
-            if (argmax[o] == me) acc += grad[o];
+            for (int ow = 0; ow < OW; ++ow) {
+                int iw = ow * SW - PW + kw * DW;
+                if (iw >= 0 && iw < W && argmax[row + ow] == ih * W + iw) {
+                    out[iw] += grad[row + ow];
+                }
+            }
         }
     }
-    dx[i] = acc;
 }
 
 __kernel void pool_avg_forward(int total, int H, int W, int OH, int OW, int KH, int KW,
                                int SH, int SW, int PH, int PW, int count_include_pad,
                                int divisor, __global const DTYPE* x, __global DTYPE* out) {
-    int i = get_global_id(0);
-    if (i >= total) return;
-    int ow = i % OW;
-    int oh = (i / OW) % OH;
-    __global const DTYPE* plane = x + (long)(i / (OH * OW)) * H * W;
-    DTYPE acc = (DTYPE)0;
-    for (int kh = 0; kh < KH; ++kh) {
-        int ih = oh * SH - PH + kh;
-        if (ih < 0 || ih >= H) continue;
-        for (int kw = 0; kw < KW; ++kw) {
-            int iw = ow * SW - PW + kw;
-            if (iw >= 0 && iw < W) acc += plane[ih * W + iw];
+    int y = get_global_id(0);
+    if (y >= total) return;
+    int oh = y % OH;
+    __global const DTYPE* plane = x + (long)(y / OH) * H * W;
+    for (int ow = 0; ow < OW; ++ow) {
+        DTYPE acc = (DTYPE)0;
+        for (int kh = 0; kh < KH; ++kh) {
+            int ih = oh * SH - PH + kh;
+            if (ih < 0 || ih >= H) continue;
+            for (int kw = 0; kw < KW; ++kw) {
+                int iw = ow * SW - PW + kw;
+                if (iw >= 0 && iw < W) acc += plane[ih * W + iw];
+            }
         }
+        out[(long)y * OW + ow] = acc / (DTYPE)avg_divisor(oh, ow, H, W, KH, KW, SH, SW, PH,
+                                                          PW, count_include_pad, divisor);
     }
-    out[i] = acc / (DTYPE)avg_divisor(oh, ow, H, W, KH, KW, SH, SW, PH, PW,
-                                      count_include_pad, divisor);
 }
 
 __kernel void pool_avg_backward(int total, int H, int W, int OH, int OW, int KH, int KW,
                                 int SH, int SW, int PH, int PW, int count_include_pad,
                                 int divisor, __global const DTYPE* grad, __global DTYPE* dx) {
-    int i = get_global_id(0);
-    if (i >= total) return;
-    int iw = i % W;
-    int ih = (i / W) % H;
-    long base = (long)(i / (H * W)) * OH * OW;
-    DTYPE acc = (DTYPE)0;
+    int y = get_global_id(0);
+    if (y >= total) return;
+    int ih = y % H;
+    long base = (long)(y / H) * OH * OW;
+    __global DTYPE* out = dx + (long)y * W;
+    for (int iw = 0; iw < W; ++iw) out[iw] = (DTYPE)0;
     for (int kh = 0; kh < KH; ++kh) {
         int th = ih + PH - kh;
         if (th < 0 || th % SH != 0 || th / SH >= OH) continue;
         int oh = th / SH;
         for (int kw = 0; kw < KW; ++kw) {
-            int tw = iw + PW - kw;
-            if (tw < 0 || tw % SW != 0 || tw / SW >= OW) continue;
-            int ow = tw / SW;
-            acc += grad[base + oh * OW + ow] /
-                   (DTYPE)avg_divisor(oh, ow, H, W, KH, KW, SH, SW, PH, PW, count_include_pad,
-                                      divisor);
+            for (int ow = 0; ow < OW; ++ow) {
+                int iw = ow * SW - PW + kw;
+                if (iw < 0 || iw >= W) continue;
+                out[iw] += grad[base + oh * OW + ow] /
+                           (DTYPE)avg_divisor(oh, ow, H, W, KH, KW, SH, SW, PH, PW,
+                                              count_include_pad, divisor);
+            }
         }
     }
-    dx[i] = acc;
 }

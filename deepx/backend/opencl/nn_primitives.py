@@ -46,7 +46,8 @@ class CLNNPrimitives:
         if not x.size:  # only padding is read
             return self.full(out.shape, 0, _dt(x.dtype))
         knl = self.kernel("conv.cl", "conv_im2col", x.dtype, op="im2col")
-        self.launch_1d("im2col", knl, out.size, *_ints(out.size, c, h, w),
+        rows = n * c * kh * kw * oh  # one work-item per output row
+        self.launch_1d("im2col", knl, rows, *_ints(rows, c, h, w),
                        *_window(kernel_size, stride, padding, dilation), *_ints(oh, ow),
                        x.data, out.data)
         return out
@@ -61,7 +62,8 @@ class CLNNPrimitives:
         if not cols.size:
             return self.full(out.shape, 0, _dt(cols.dtype))
         knl = self.kernel("conv.cl", "conv_col2im", cols.dtype, op="col2im")
-        self.launch_1d("col2im", knl, out.size, *_ints(out.size, c, h, w),
+        rows = n * c * h  # one work-item per input row
+        self.launch_1d("col2im", knl, rows, *_ints(rows, c, h, w),
                        *_window(kernel_size, stride, padding, dilation), *_ints(oh, ow),
                        cols.data, out.data)
         return out
@@ -74,7 +76,8 @@ class CLNNPrimitives:
         if not out.size:
             return out, argmax
         knl = self.kernel("pool.cl", "pool_max_forward", x.dtype, op="max_pool2d")
-        self.launch_1d("max_pool2d", knl, out.size, *_ints(out.size, h, w, *output_size),
+        rows = n * c * output_size[0]
+        self.launch_1d("max_pool2d", knl, rows, *_ints(rows, h, w, *output_size),
                        *_window(kernel_size, stride, padding, dilation), x.data, out.data,
                        argmax.data)
         return out, argmax
@@ -88,8 +91,8 @@ class CLNNPrimitives:
         if not grad.size:
             return self.full(out.shape, 0, _dt(grad.dtype))
         knl = self.kernel("pool.cl", "pool_max_backward", grad.dtype, op="max_pool2d_backward")
-        self.launch_1d("max_pool2d_backward", knl, out.size,
-                       *_ints(out.size, *input_size, oh, ow),
+        rows = n * c * input_size[0]
+        self.launch_1d("max_pool2d_backward", knl, rows, *_ints(rows, *input_size, oh, ow),
                        *_window(kernel_size, stride, padding, dilation), grad.data,
                        argmax.data, out.data)
         return out
@@ -101,7 +104,8 @@ class CLNNPrimitives:
         if not out.size:
             return out
         knl = self.kernel("pool.cl", "pool_avg_forward", x.dtype, op="avg_pool2d")
-        self.launch_1d("avg_pool2d", knl, out.size, *_ints(out.size, h, w, *output_size),
+        rows = n * c * output_size[0]
+        self.launch_1d("avg_pool2d", knl, rows, *_ints(rows, h, w, *output_size),
                        *_window(kernel_size, stride, padding),
                        *_ints(count_include_pad, divisor), x.data, out.data)
         return out
@@ -115,8 +119,8 @@ class CLNNPrimitives:
         if not grad.size:
             return self.full(out.shape, 0, _dt(grad.dtype))
         knl = self.kernel("pool.cl", "pool_avg_backward", grad.dtype, op="avg_pool2d_backward")
-        self.launch_1d("avg_pool2d_backward", knl, out.size,
-                       *_ints(out.size, *input_size, oh, ow),
+        rows = n * c * input_size[0]
+        self.launch_1d("avg_pool2d_backward", knl, rows, *_ints(rows, *input_size, oh, ow),
                        *_window(kernel_size, stride, padding),
                        *_ints(count_include_pad, divisor), grad.data, out.data)
         return out
