@@ -47,6 +47,11 @@ class _GradMode(contextlib.ContextDecorator):
 
     mode = True
 
+    def _recreate_cm(self):
+        # A decorated function gets a fresh manager per call, so recursion and nesting each
+        # restore their own previous mode.
+        return type(self)()
+
     def __enter__(self):
         self.prev = tape.grad_enabled
         tape.grad_enabled = self.mode

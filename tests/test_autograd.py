@@ -129,6 +129,23 @@ def test_no_grad_and_enable_grad():
     assert dx.is_grad_enabled()
 
 
+def test_grad_mode_decorator_is_reentrant():
+    seen = []
+
+    @dx.no_grad()
+    def f(depth):
+        seen.append(dx.is_grad_enabled())
+        if depth:
+            with dx.enable_grad():
+                f(depth - 1)
+        seen.append(dx.is_grad_enabled())
+
+    with dx.no_grad():
+        f(2)
+        assert not dx.is_grad_enabled()
+    assert dx.is_grad_enabled() and not any(seen)
+
+
 def test_detach_and_requires_grad_():
     x = leaf([1.0, 2.0])
     d = (x * 2).detach()
