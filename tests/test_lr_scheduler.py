@@ -26,12 +26,16 @@ def _sgd(lrs=(0.1,), momentum=0.9, cls=None):
     return cls(groups, lr=lrs[0], momentum=momentum)
 
 
-def _adam(cls=None):
+def _adam(lrs=(0.1,), cls=None):
+    """Adam (momentum lives in betas[0]) with one group per lr, by deepx or by torch."""
     if cls is None:
-        return optim.Adam([dx.tensor([1.0], device="numpy", requires_grad=True)], lr=0.1)
+        groups = [{"params": [dx.tensor([1.0], device="numpy", requires_grad=True)], "lr": lr}
+                  for lr in lrs]
+        return optim.Adam(groups, lr=lrs[0])
     import torch
 
-    return cls([torch.ones(1, requires_grad=True)], lr=0.1)
+    groups = [{"params": [torch.ones(1, requires_grad=True)], "lr": lr} for lr in lrs]
+    return cls(groups, lr=lrs[0])
 
 
 def _run(scheduler, opt, steps, key=None):
@@ -207,11 +211,9 @@ TORCH_CASES = [
 @pytest.mark.parametrize("kind", ["sgd", "adam"])
 def test_matches_torch(name, kwargs, kind):
     torch = pytest.importorskip("torch")
-    if kind == "adam" and any(isinstance(v, list) for v in kwargs.values()):
-        pytest.skip("one param group in the Adam variant")
-    ours_opt = _sgd((0.1, 0.05)) if kind == "sgd" else _adam()
+    ours_opt = _sgd((0.1, 0.05)) if kind == "sgd" else _adam((0.1, 0.05))
     torch_opt = (_sgd((0.1, 0.05), cls=torch.optim.SGD) if kind == "sgd"
-                 else _adam(cls=torch.optim.Adam))
+                 else _adam((0.1, 0.05), cls=torch.optim.Adam))
     ours = getattr(sched, name)(ours_opt, **kwargs)
     theirs = getattr(torch.optim.lr_scheduler, name)(torch_opt, **kwargs)
     steps = 29 if name == "OneCycleLR" else 25
