@@ -10,11 +10,11 @@ import numpy as np
 import deepx as dx
 
 
-def parser(description: str) -> argparse.ArgumentParser:
-    """An ArgumentParser with the options every example takes: --quick, --out, --device, --seed."""
-    p = argparse.ArgumentParser(description=description)
+def parser(name: str, description: str) -> argparse.ArgumentParser:
+    """The parser of example `name` with the options all take: --quick, --out, --device, --seed."""
+    p = argparse.ArgumentParser(prog=f"python -m deepx.examples.{name}", description=description)
     p.add_argument("--quick", action="store_true", help="a short run (seconds), for tests")
-    p.add_argument("--out", default="reports", help="folder for the PNG (default: reports)")
+    p.add_argument("--out", default="reports", help="folder for the outputs (default: reports)")
     p.add_argument("--device", default=None,
                    help="numpy, opencl or opencl:P:D (default: DEEPX_DEVICE or the best device)")
     p.add_argument("--seed", type=int, default=0, help="seed of the data and of deepx")

@@ -74,7 +74,8 @@ def _plot_std(ax, stats: dict, activation: str, depth: int) -> None:
             last = int(np.flatnonzero(finite)[-1]) if finite.any() else 0
             ax.annotate(f"float32 overflow\nafter layer {last + 1}",
                         (layers[last], std[last]), textcoords="offset points",
-                        xytext=(-60, -30), fontsize=8, color=line.get_color())
+                        xytext=(-30, 0), ha="right", va="center", fontsize=8,
+                        color=line.get_color())
     ax.set_yscale("log")
     ax.set_xlabel("layer")
     ax.set_ylabel("activation std")
@@ -84,7 +85,7 @@ def _plot_std(ax, stats: dict, activation: str, depth: int) -> None:
 
 def main(argv=None) -> dict:
     """Run the 6 configurations, plot; returns {"final_std": {(act, scheme): std}, "png"}."""
-    p = _common.parser(__doc__.splitlines()[0])
+    p = _common.parser("init", __doc__.splitlines()[0])
     p.add_argument("--depth", type=int, default=None, help="layers (default 50)")
     p.add_argument("--width", type=int, default=None, help="units per layer (default 256)")
     args = p.parse_args(argv)

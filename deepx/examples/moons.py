@@ -36,11 +36,11 @@ def make_moons(n_samples: int = 200, noise: float = 0.1, seed: int = 0):
 
 def main(argv=None) -> dict:
     """Train, print the accuracy and the PNG path; returns {"accuracy", "loss", "png"}."""
-    p = _common.parser(__doc__.splitlines()[0])
-    p.add_argument("--steps", type=int, default=None, help="full-batch steps (default 300)")
+    p = _common.parser("moons", __doc__.splitlines()[0])
+    p.add_argument("--steps", type=int, default=None, help="full-batch steps (default 500)")
     args = p.parse_args(argv)
     device = _common.setup(args)
-    steps = args.steps or (40 if args.quick else 300)
+    steps = args.steps or (60 if args.quick else 500)
 
     x_np, y_np = make_moons(200, noise=0.1, seed=args.seed)
     x, y = dx.tensor(x_np), dx.tensor(y_np)

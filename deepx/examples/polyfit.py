@@ -40,7 +40,7 @@ def features(t: np.ndarray) -> np.ndarray:
 
 def main(argv=None) -> dict:
     """Fit, print the coefficients and the PNG path; returns {"coeffs", "error", "png", ...}."""
-    p = _common.parser(__doc__.splitlines()[0])
+    p = _common.parser("polyfit", __doc__.splitlines()[0])
     p.set_defaults(seed=1)
     p.add_argument("--steps", type=int, default=None, help="gradient steps (default 300)")
     args = p.parse_args(argv)

@@ -56,7 +56,7 @@ def run(name: str, x: dx.Tensor, y: dx.Tensor, steps: int, seed: int) -> tuple[l
 
 def main(argv=None) -> dict:
     """Run the four policies, plot them; returns {"final_loss": {policy: loss}, "png"}."""
-    p = _common.parser(__doc__.splitlines()[0])
+    p = _common.parser("schedules", __doc__.splitlines()[0])
     p.add_argument("--steps", type=int, default=None, help="steps per policy (default 400)")
     args = p.parse_args(argv)
     device = _common.setup(args)

@@ -35,7 +35,7 @@ def make_spiral(points_per_class: int = 100, classes: int = 3, seed: int = 0):
 
 def main(argv=None) -> dict:
     """Train, print the accuracy and the PNG path; returns {"accuracy", "loss", "png"}."""
-    p = _common.parser(__doc__.splitlines()[0])
+    p = _common.parser("spiral", __doc__.splitlines()[0])
     p.add_argument("--steps", type=int, default=None, help="full-batch steps (default 1000)")
     args = p.parse_args(argv)
     device = _common.setup(args)
