@@ -38,15 +38,6 @@ def _tensors(sample, dtype, device, grad=True):
     return out
 
 
-def _opencl():
-    try:
-        dev = dx.Device("opencl")
-        dev.backend  # noqa: B018 - builds the context once per session
-        return dev
-    except Exception:  # noqa: BLE001 - any missing runtime means: skip
-        return None
-
-
 @pytest.mark.parametrize("op,sample", _cases(include_big=True))
 def test_forward_matches_numpy_formula(op, sample):
     if op.ref is None:
@@ -70,10 +61,8 @@ def test_gradcheck_float64(op, sample):
 
 
 @pytest.mark.parametrize("op,sample", _cases(include_big=True))
-def test_opencl_matches_numpy_float32(op, sample):
-    device = _opencl()
-    if device is None:
-        pytest.skip("no OpenCL runtime")
+def test_opencl_matches_numpy_float32(op, sample, opencl_device):
+    device = opencl_device
     results = []
     for dev in ("numpy", device):
         inputs = _tensors(sample, dx.float32, dev, grad=op.grad)
