@@ -20,6 +20,24 @@
  *     columns x + j * RTS_N: neighbouring work-items touch neighbouring columns, which lets
  *     a CPU runtime vectorise across work-items and keeps GPU local-memory reads
  *     conflict-free. Results are deterministic (fixed summation order per output).
+ * matmul_pack(rows, K, width, stride_r, stride_k, batch_src, src, dst)
+ *     Copies a (rows x K) operand, read at src[r * stride_r + k * stride_k] (any transpose),
+ *     into panels of `width` rows: dst[(p * K + k) * width + j] = element (p * width + j, k),
+ *     zero for rows past `rows`; ceil(rows / width) * width * K elements per batch.
+ *     Geometry: global (K, panels, batch), any local size; work-item (k, p) writes the
+ *     `width` contiguous elements of panel p at k. Guards k and p.
+ * matmul_blocked(M, N, K, batch_a, batch_b, A, B, C)       (float and double only)
+ *     The CPU kernel, over operands packed by matmul_pack: A in panels of WPT_M rows, B
+ *     (as its N columns) in panels of VEC, batch_a / batch_b = packed size per batch or 0.
+ *     Build options: -D WPT_M (rows per work-item), -D VEC (vector width: 4, 8 or 16).
+ *     Geometry: local (1, 1, 1), global (ceil(M / WPT_M), ceil(N / VEC), batch). Each
+ *     work-item keeps a WPT_M x VEC block of C in WPT_M vector registers and streams its two
+ *     panels once: per k, one vector load of B and WPT_M broadcasts of A feed WPT_M vector
+ *     multiply-adds (a BLAS micro-kernel). Packing makes both streams contiguous, whatever
+ *     the transposes and leading dimensions (power-of-two strides would otherwise thrash
+ *     cache sets), and zero-padding removes edge cases from the loop: only the stores are
+ *     guarded (rows < M; a narrow last column block is stored lane by lane).
+ *     Deterministic like matmul_tiled.
  */
 #include "common.h"
 
@@ -80,8 +98,11 @@ void matmul_tiled(int M, int N, int K, int batch_a, int batch_b, int trans_a, in
     A += batch * batch_a;
     B += batch * batch_b;
 
+    /* the WPT_M x WPT_N loops are unrolled so that acc and b_reg stay in registers */
     DTYPE acc[WPT_M][WPT_N];
+#pragma unroll
     for (int i = 0; i < WPT_M; ++i)
+#pragma unroll
         for (int j = 0; j < WPT_N; ++j) acc[i][j] = 0;
 
     for (int k0 = 0; k0 < K; k0 += TILE_K) {
@@ -101,20 +122,87 @@ void matmul_tiled(int M, int N, int K, int batch_a, int batch_b, int trans_a, in
         barrier(CLK_LOCAL_MEM_FENCE);
         for (int kk = 0; kk < TILE_K; ++kk) {
             DTYPE b_reg[WPT_N];
+#pragma unroll
             for (int j = 0; j < WPT_N; ++j) b_reg[j] = b_tile[kk][tx + j * RTS_N];
+#pragma unroll
             for (int i = 0; i < WPT_M; ++i) {
                 DTYPE a = a_tile[kk][ty + i * RTS_M];
+#pragma unroll
                 for (int j = 0; j < WPT_N; ++j) acc[i][j] += a * b_reg[j];
             }
         }
         barrier(CLK_LOCAL_MEM_FENCE);
     }
 
+#pragma unroll
     for (int i = 0; i < WPT_M; ++i) {
         int m = row0 + ty + i * RTS_M;
+#pragma unroll
         for (int j = 0; j < WPT_N; ++j) {
             int n = col0 + tx + j * RTS_N;
             if (m < M && n < N) C[((long)batch * M + m) * N + n] = acc[i][j];
+        }
+    }
+}
+
+#ifndef VEC
+#define VEC 16
+#endif
+/* The vector type and vector load/store of VEC DTYPEs, e.g. float16 and vload16. */
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define VTYPE CAT(DTYPE, VEC)
+#define VLOAD CAT(vload, VEC)
+#define VSTORE CAT(vstore, VEC)
+
+__kernel void matmul_pack(int rows, int K, int width, int stride_r, int stride_k, int batch_src,
+                          __global const DTYPE* src, __global DTYPE* dst) {
+    int k = get_global_id(0);
+    int panel = get_global_id(1);
+    int batch = get_global_id(2);
+    int padded = (rows + width - 1) / width * width;
+    if (k >= K || panel * width >= padded) return;
+    src += batch * batch_src + k * stride_k;
+    dst += ((long)batch * padded + panel * width) * K + k * width;
+    for (int j = 0; j < width; ++j) {
+        int r = panel * width + j;
+        dst[j] = r < rows ? src[r * stride_r] : (DTYPE)0;
+    }
+}
+
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void matmul_blocked(int M, int N, int K, int batch_a, int batch_b,
+                    __global const DTYPE* A, __global const DTYPE* B, __global DTYPE* C) {
+    int m0 = get_global_id(0) * WPT_M;
+    int n0 = get_global_id(1) * VEC;
+    int batch = get_global_id(2);
+    if (m0 >= M || n0 >= N) return;
+    __global const DTYPE* a = A + batch * batch_a + m0 * K;   /* this work-item's panels */
+    __global const DTYPE* b = B + batch * batch_b + n0 * K;
+    C += ((long)batch * M + m0) * N + n0;
+
+    /* fully unrolled, so that acc lives in WPT_M vector registers, not on the stack */
+    VTYPE acc[WPT_M];
+#pragma unroll
+    for (int i = 0; i < WPT_M; ++i) acc[i] = 0;
+    for (int k = 0; k < K; ++k) {
+        VTYPE b_k = VLOAD(k, b);
+#pragma unroll
+        for (int i = 0; i < WPT_M; ++i) acc[i] += (VTYPE)(a[k * WPT_M + i]) * b_k;
+    }
+
+    int rows = min(WPT_M, M - m0);
+    if (n0 + VEC <= N) {
+#pragma unroll
+        for (int i = 0; i < WPT_M; ++i) {
+            if (i < rows) VSTORE(acc[i], 0, C + i * N);
+        }
+    } else {
+        DTYPE lanes[VEC];
+#pragma unroll
+        for (int i = 0; i < WPT_M; ++i) {
+            VSTORE(acc[i], 0, lanes);
+            for (int j = 0; j < N - n0 && i < rows; ++j) C[i * N + j] = lanes[j];
         }
     }
 }

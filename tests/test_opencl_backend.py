@@ -329,16 +329,30 @@ def check_matmul(be, got, a, b, ta, tb):
 
 
 def tile_sizes(be):
+    """Every tile size of the float32 matmul kernels on this device."""
+    from deepx.backend.opencl.matmul_config import blocked_defines
+
     cfg = be.matmul_config(np.float32)
-    return sorted({cfg.tile_m, cfg.tile_n, cfg.tile_k})
+    blocked = blocked_defines(be.runtime.device, 4) or {}
+    return sorted({cfg.tile_m, cfg.tile_n, cfg.tile_k, *blocked.values()})
 
 
 MATMUL_SHAPES = [(1, 1, 1), (7, 13, 127), (127, 1, 1000), (1000, 7, 13), (65, 63, 129),
                  (13, 1000, 7)]
 
 
-@pytest.mark.parametrize("variant", ["naive", "tiled", None])
+def variants(be):
+    """The matmul kernels this device runs (blocked: CPU only)."""
+    from deepx.backend.opencl.matmul_config import blocked_defines
+
+    blocked = blocked_defines(be.runtime.device, 4) is not None
+    return ["naive", "tiled", None] + (["blocked"] if blocked else [])
+
+
+@pytest.mark.parametrize("variant", ["naive", "tiled", "blocked", None])
 def test_matmul_shapes_and_transposes(be, variant):
+    if variant not in variants(be):
+        pytest.skip("the blocked kernel is for CPU devices")
     rng = np.random.default_rng(7)
     shapes = list(MATMUL_SHAPES)
     for t in tile_sizes(be):
@@ -354,15 +368,17 @@ def test_matmul_shapes_and_transposes(be, variant):
 @pytest.mark.parametrize("ba,bb", [(3, 3), (1, 4), (4, 1)])
 def test_matmul_batch_broadcast(be, ba, bb):
     rng = np.random.default_rng(8)
-    for ta, tb in ((False, False), (True, False), (False, True)):
-        a, b = matmul_case(rng, ba, bb, 17, 9, 33, ta, tb, np.float32)
-        check_matmul(be, be.matmul(be.from_numpy(a), be.from_numpy(b), ta, tb), a, b, ta, tb)
+    for variant in variants(be):
+        for ta, tb in ((False, False), (True, False), (False, True)):
+            a, b = matmul_case(rng, ba, bb, 17, 19, 33, ta, tb, np.float32)
+            got = be.matmul_variant(variant, be.from_numpy(a), be.from_numpy(b), ta, tb)
+            check_matmul(be, got, a, b, ta, tb)
 
 
 def test_matmul_dtypes_and_empty(be, float_dtypes):
     rng = np.random.default_rng(9)
     for dtype in (*float_dtypes, np.int32, np.int64):
-        a, b = matmul_case(rng, 2, 2, 13, 7, 70, False, True, np.float32)
+        a, b = matmul_case(rng, 2, 2, 23, 37, 70, False, True, np.float32)
         a, b = (a * 3).astype(dtype), (b * 3).astype(dtype)
         check_matmul(be, be.matmul(be.from_numpy(a), be.from_numpy(b), False, True),
                      a, b, False, True)
@@ -532,8 +548,9 @@ def test_no_kernel_writes_outside_its_output(be, monkeypatch):
         for m, n, k in ((t + 1, t - 1, t + 1), (t - 1, t + 1, t - 1), (1, 1, 1)):
             a = be.from_numpy(randn(rng, (2, m, k)))
             b = be.from_numpy(randn(rng, (1, k, n)))
-            for variant in ("naive", "tiled", None):
+            for variant in variants(be):
                 be.matmul_variant(variant, a, b)
+                be.matmul_variant(variant, a, be.reshape(b, (1, n, k)), transpose_b=True)
         be.strided_copy(x, (t - 1, t + 1), (1, t - 1), 0)
         be.gather(x, idx, 0)
         be.scatter_add(idx, be.gather(x, idx, 1), 1, t - 1)
@@ -595,6 +612,16 @@ def test_allocation_retries_once_after_freeing_the_pool(be, monkeypatch):
     monkeypatch.setattr(runtime, "pool", FlakyPool(2))
     with pytest.raises(OpenCLError, match="out of device memory"):
         runtime.alloc(64)
+
+
+def test_default_index_skips_devices_that_cannot_build(monkeypatch):
+    from deepx.backend.opencl import devices
+    from deepx.errors import DeviceError
+
+    monkeypatch.setattr(devices, "_DEFAULT", [])
+    monkeypatch.setattr(devices, "_build_problem", lambda p, d: "error: unknown target CPU")
+    with pytest.raises(DeviceError, match=r"opencl:0:0 .*unknown target CPU"):
+        devices.default_index()
 
 
 def test_launch_listeners_see_every_launch(be):

@@ -12,8 +12,8 @@ Helpers for the primitives in nn_primitives.py and optim_primitives.py (use only
         Kernel `name` of kernels/<file> built (once per process) with -D DTYPE=<C type of
         np_dtype>, -D REAL=<C type of real_dtype(np_dtype)> unless given, plus `-D KEY=VALUE`
         per define (NumPy dtypes become C type names, e.g. OUT_DTYPE=np.dtype("int64") gives
-        -D OUT_DTYPE=long). Raises DTypeError naming `op`
-        when the device cannot compute in np_dtype (float64 without cl_khr_fp64).
+        -D OUT_DTYPE=long). Raises DTypeError naming `op` when the device cannot compute
+        in np_dtype (float64 without cl_khr_fp64). No fast-math, except for matmul.cl.
     self.launch(op, kernel, global_size, local_size, *args) -> pyopencl.Event
         Enqueue a launch: sizes are tuples (local may be None); global is rounded up to a
         multiple of local, so guard every index in the kernel. Buffers are passed as
@@ -39,7 +39,7 @@ from ...errors import DTypeError, OpenCLError, ShapeError
 from ...shapes import broadcast_shapes, contiguous_strides
 from .. import COMPARISONS, ArgReduceOp, Backend, BinaryOp, ReduceOp, UnaryOp
 from .array import CLArray
-from .matmul_config import MatmulConfig, candidate_configs
+from .matmul_config import MatmulConfig, blocked_defines, candidate_configs
 from .nn_primitives import CLNNPrimitives
 from .optim_primitives import CLOptimPrimitives
 from .runtime import Runtime
@@ -57,6 +57,9 @@ _INT_LIMIT = 2 ** 31 - 1  # kernels index with 32-bit ints
 # when there are few enough outputs to keep the device busy that way.
 _TREE_MIN_LENGTH = 256
 _TREE_MAX_OUTPUTS = 1024
+# Only matmul may reassociate and fuse (its order of summation is its own anyway); the other
+# families match NumPy's rounding and NaN behaviour, which fast-math would give up.
+_FILE_OPTIONS = {"matmul.cl": ("-cl-fast-relaxed-math", "-cl-mad-enable")}
 
 
 def c_type(np_dtype) -> str:
@@ -156,8 +159,7 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, Backend):
                 self.require(op or name, value)
                 value = c_type(value)
             options.append(f"-D{key}={value}")
-        if file == "matmul.cl":
-            options += ["-cl-fast-relaxed-math", "-cl-mad-enable"]
+        options += _FILE_OPTIONS.get(file, ())
         return self.runtime.kernel(file, name, tuple(options))
 
     def launch(self, op: str, kernel, global_size, local_size, *args):
@@ -385,7 +387,7 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, Backend):
         return self._matmul_configs[np_dtype]
 
     def matmul_variant(self, variant, a, b, transpose_a=False, transpose_b=False):
-        """matmul with kernel variant 'naive', 'tiled' or None (the fastest that applies)."""
+        """matmul with kernel variant 'naive', 'tiled', 'blocked' (CPU) or None (the best one)."""
         (ba, a0, a1), (bb, b0, b1) = a.shape, b.shape
         m, k = (a1, a0) if transpose_a else (a0, a1)
         k2, n = (b1, b0) if transpose_b else (b0, b1)
@@ -407,15 +409,48 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, Backend):
                 np.int32(m * k if ba > 1 else 0), np.int32(k * n if bb > 1 else 0),
                 np.int32(bool(transpose_a)), np.int32(bool(transpose_b)),
                 a.data, b.data, out.data)
+        blocked = blocked_defines(self.runtime.device, a.dtype.itemsize)
+        if variant is None:
+            big = blocked and n >= blocked["VEC"] and m >= blocked["WPT_M"]
+            variant = "blocked" if big else "tiled"
         if variant == "naive":
             knl = self.kernel("matmul.cl", "matmul_naive", a.dtype, op="matmul")
             self.launch("matmul", knl, (n, m, batch), (8, 8, 1), *args)
             return out
+        if variant == "blocked":
+            if blocked is None:
+                raise DTypeError(f"matmul: the blocked kernel needs a CPU device and a float "
+                                 f"dtype, got {self.runtime.name} and {a.dtype}")
+            return self._matmul_blocked(a, b, out, transpose_a, transpose_b, blocked)
         cfg = self.matmul_config(a.dtype)
         knl = self.kernel("matmul.cl", "matmul_tiled", a.dtype, op="matmul", **cfg.defines())
         self.launch("matmul", knl,
                     (-(-n // cfg.tile_n) * cfg.rts_n, -(-m // cfg.tile_m) * cfg.rts_m, batch),
                     (cfg.rts_n, cfg.rts_m, 1), *args)
+        return out
+
+    def _pack(self, x, rows, k, width, stride_r, stride_k, defines):
+        """x (batch, ...) as panels of `width` rows of its (rows x k) view: see matmul_pack."""
+        batch, panels = x.shape[0], -(-rows // width)
+        out = self.empty((batch, panels * width * k), x.dtype)
+        # built with matmul_blocked's defines: one program for both
+        knl = self.kernel("matmul.cl", "matmul_pack", x.dtype, op="matmul", **defines)
+        self.launch("matmul", knl, (k, panels, batch), (self.local_1d, 1, 1), np.int32(rows),
+                    np.int32(k), np.int32(width), np.int32(stride_r), np.int32(stride_k),
+                    np.int32(rows * k), x.data, out.data)
+        return out
+
+    def _matmul_blocked(self, a, b, out, transpose_a, transpose_b, defines):
+        """matmul_blocked over packed copies of a and b (the packs absorb the transposes)."""
+        m, n, k = out.shape[1], out.shape[2], a.shape[1] if transpose_a else a.shape[2]
+        wpt_m, vec = defines["WPT_M"], defines["VEC"]
+        pa = self._pack(a, m, k, wpt_m, *((1, m) if transpose_a else (k, 1)), defines)
+        pb = self._pack(b, n, k, vec, *((k, 1) if transpose_b else (1, n)), defines)
+        knl = self.kernel("matmul.cl", "matmul_blocked", a.dtype, op="matmul", **defines)
+        self.launch("matmul", knl, (-(-m // wpt_m), -(-n // vec), out.shape[0]), (1, 1, 1),
+                    np.int32(m), np.int32(n), np.int32(k),
+                    np.int32(pa.shape[1] if pa.shape[0] > 1 else 0),
+                    np.int32(pb.shape[1] if pb.shape[0] > 1 else 0), pa.data, pb.data, out.data)
         return out
 
     # ------------------------------------------------------------ layout

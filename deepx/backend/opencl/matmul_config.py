@@ -52,3 +52,19 @@ def fits(cfg: MatmulConfig, device, itemsize: int) -> bool:
 def candidate_configs(device, itemsize: int) -> list:
     """Configurations the device can run, preferred first (never empty)."""
     return [cfg for cfg in LADDER if fits(cfg, device, itemsize)] or [LADDER[-1]]
+
+
+def blocked_defines(device, itemsize: int) -> dict | None:
+    """-D options of matmul_blocked (a CPU kernel), or None where it does not apply.
+
+    VEC is the device's preferred vector width for the type; WPT_M rows fill the vector
+    register file (32 registers with 64-byte vectors as on AVX-512, else 16) with room left.
+    """
+    import pyopencl as cl
+
+    if not device.type & cl.device_type.CPU or itemsize not in (4, 8):
+        return None
+    width = (device.preferred_vector_width_float if itemsize == 4
+             else device.preferred_vector_width_double)
+    vec = max(v for v in (4, 8, 16) if v <= max(width, 4))
+    return {"WPT_M": 16 if vec * itemsize >= 64 else 12, "VEC": vec}

@@ -66,7 +66,7 @@ class Runtime:
 
     # ------------------------------------------------------------ memory
     def alloc(self, nbytes: int):
-        """A pool buffer of nbytes (> 0); on an out-of-memory error frees held blocks, retries once."""
+        """A pool buffer of nbytes (> 0); when out of memory, frees held blocks and retries once."""
         for attempt in range(2):
             try:
                 return self.pool.allocate(nbytes)
