@@ -26,9 +26,12 @@
  *     zero for rows past `rows`; ceil(rows / width) * width * K elements per batch.
  *     Geometry: global (K, panels, batch), any local size; work-item (k, p) writes the
  *     `width` contiguous elements of panel p at k. Guards k and p.
- * matmul_blocked(M, N, K, batch_a, batch_b, A, B, C)       (float and double only)
- *     The CPU kernel, over operands packed by matmul_pack: A in panels of WPT_M rows, B
- *     (as its N columns) in panels of VEC, batch_a / batch_b = packed size per batch or 0.
+ * matmul_blocked(M, N, K, batch_a, batch_b, b_packed, A, B, C)   (float and double only)
+ *     The CPU kernel, over A packed by matmul_pack in panels of WPT_M rows and B either
+ *     packed (b_packed = 1: its N columns in panels of VEC) or read in place (b_packed = 0:
+ *     B stored (K, N), not transposed; the host does this for small M, where B's rows are
+ *     read by few row blocks and a packed copy would cost more than it saves).
+ *     batch_a / batch_b = element stride between batches of the operand as passed, or 0.
  *     Build options: -D WPT_M (rows per work-item), -D VEC (vector width: 4, 8 or 16).
  *     Geometry: local (1, 1, 1), global (ceil(M / WPT_M), ceil(N / VEC), batch). Each
  *     work-item keeps a WPT_M x VEC block of C in WPT_M vector registers and streams its two
@@ -36,7 +39,8 @@
  *     multiply-adds (a BLAS micro-kernel). Packing makes both streams contiguous, whatever
  *     the transposes and leading dimensions (power-of-two strides would otherwise thrash
  *     cache sets), and zero-padding removes edge cases from the loop: only the stores are
- *     guarded (rows < M; a narrow last column block is stored lane by lane).
+ *     guarded (rows < M; a narrow last column block is stored lane by lane). An in-place B's
+ *     narrow last column block is loaded lane by lane, zero past N.
  *     Deterministic like matmul_tiled.
  */
 #include "common.h"
@@ -170,25 +174,41 @@ __kernel void matmul_pack(int rows, int K, int width, int stride_r, int stride_k
     }
 }
 
+/* One step of the micro-kernel: acc[i] += A(m0 + i, k) * B(k, n0..n0 + VEC - 1), i < WPT_M. */
+inline void blocked_step(VTYPE* acc, __global const DTYPE* a_k, VTYPE b_k) {
+#pragma unroll
+    for (int i = 0; i < WPT_M; ++i) acc[i] += (VTYPE)(a_k[i]) * b_k;
+}
+
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
-void matmul_blocked(int M, int N, int K, int batch_a, int batch_b,
+void matmul_blocked(int M, int N, int K, int batch_a, int batch_b, int b_packed,
                     __global const DTYPE* A, __global const DTYPE* B, __global DTYPE* C) {
     int m0 = get_global_id(0) * WPT_M;
     int n0 = get_global_id(1) * VEC;
     int batch = get_global_id(2);
     if (m0 >= M || n0 >= N) return;
-    __global const DTYPE* a = A + batch * batch_a + m0 * K;   /* this work-item's panels */
-    __global const DTYPE* b = B + batch * batch_b + n0 * K;
+    __global const DTYPE* a = A + batch * batch_a + m0 * K;   /* this work-item's A panel */
+    /* B's columns n0..n0+VEC-1 at row k: a packed panel, or B's own (K, N) rows in place */
+    __global const DTYPE* b = B + batch * batch_b + (b_packed ? n0 * K : n0);
+    int ldb = b_packed ? VEC : N;
     C += ((long)batch * M + m0) * N + n0;
 
     /* fully unrolled, so that acc lives in WPT_M vector registers, not on the stack */
     VTYPE acc[WPT_M];
 #pragma unroll
     for (int i = 0; i < WPT_M; ++i) acc[i] = 0;
-    for (int k = 0; k < K; ++k) {
-        VTYPE b_k = VLOAD(k, b);
-#pragma unroll
-        for (int i = 0; i < WPT_M; ++i) acc[i] += (VTYPE)(a[k * WPT_M + i]) * b_k;
+    if (b_packed || n0 + VEC <= N) {
+        for (int k = 0; k < K; ++k) {
+            VTYPE b_k = VLOAD(0, b + k * ldb);
+            blocked_step(acc, a + k * WPT_M, b_k);
+        }
+    } else {  /* in-place B, last column block: the columns past N read as zero */
+        DTYPE lanes[VEC];
+        for (int k = 0; k < K; ++k) {
+            for (int j = 0; j < VEC; ++j) lanes[j] = n0 + j < N ? b[k * ldb + j] : (DTYPE)0;
+            VTYPE b_k = VLOAD(0, lanes);
+            blocked_step(acc, a + k * WPT_M, b_k);
+        }
     }
 
     int rows = min(WPT_M, M - m0);

@@ -235,6 +235,57 @@ def test_binary_integer_and_bool(be, dtype):
         check(be, *run(be, "binary", op, a, b), rtol=1e-15)
 
 
+def launched_kernels(be, fn):
+    """Names of the kernels fn() launches."""
+    from deepx.backend.opencl import runtime
+
+    seen = []
+
+    def listener(op, name, global_size, event):
+        seen.append(name)
+
+    runtime.LAUNCH_LISTENERS.append(listener)
+    try:
+        fn()
+    finally:
+        runtime.LAUNCH_LISTENERS.remove(listener)
+    return seen
+
+
+# (a shape, b shape, kernel elementwise_<kernel>): the rows path for contiguous, scalar, bias,
+# row and column operands (whole 16-wide blocks, ragged ends, rows shorter than a block)
+ROWS = "binary_rows"
+FAST_PATH_PAIRS = [((40,), (40,), ROWS), ((48,), (), ROWS), ((), (33,), ROWS),
+                   ((3, 5, 4, 7), (1, 5, 1, 1), ROWS), ((3, 5, 4, 16), (5, 1, 1), ROWS),
+                   ((17, 33), (33,), ROWS), ((17, 33), (17, 1), ROWS), ((17, 1), (17, 33), ROWS),
+                   ((2, 3, 40), (3, 1), ROWS), ((1, 5, 1, 1), (3, 5, 4, 7), ROWS),
+                   ((4, 1, 5), (1, 3, 1), "binary")]
+
+
+@pytest.mark.parametrize("shapes", FAST_PATH_PAIRS, ids=str)
+def test_binary_fast_paths(be, shapes, float_dtypes):
+    sa, sb, kernel = shapes
+    rng = np.random.default_rng(len(str(shapes)))
+    for dtype in (*float_dtypes, np.int32, np.int64, np.bool_):
+        if np.dtype(dtype).kind == "f":
+            a, b = randn(rng, sa, dtype) * 3, randn(rng, sb, dtype) * 3
+            a = np.where(rng.random(sa) < 0.1, np.nan, a).astype(dtype)  # NaN in the vectors
+            b = np.where(rng.random(sb) < 0.1, np.nan, b).astype(dtype)
+        else:
+            a = rng.integers(-4, 5, sa).astype(dtype)
+            b = rng.integers(1, 4, sb).astype(dtype)
+        for op in BinaryOp:
+            if dtype == np.bool_ and op in (BinaryOp.SUB, BinaryOp.POW):
+                continue
+            lhs = np.abs(a) + 1 if op is BinaryOp.POW and dtype != np.bool_ else a
+            tol = 2e-6 if op is BinaryOp.POW and np.dtype(dtype).kind == "f" else 0
+            with np.errstate(all="ignore"):
+                check(be, *run(be, "binary", op, lhs, b), rtol=tol)
+    da, db = be.from_numpy(randn(rng, sa)), be.from_numpy(randn(rng, sb))
+    names = launched_kernels(be, lambda: be.binary(BinaryOp.ADD, da, db))
+    assert names == [f"elementwise_{kernel}"]
+
+
 @pytest.mark.parametrize("shapes", [((7, 13), (13,), ()), ((1,), (7, 1), (1, 13)),
                                     ((1000,), (1000,), (1000,)), ((), (), ())], ids=str)
 def test_where(be, shapes):
@@ -385,6 +436,37 @@ def test_matmul_dtypes_and_empty(be, float_dtypes):
     a, b = rng.random((1, 5, 4)) < 0.3, rng.random((1, 4, 6)) < 0.3
     check(be, *run(be, "matmul", a, b))
     check(be, *run(be, "matmul", np.ones((2, 3, 0), np.float32), np.ones((2, 0, 4), np.float32)))
+
+
+# (batch_a, batch_b, M, N, K): small M reads B in place with 4 or 8 rows per block; N off
+# the vector width (a ragged last column block), K short and long
+BLOCKED_SMALL = [(1, 4, 6, 25, 25), (4, 4, 3, 17, 6), (4, 1, 8, 16, 150), (1, 1, 1, 1, 1),
+                 (2, 2, 5, 100, 7), (1, 3, 64, 33, 9), (1, 1, 65, 31, 20), (3, 3, 9, 15, 40)]
+
+
+@pytest.mark.parametrize("case", BLOCKED_SMALL, ids=str)
+def test_matmul_blocked_small_m_and_in_place_b(be, case):
+    if "blocked" not in variants(be):
+        pytest.skip("the blocked kernel is for CPU devices")
+    ba, bb, m, n, k = case
+    rng = np.random.default_rng(sum(case))
+    for ta in (False, True):
+        for tb in (False, True):
+            a, b = matmul_case(rng, ba, bb, m, n, k, ta, tb, np.float32)
+            for variant in ("blocked", None):
+                got = be.matmul_variant(variant, be.from_numpy(a), be.from_numpy(b), ta, tb)
+                check_matmul(be, got, a, b, ta, tb)
+
+
+def test_matmul_dispatch_packs_b_only_when_it_pays(be):
+    if "blocked" not in variants(be):
+        pytest.skip("the blocked kernel is for CPU devices")
+    a, b = be.empty((1, 6, 25), np.float32), be.empty((64, 25, 784), np.float32)
+    names = launched_kernels(be, lambda: be.matmul(a, b))
+    assert names == ["matmul_pack", "matmul_blocked"]  # B read in place
+    a, b = be.empty((1, 128, 784), np.float32), be.empty((1, 512, 784), np.float32)
+    names = launched_kernels(be, lambda: be.matmul(a, b, transpose_b=True))
+    assert names == ["matmul_pack", "matmul_pack", "matmul_blocked"]
 
 
 def test_matmul_long_k(be):

@@ -39,7 +39,7 @@ from ...errors import DTypeError, OpenCLError, ShapeError
 from ...shapes import broadcast_shapes, contiguous_strides
 from .. import COMPARISONS, ArgReduceOp, Backend, BinaryOp, ReduceOp, UnaryOp
 from .array import CLArray
-from .matmul_config import MatmulConfig, blocked_defines, candidate_configs
+from .matmul_config import MatmulConfig, blocked_defines, blocked_rows, candidate_configs
 from .nn_primitives import CLNNPrimitives
 from .optim_primitives import CLOptimPrimitives
 from .runtime import Runtime
@@ -57,6 +57,9 @@ _INT_LIMIT = 2 ** 31 - 1  # kernels index with 32-bit ints
 # when there are few enough outputs to keep the device busy that way.
 _TREE_MIN_LENGTH = 256
 _TREE_MAX_OUTPUTS = 1024
+# matmul_blocked reads B in place (no packed copy) up to this many rows of C
+_IN_PLACE_B_MAX_M = 64
+_ROWS_VEC = 16  # elements per work-item of elementwise_binary_rows (ROWS_VEC)
 # Only matmul may reassociate and fuse (its order of summation is its own anyway); the other
 # families match NumPy's rounding and NaN behaviour, which fast-math would give up.
 _FILE_OPTIONS = {"matmul.cl": ("-cl-fast-relaxed-math", "-cl-mad-enable")}
@@ -100,6 +103,25 @@ def _broadcast_strides(shape, out_shape):
     lead = len(out_shape) - len(shape)
     own = contiguous_strides(shape)
     return (0,) * lead + tuple(0 if n == 1 else s for n, s in zip(shape, own))
+
+
+def _row_view(dims, strides):
+    """(period, row stride, column stride) of an operand over the output as (rows, dims[-1]).
+
+    Row r reads the operand from (r % period) * row_stride on, so its strides over the leading
+    dims must be zeros, then C-contiguous (a bias, a row, a column); None where they are not,
+    or where the last dim is neither contiguous nor broadcast.
+    """
+    if not dims:
+        return (1, 0, 0)
+    lead, lead_strides, col = dims[:-1], strides[:-1], strides[-1]
+    t = len(lead)  # lead[t:] is read contiguously, lead[:t] is broadcast
+    while t > 0 and lead_strides[t - 1] and (
+            t == len(lead) or lead_strides[t - 1] == lead_strides[t] * lead[t]):
+        t -= 1
+    if col not in (0, 1) or any(lead_strides[:t]):
+        return None
+    return (math.prod(lead[t:]), lead_strides[-1] if t < len(lead) else 0, col)
 
 
 class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, Backend):
@@ -273,6 +295,19 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, Backend):
         dims, (sa, sb) = collapse(shape, _broadcast_strides(a.shape, shape),
                                   _broadcast_strides(b.shape, shape))
         name = "elementwise_compare" if op in COMPARISONS else "elementwise_binary"
+        views = (_row_view(dims, sa), _row_view(dims, sb))
+        if name == "elementwise_binary" and None not in views:  # no per-element index math
+            inner = dims[-1] if dims else 1
+            rows = out.size // inner
+            chunks = -(-inner // _ROWS_VEC)
+            local_x = min(self.local_1d, 1 << (chunks - 1).bit_length())
+            local_y = min(self.local_1d // local_x, 1 << (rows - 1).bit_length())
+            knl = self.kernel("elementwise.cl", "elementwise_binary_rows", dt, op="binary")
+            self.launch("binary", knl, (chunks, rows), (local_x, local_y), np.int32(op),
+                        np.int32(inner), np.int32(rows),
+                        *(cltypes.make_int4(*view, 0) for view in views),
+                        a.data, b.data, out.data)
+            return out
         knl = self.kernel("elementwise.cl", name, dt, op="binary")
         self.launch_1d("binary", knl, out.size, np.int32(op), np.int32(out.size),
                        np.int32(len(dims)), _int8(dims), _int8(sa), _int8(sb),
@@ -410,9 +445,8 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, Backend):
                 np.int32(bool(transpose_a)), np.int32(bool(transpose_b)),
                 a.data, b.data, out.data)
         blocked = blocked_defines(self.runtime.device, a.dtype.itemsize)
-        if variant is None:
-            big = blocked and n >= blocked["VEC"] and m >= blocked["WPT_M"]
-            variant = "blocked" if big else "tiled"
+        if variant is None:  # on PoCL the blocked kernel beats the tiled one at every shape
+            variant = "blocked" if blocked else "tiled"
         if variant == "naive":
             knl = self.kernel("matmul.cl", "matmul_naive", a.dtype, op="matmul")
             self.launch("matmul", knl, (n, m, batch), (8, 8, 1), *args)
@@ -435,22 +469,31 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, Backend):
         out = self.empty((batch, panels * width * k), x.dtype)
         # built with matmul_blocked's defines: one program for both
         knl = self.kernel("matmul.cl", "matmul_pack", x.dtype, op="matmul", **defines)
-        self.launch("matmul", knl, (k, panels, batch), (self.local_1d, 1, 1), np.int32(rows),
+        local = min(self.local_1d, 1 << (k - 1).bit_length())  # a short K wastes no items
+        self.launch("matmul", knl, (k, panels, batch), (local, 1, 1), np.int32(rows),
                     np.int32(k), np.int32(width), np.int32(stride_r), np.int32(stride_k),
                     np.int32(rows * k), x.data, out.data)
         return out
 
     def _matmul_blocked(self, a, b, out, transpose_a, transpose_b, defines):
-        """matmul_blocked over packed copies of a and b (the packs absorb the transposes)."""
+        """matmul_blocked over a packed copy of a and a packed copy of b, or b in place."""
         m, n, k = out.shape[1], out.shape[2], a.shape[1] if transpose_a else a.shape[2]
+        defines = dict(defines, WPT_M=blocked_rows(m, defines["WPT_M"]))
         wpt_m, vec = defines["WPT_M"], defines["VEC"]
         pa = self._pack(a, m, k, wpt_m, *((1, m) if transpose_a else (k, 1)), defines)
-        pb = self._pack(b, n, k, vec, *((k, 1) if transpose_b else (1, n)), defines)
+        # b's rows already hold VEC contiguous columns; packing pays only when they are
+        # read by many row blocks (and power-of-two row strides thrash the cache sets)
+        b_packed = transpose_b or m > _IN_PLACE_B_MAX_M
+        if b_packed:
+            pb = self._pack(b, n, k, vec, *((k, 1) if transpose_b else (1, n)), defines)
+            batch_b = pb.shape[1] if pb.shape[0] > 1 else 0
+        else:
+            pb, batch_b = b, (k * n if b.shape[0] > 1 else 0)
         knl = self.kernel("matmul.cl", "matmul_blocked", a.dtype, op="matmul", **defines)
         self.launch("matmul", knl, (-(-m // wpt_m), -(-n // vec), out.shape[0]), (1, 1, 1),
                     np.int32(m), np.int32(n), np.int32(k),
-                    np.int32(pa.shape[1] if pa.shape[0] > 1 else 0),
-                    np.int32(pb.shape[1] if pb.shape[0] > 1 else 0), pa.data, pb.data, out.data)
+                    np.int32(pa.shape[1] if pa.shape[0] > 1 else 0), np.int32(batch_b),
+                    np.int32(b_packed), pa.data, pb.data, out.data)
         return out
 
     # ------------------------------------------------------------ layout

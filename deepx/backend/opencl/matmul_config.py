@@ -68,3 +68,8 @@ def blocked_defines(device, itemsize: int) -> dict | None:
              else device.preferred_vector_width_double)
     vec = max(v for v in (4, 8, 16) if v <= max(width, 4))
     return {"WPT_M": 16 if vec * itemsize >= 64 else 12, "VEC": vec}
+
+
+def blocked_rows(m: int, wpt_m: int) -> int:
+    """WPT_M for a product with m rows: fewer rows per block when m is small (less padding)."""
+    return next((rows for rows in (4, 8) if m <= rows < wpt_m), wpt_m)
