@@ -719,3 +719,36 @@ def test_launch_listeners_see_every_launch(be):
     assert (op, kernel) == ("unary", "elementwise_unary") and global_size[0] >= 5
     event.wait()
     assert event.profile.end >= event.profile.start
+
+
+def test_nn_and_optimizer_kernels_write_only_their_outputs(be, monkeypatch):
+    """The same guard-region check for the fused nn and optimizer kernels."""
+    rng = np.random.default_rng(23)
+    t = max(tile_sizes(be))
+    with guarded_outputs(be, monkeypatch) as made:
+        x = be.from_numpy(randn(rng, (2, 3, t + 1, t - 1)))
+        k, s, p, d = (3, 2), (2, 1), (1, 0), (1, 2)
+        oh = (t + 1 + 2 * p[0] - d[0] * (k[0] - 1) - 1) // s[0] + 1
+        ow = (t - 1 + 2 * p[1] - d[1] * (k[1] - 1) - 1) // s[1] + 1
+        cols = be.im2col(x, k, s, p, d)
+        be.col2im(cols, x.shape, k, s, p, d)
+        out, argmax = be.max_pool2d(x, k, s, p, d, (oh, ow))
+        be.max_pool2d_backward(out, argmax, x.shape[2:], k, s, p, d)
+        pooled = be.avg_pool2d(x, k, s, p, (oh, ow), True, 0)
+        be.avg_pool2d_backward(pooled, x.shape[2:], k, s, p, True, 0)
+        logits = be.from_numpy(randn(rng, (t + 1, t - 1)))
+        for axis in (0, 1):
+            y = be.softmax(logits, axis, True)
+            be.softmax_backward(y, logits, axis, True)
+        target = be.from_numpy(rng.integers(0, t - 1, t + 1).astype(np.int64))
+        loss, lse = be.cross_entropy(logits, target, None, -100, 0.1)
+        be.cross_entropy_backward(logits, lse, target, None, loss, -100, 0.1)
+        be.norm_stats(be.from_numpy(randn(rng, (t - 1, 3, t + 1))))
+        n = t * t + 1
+        param, grad, buf1, buf2, buf3 = (be.from_numpy(randn(rng, (n,))) for _ in range(5))
+        be.sgd_step_(param, grad, buf1, 0.1, 0.9, 0.0, 0.01, True, False, False)
+        be.adam_step_(param, grad, buf1, buf2, buf3, 0.1, 0.9, 0.999, 1e-8, 0.01, 2, True,
+                      True, False)
+        be.rmsprop_step_(param, grad, buf1, buf2, buf3, 0.1, 0.99, 1e-8, 0.0, 0.9, True,
+                         False)
+    assert len(made) > 20
