@@ -3,8 +3,10 @@
 Rungs, each a step away from the interpreter: the triple loop on lists; loops over (i, j)
 with a NumPy dot of row i and column j; broadcasting (an M x K x N temporary, no loop);
 einsum (a C loop, no BLAS); NumPy's @ (BLAS); deepx's `matmul_naive` kernel (one work-item
-per output); deepx's `matmul_tiled` kernel (local-memory tiles, several outputs per
-work-item). Every rung's result is checked against the next rung's before anything is timed.
+per output); deepx's portable `matmul_tiled` kernel (local-memory tiles, several outputs per
+work-item); deepx's default matmul, the tuned kernel it picks for the device (on a CPU:
+packing plus the register-blocked `matmul_blocked`). Every rung's result is checked against
+the next rung's before anything is timed.
 Shapes: (64, 32) @ (32, 64), the square sweep and DeepBench's GEMM set from BENCH_SHAPES.md.
 
     python -m pytest benchmarks/bench_ladder.py --benchmark-enable
@@ -20,8 +22,8 @@ import numpy as np
 import pytest
 from shapes import CLASSIC, GEMM, GEMM_EDGE, QUICK, SQUARE, opencl_backend, record, run
 
-# The triple loop runs where m * n * k is at most this: ~0.3 s for 128^3 on one core.
-LOOPS_BUDGET = 64 * 32 * 64 if QUICK else 128 ** 3
+# The triple loop runs where m * n * k is at most this (128^3: ~0.3 s on one core).
+LOOPS_BUDGET = 64 ** 3 if QUICK else 128 ** 3
 
 
 # ---------------------------------------------------------------- the rungs
@@ -61,8 +63,9 @@ RUNGS = [
     Rung("broadcast", "other", 256),  # the temporary is M*K*N floats: 64 MB at 256
     Rung("einsum", "other", 1024),
     Rung("numpy", "numpy", 1 << 30),
-    Rung("cl_naive", "other", 1024),  # ~8 s a call at 1024 on 2 PoCL threads
-    Rung("cl_tiled", "opencl", 1 << 30),
+    Rung("cl_naive", "other", 1024),  # 2-8 s a call at 1024 on 2 PoCL threads
+    Rung("cl_tiled", "other", 1 << 30),
+    Rung("cl_tuned", "opencl", 1 << 30),  # OpenCLBackend.matmul: what deepx itself runs
 ]
 
 
@@ -112,7 +115,7 @@ class Case:
         if rung.name == "numpy":
             return lambda: a @ b
         be, da, db = self.device_inputs()
-        variant = "naive" if rung.name == "cl_naive" else "tiled"
+        variant = {"cl_naive": "naive", "cl_tiled": "tiled", "cl_tuned": None}[rung.name]
 
         def on_device():
             out = be.matmul_variant(variant, da, db)
@@ -147,6 +150,15 @@ def check_against_neighbour(case: Case, rung: Rung) -> float:
     return seconds
 
 
+def _launches(fn) -> list:
+    """The kernel launches of one call of fn (which kernels a deepx matmul really runs)."""
+    from deepx.profiler import profile
+
+    with profile() as prof:
+        fn()
+    return prof.records
+
+
 _CASES: dict = {}
 
 
@@ -161,11 +173,18 @@ def case_of(m: int, k: int, n: int) -> Case:
 def _ladder(benchmark, op: str, m: int, k: int, n: int, rung: Rung, size: int) -> None:
     case = case_of(m, k, n)
     if not case.runs(rung):
-        pytest.skip(f"{rung.name} would take too long at {case.label}")
+        limit = (f"M*N*K > {LOOPS_BUDGET:,}" if rung.name == "loops"
+                 else f"max(M, N, K) > {rung.largest}")
+        pytest.skip(f"{rung.name}: not run where {limit} (too slow)")
     seconds = check_against_neighbour(case, rung)
     fn = case.timed_fn(rung)
+    if rung.name.startswith("cl_"):  # the first call also built the program: time a warm one
+        start = time.perf_counter()
+        fn()
+        seconds = time.perf_counter() - start
+    kernels = sorted({r.kernel for r in _launches(fn)}) if rung.name.startswith("cl_") else []
     record(benchmark, "matmul", op, rung.name, case.label, size, 2 * m * n * k,
-           4 * (m * k + k * n + m * n), role=rung.role, m=m, n=n, k=k)
+           4 * (m * k + k * n + m * n), role=rung.role, m=m, n=n, k=k, kernels=kernels)
     run(benchmark, fn, seconds)
 
 
@@ -199,7 +218,7 @@ def test_gemm(benchmark, gemm, impl):
     """NumPy @ vs deepx's default matmul (transpose flags as stored), loops where cheap."""
     m, n, k, ta, tb = gemm
     if impl == "loops" and m * n * k > LOOPS_BUDGET:
-        pytest.skip("the triple loop would take more than a few seconds")
+        pytest.skip(f"loops: not run where M*N*K > {LOOPS_BUDGET:,} (too slow)")
     rng = np.random.default_rng(m + 7 * n + 13 * k)
     a = rng.uniform(-1, 1, (k, m) if ta else (m, k)).astype(np.float32)
     b = rng.uniform(-1, 1, (n, k) if tb else (k, n)).astype(np.float32)
@@ -221,8 +240,9 @@ def test_gemm(benchmark, gemm, impl):
             out = be.matmul(da, db, ta, tb)
             be.runtime.finish()
             return out
-    start = time.perf_counter()
     got = fn()
+    start = time.perf_counter()
+    fn()  # a warm call (the first one may have built the program) sizes the timing
     seconds = time.perf_counter() - start
     got = be.to_numpy(got)[0] if impl == "opencl" else np.asarray(got)
     np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-4 * math.sqrt(k),

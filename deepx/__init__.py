@@ -25,6 +25,7 @@ from .ops.reduce import amax, amin, argmax, argmin, max, mean, min, std, sum, va
 from .rng import initial_seed, manual_seed
 from . import data, models, nn, optim, viz
 from .checkpoint import load, save
+from .profiler import profile
 
 bool = bool_  # noqa: A001 - PyTorch spells it deepx.bool
 float = float32  # noqa: A001 - torch.float
@@ -44,5 +45,5 @@ __all__ = [
     "div", "exp", "log", "maximum", "minimum", "mul", "neg", "pow", "sigmoid", "sqrt", "sub",
     "tanh", "where", "matmul", "cat", "expand", "flatten", "index_select", "pad", "permute",
     "reshape", "squeeze", "stack", "transpose", "unsqueeze", "amax", "amin", "argmax", "argmin",
-    "max", "min", "mean", "std", "sum", "var", "nn", "optim", "data", "models", "viz", "save", "load",
+    "max", "min", "mean", "std", "sum", "var", "nn", "optim", "data", "models", "viz", "save", "load", "profile",
 ]

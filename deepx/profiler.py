@@ -152,14 +152,19 @@ class Profile:
         if limit is not None:
             stats = stats[:limit]
         total = self.total_ns or 1
-        header = [*group_by, "count", "total ms", "mean us", "% time", "GFLOP/s"]
+        with_flops = any(s.flops is not None for s in stats)  # a column only when reported
+        header = [*group_by, "count", "total ms", "mean us", "% time"]
+        header += ["GFLOP/s"] if with_flops else []
         rows = []
         for s in stats:
-            gflops = "" if s.gflops is None else f"{s.gflops:.2f}"
-            rows.append([*(_cell(k) for k in s.key), str(s.count), f"{s.total_ns / 1e6:.3f}",
-                         f"{s.mean_ns / 1e3:.1f}", f"{100 * s.total_ns / total:.1f}", gflops])
+            row = [*(_cell(k) for k in s.key), str(s.count), f"{s.total_ns / 1e6:.3f}",
+                   f"{s.mean_ns / 1e3:.1f}", f"{100 * s.total_ns / total:.1f}"]
+            if with_flops:
+                row.append("" if s.gflops is None else f"{s.gflops:.2f}")
+            rows.append(row)
         rows.append(["total", *[""] * (len(group_by) - 1), str(len(self.records)),
-                     f"{self.total_ns / 1e6:.3f}", "", "100.0" if self.records else "", ""])
+                     f"{self.total_ns / 1e6:.3f}", "", "100.0" if self.records else ""]
+                    + ([""] if with_flops else []))
         widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
         numeric = len(group_by)  # text columns left-aligned, numbers right-aligned
 

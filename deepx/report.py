@@ -23,7 +23,7 @@ import xml.etree.ElementTree as ET
 BENCH_FILES = ("bench_ladder.py", "bench_families.py", "bench_e2e.py")
 # The order impls appear in tables and legends: slowest rung first.
 IMPL_ORDER = ("naive", "loops", "rows", "broadcast", "einsum", "numpy", "cl_naive", "cl_tiled",
-              "opencl", "torch")
+              "cl_tuned", "opencl", "torch")
 FAMILY_TITLES = {
     "matmul": "Matmul (the ladder, the square sweep, DeepBench GEMM shapes)",
     "activation": "Elementwise activations",
@@ -49,6 +49,7 @@ class Result:
     flops: float
     nbytes: float
     median: float
+    best: float
     rounds: int
     extra: dict
 
@@ -59,6 +60,15 @@ class Result:
     @property
     def gbps(self) -> float | None:
         return self.nbytes / self.median / 1e9 if self.nbytes and self.median > 0 else None
+
+    @property
+    def peak_gflops(self) -> float | None:
+        """GFLOP/s of the fastest round: a ceiling is a maximum, noise only lowers it."""
+        return self.flops / self.best / 1e9 if self.flops and self.best > 0 else None
+
+    @property
+    def peak_gbps(self) -> float | None:
+        return self.nbytes / self.best / 1e9 if self.nbytes and self.best > 0 else None
 
     @property
     def intensity(self) -> float | None:
@@ -76,8 +86,8 @@ def load_results(data: dict) -> list[Result]:
             impl=info.pop("impl", bench["name"]), role=info.pop("role", "other"),
             shape=info.pop("shape", bench.get("param") or ""), size=int(info.pop("size", 0)),
             flops=float(info.pop("flops", 0)), nbytes=float(info.pop("bytes", 0)),
-            median=float(bench["stats"]["median"]), rounds=int(bench["stats"]["rounds"]),
-            extra=info))
+            median=float(bench["stats"]["median"]), best=float(bench["stats"]["min"]),
+            rounds=int(bench["stats"]["rounds"]), extra=info))
     return out
 
 
@@ -113,8 +123,8 @@ def run_suite(quick: bool, json_path: pathlib.Path, junit_path: pathlib.Path) ->
            f"--junitxml={junit_path}", "-q", "-p", "no:cacheprovider",
            "--benchmark-columns=median,rounds", "--benchmark-sort=name"]
     env = dict(os.environ, DEEPX_BENCH_QUICK="1" if quick else "0", MPLBACKEND="Agg")
-    print("deepx report: running", " ".join(cmd[2:4]), "benchmarks/{" + ",".join(BENCH_FILES)
-          + "}", "(quick)" if quick else "(full)", flush=True)
+    print("deepx report: running pytest benchmarks/{" + ",".join(BENCH_FILES) + "}",
+          "(quick)" if quick else "(full)", flush=True)
     return subprocess.run(cmd, cwd=repo_root(), env=env).returncode
 
 
@@ -194,13 +204,14 @@ def family_table(results: list[Result], family: str) -> list[str]:
     """Markdown rows: one per (op, shape, impl), slowest impl first within a shape."""
     rows = [r for r in results if r.family == family]
     rows.sort(key=lambda r: (r.op, r.size, r.shape, impl_rank(r.impl)))
-    lines = ["| op | shape | impl | median | GFLOP/s | GB/s | speed vs NumPy |",
-             "|---|---|---|---:|---:|---:|---:|"]
+    lines = ["| op | shape | impl | median | best | rounds | GFLOP/s | GB/s | speed vs NumPy |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         base = numpy_time(results, r)
         ratio = base / r.median if base else None
         lines.append(f"| {r.op} | {r.shape} | {r.impl} | {fmt_time(r.median)} | "
-                     f"{fmt(r.gflops)} | {fmt(r.gbps)} | {fmt_ratio(ratio)} |")
+                     f"{fmt_time(r.best)} | {r.rounds} | {fmt(r.gflops)} | {fmt(r.gbps)} | "
+                     f"{fmt_ratio(ratio)} |")
     return lines
 
 
@@ -217,15 +228,16 @@ def headline(results: list[Result]) -> list[str]:
     lines = []
     loops = find(results, "matmul", "classic", "loops")
     numpy_r = find(results, "matmul", "classic", "numpy")
-    tiled = find(results, "matmul", "classic", "cl_tiled")
+    tuned = find(results, "matmul", "classic", "cl_tuned")
     if loops and numpy_r:
         text = (f"- (64, 32) @ (32, 64): pure-Python triple loop {fmt_time(loops.median)}, "
                 f"NumPy @ {fmt_time(numpy_r.median)} "
                 f"(**{loops.median / numpy_r.median:,.0f}x** faster)")
-        if tiled:
-            text += (f", deepx OpenCL tiled kernel {fmt_time(tiled.median)} "
-                     f"({loops.median / tiled.median:,.0f}x the loop, "
-                     f"{numpy_r.median / tiled.median:.3g}x NumPy)")
+        if tuned:
+            kernels = ", ".join(tuned.extra.get("kernels", [])) or "its default kernel"
+            text += (f", deepx OpenCL matmul ({kernels}) {fmt_time(tuned.median)} "
+                     f"({loops.median / tuned.median:,.0f}x the loop, "
+                     f"{numpy_r.median / tuned.median:.3g}x NumPy)")
         lines.append(text + ".")
     sizes = sorted({r.size for r in results if r.family == "matmul" and r.op == "square"})
     n = 1024 if 1024 in sizes else (sizes[-1] if sizes else None)
@@ -264,14 +276,17 @@ def roofline_lines(results: list[Result]) -> list[str]:
     host = find(results, "probe", "triad_bandwidth", "numpy")
     lines = []
     if fma:
-        lines.append(f"- Peak compute (probe_fma, float8 multiply-add chains): "
-                     f"**{fmt(fma.gflops)} GFLOP/s**.")
+        lines.append(f"- Peak compute (probe_fma, float16 fused multiply-add chains, fastest "
+                     f"round): **{fmt(fma.peak_gflops)} GFLOP/s** (median round "
+                     f"{fmt(fma.gflops)}).")
     if triad:
-        lines.append(f"- Peak bandwidth (probe_triad, a + s * b): **{fmt(triad.gbps)} GB/s**"
-                     + (f"; NumPy's a + b on the host: {fmt(host.gbps)} GB/s." if host else "."))
+        lines.append(f"- Peak bandwidth (probe_triad, a + s * b, fastest round): "
+                     f"**{fmt(triad.peak_gbps)} GB/s** (median round {fmt(triad.gbps)})"
+                     + (f"; NumPy's a + b on the host: {fmt(host.peak_gbps)} GB/s." if host
+                        else "."))
     if fma and triad:
-        lines.append(f"- Ridge point: {fma.gflops / triad.gbps:.3g} FLOP/byte; kernels left of it "
-                     "are bound by memory, right of it by arithmetic.")
+        lines.append(f"- Ridge point: {fma.peak_gflops / triad.peak_gbps:.3g} FLOP/byte; kernels "
+                     "left of it are bound by memory, right of it by arithmetic.")
     return lines
 
 
@@ -319,12 +334,13 @@ PLOT_TEXT = {
 
 def write_markdown(path, results, env, machine, skipped, plots, quick, command) -> None:
     lines = ["# deepx benchmark report", "",
-             f"{'Quick run (small sizes only). ' if quick else ''}Generated by `{command}`. "
+             f"{'Quick run (small sizes only). ' if quick else ''}Measured by {command}. "
              "Times are medians of pytest-benchmark rounds; every implementation's result "
              "was checked against its neighbour before timing. GFLOP/s counts the textbook "
              "FLOPs (2MNK for matmul); GB/s counts the least traffic (inputs read once, "
-             "output written once), so both are lower bounds. 'Speed vs NumPy' is NumPy's "
-             "median over this one's: above 1x is faster than NumPy.", "",
+             "output written once), so both are lower bounds; both use the median. 'Best' is "
+             "the fastest round: far below the median, it flags a noisy machine. 'Speed vs "
+             "NumPy' is NumPy's median over this one's: above 1x is faster than NumPy.", "",
              "## Headline", "", *headline(results), "",
              "## Environment", "", *env_lines(env, machine), ""]
     if plots.get("ladder.png"):
@@ -345,11 +361,15 @@ def write_markdown(path, results, env, machine, skipped, plots, quick, command) 
                   "", *prof]
     lines += ["## Figures", ""]
     for name, text in PLOT_TEXT.items():
-        if plots.get(name):
+        if plots.get(name) and name != "ladder.png":  # the ladder is shown at the top
             lines += [f"### {text}", "", f"![{name}]({name})", ""]
     if skipped:
-        lines += ["## Not run", "", "| benchmark | status | reason |", "|---|---|---|"]
-        lines += [f"| {name} | {kind} | {msg.replace('|', '/')} |" for name, kind, msg in skipped]
+        grouped: dict = {}
+        for name, kind, msg in skipped:
+            grouped.setdefault((kind, msg.replace("|", "/")), []).append(name)
+        lines += ["## Not run", "", "| status | reason | benchmarks |", "|---|---|---|"]
+        lines += [f"| {kind} | {msg} | {', '.join(names)} |"
+                  for (kind, msg), names in sorted(grouped.items())]
         lines.append("")
     path.write_text("\n".join(lines))
 
@@ -374,8 +394,13 @@ def main(args) -> int:
                 return code or 1
             data = json.loads(json_path.read_text())
             skipped = not_run(junit_path)
+    if not args.json:
+        data["deepx_command"] = "python -m deepx report" + (" --quick" if quick else "")
+        data["deepx_quick"] = quick
+    quick = bool(data.get("deepx_quick", quick))
     env = data.get("deepx_environment") or environment()
-    env.setdefault("load_before", load_before)
+    if not args.json:
+        env["load_before"] = load_before
     data["deepx_environment"] = env
     data["deepx_not_run"] = data.get("deepx_not_run") or skipped
     skipped = data["deepx_not_run"]
@@ -394,8 +419,9 @@ def main(args) -> int:
     for bench in data.get("benchmarks", []):
         bench.get("stats", {}).pop("data", None)  # every round's time: large, not needed
     (out / "benchmarks.json").write_text(json.dumps(data, indent=1))
-    command = "python -m deepx report" + (" --quick" if quick else "") + (
-        f" --json {args.json}" if args.json else "")
+    command = f"`{data.get('deepx_command', 'pytest-benchmark')}`"
+    if args.json:
+        command += f" (tables and plots rendered by `python -m deepx report --json {args.json}`)"
     write_markdown(out / "REPORT.md", results, env, data.get("machine_info", {}), skipped,
                    plots, quick, command)
     failed = [s for s in skipped if s[1] == "failed"]
