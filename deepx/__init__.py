@@ -45,5 +45,6 @@ __all__ = [
     "div", "exp", "log", "maximum", "minimum", "mul", "neg", "pow", "sigmoid", "sqrt", "sub",
     "tanh", "where", "matmul", "cat", "expand", "flatten", "index_select", "pad", "permute",
     "reshape", "squeeze", "stack", "transpose", "unsqueeze", "amax", "amin", "argmax", "argmin",
-    "max", "min", "mean", "std", "sum", "var", "nn", "optim", "data", "models", "viz", "save", "load", "profile",
+    "max", "min", "mean", "std", "sum", "var", "nn", "optim", "data", "models", "viz", "save",
+    "load", "profile",
 ]

@@ -14,7 +14,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 SCRIPT = """
 import pathlib, sys
 import deepx as dx
-assert pathlib.Path(dx.__file__).resolve().is_relative_to(pathlib.Path(sys.argv[1]).resolve()), dx.__file__
+site = pathlib.Path(sys.argv[1]).resolve()
+assert pathlib.Path(dx.__file__).resolve().is_relative_to(site), dx.__file__
 x = dx.arange(6, dtype=dx.float32, device="opencl").reshape(2, 3)
 y = (x @ x.T).sum(dim=1)
 print(y.tolist())
