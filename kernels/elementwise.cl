@@ -4,15 +4,20 @@
  *                [-D REAL=<float|double>: the type transcendental math runs in].
  * Geometry: 1-D, one work-item per output element, global size n rounded up by the host to a
  * multiple of the local size; every kernel guards i < n. Size-0 outputs are never launched.
+ * Chunked kernels (unary, predicate, cast; OpenCLBackend.launch_chunks): one work-item per
+ * chunk of ROWS_VEC (16) consecutive elements, global ceil(n / 16) rounded up; each guards its
+ * chunk's start against n, switches on `op` once and computes the chunk with vector types (a
+ * per-element runtime switch stopped PoCL from vectorising: transcendentals ran 10-15x
+ * slower); the last chunk may be ragged.
  * Broadcast/strided inputs: `shape` holds the output's dims (after the host merged dims that
  * are contiguous for every operand; at most 8), `stride_*` the element stride of each input
  * along each output dim (0 where the input is broadcast).
  *
  * elementwise_unary(op, n, alpha, x, out)
- *     out[i] = f(x[i]) for UnaryOp `op` except STEP/NOT; matches NumpyBackend.unary.
+ *     Chunked. out[i] = f(x[i]) for UnaryOp `op` except STEP/NOT; matches NumpyBackend.unary.
  *     Integer inputs: NEG/ABS/SIGN/RELU stay integral, the rest go through REAL and truncate.
  * elementwise_predicate(op, n, alpha, x, out: uchar)
- *     UnaryOp STEP (x > alpha) and NOT (x == 0); bool output; matches NumpyBackend.unary.
+ *     Chunked. UnaryOp STEP (x > alpha) and NOT (x == 0); bool output; matches NumpyBackend.unary.
  * elementwise_binary(op, n, ndim, shape, stride_a, stride_b, a, b, out)
  *     out[i] = a[..] op b[..] for BinaryOp ADD..MINIMUM; matches NumpyBackend.binary
  *     (NaN propagates through MAXIMUM/MINIMUM; integer POW by repeated squaring).
@@ -30,8 +35,12 @@
  *     with vector loads (the row's last, ragged block element by element); guards both.
  * elementwise_where(n, ndim, shape, stride_c, stride_a, stride_b, cond: uchar, a, b, out)
  *     out[i] = cond ? a : b with broadcasting; matches NumpyBackend.where.
+ * elementwise_where_rows(inner, rows, view_c, view_a, view_b, cond: uchar, a, b, out)
+ *     Fast path of elementwise_where, same results, for operands of the shapes and views
+ *     elementwise_binary_rows takes; same geometry.
  * elementwise_cast(n, x, out: OUT_DTYPE)
- *     C conversion (float -> int truncates); to bool is x != 0; matches NumpyBackend.cast.
+ *     Chunked. C conversion (float -> int truncates); to bool is x != 0; matches
+ *     NumpyBackend.cast.
  * elementwise_fill(n, value, out)        out[i] = value; matches NumpyBackend.full.
  * elementwise_arange(n, start, step, out)
  *     out[i] = start + i * step computed in double where the device has it, then converted,
@@ -106,28 +115,119 @@ inline REAL unary_real(int op, REAL x, REAL alpha) {
     }
 }
 
+/* The fast paths work on ROWS_VEC elements per work-item: a runtime `op` switch per element
+ * stops PoCL from vectorising across work-items (4x slower than a + b), so these switch once
+ * and do the arithmetic on explicit vectors. */
+#define ROWS_VEC 16
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define VTYPE CAT(DTYPE, ROWS_VEC)
+#define VLOAD CAT(vload, ROWS_VEC)
+#define VSTORE CAT(vstore, ROWS_VEC)
+#define VREAL CAT(REAL, ROWS_VEC)
+#define TO_VREAL CAT(convert_, VREAL)
+#define TO_VTYPE CAT(convert_, VTYPE)
+#define UCHARS CAT(uchar, ROWS_VEC)
+#define TO_UCHARS CAT(convert_, UCHARS)
+
+/* unary_real on a vector: the same formulas, lane by lane. */
+inline VREAL unary_vector(int op, VREAL x, REAL alpha) {
+    VREAL zero = (VREAL)0;
+    VREAL one = (VREAL)1;
+    switch (op) {
+    case UNARY_EXP: return exp(x);
+    case UNARY_LOG: return log(x);
+    case UNARY_SQRT: return sqrt(x);
+    case UNARY_TANH: return tanh(x);
+    case UNARY_SIGMOID: {
+        VREAL e = exp(-fabs(x));
+        return select(e / (one + e), one / (one + e), x >= zero);
+    }
+    case UNARY_LOG1P: return log1p(x);
+    case UNARY_EXPM1: return expm1(x);
+    case UNARY_ERF: return erf(x);
+    case UNARY_SOFTPLUS: return select(zero, x, x > zero) + log1p(exp(-fabs(x)));
+    case UNARY_LEAKY_RELU: return select(x * alpha, x, x > zero);
+    case UNARY_ELU: return select(alpha * expm1(select(x, zero, x > zero)), x, x > zero);
+    case UNARY_RECIPROCAL: return one / x;
+    case UNARY_SIN: return sin(x);
+    case UNARY_COS: return cos(x);
+    default: return x;
+    }
+}
+
+/* ROWS_VEC elements of one input from `base`: contiguous, or one element repeated. */
+inline VTYPE rows_load(__global const DTYPE* x, int base, int contiguous) {
+    return contiguous ? VLOAD(0, x + base) : (VTYPE)(x[base]);
+}
+
+/* A chunk of ROWS_VEC elements from x; past `count` (a ragged last chunk) it holds zeros,
+ * which every op computes harmlessly and chunk_store drops. */
+inline VTYPE chunk_load(__global const DTYPE* x, int count) {
+    if (count >= ROWS_VEC) return VLOAD(0, x);
+    DTYPE v[ROWS_VEC];
+    for (int j = 0; j < ROWS_VEC; ++j) v[j] = j < count ? x[j] : (DTYPE)0;
+    return VLOAD(0, v);
+}
+
+inline void chunk_store(VTYPE r, __global DTYPE* out, int count) {
+    if (count >= ROWS_VEC) {
+        VSTORE(r, 0, out);
+        return;
+    }
+    DTYPE v[ROWS_VEC];
+    VSTORE(r, 0, v);
+    for (int j = 0; j < count; ++j) out[j] = v[j];
+}
+
 __kernel void elementwise_unary(int op, int n, REAL alpha,
                                 __global const DTYPE* x, __global DTYPE* out) {
-    int i = get_global_id(0);
-    if (i >= n) return;
-    DTYPE v = x[i];
-    DTYPE r;
+    int i0 = get_global_id(0) * ROWS_VEC;
+    if (i0 >= n) return;
+    int count = n - i0;
+    x += i0;
+    out += i0;
+    VTYPE v = chunk_load(x, count);
+    VTYPE zero = (VTYPE)0;
+    VTYPE r;
+    /* select(a, b, m) takes b where m is set; NaN fails every comparison */
     switch (op) {
     case UNARY_NEG: r = -v; break;
-    case UNARY_ABS: r = v < 0 ? -v : (v == 0 ? (DTYPE)0 : v); break;   /* |-0| = 0, NaN kept */
-    case UNARY_SIGN: r = v > 0 ? (DTYPE)1 : (v < 0 ? (DTYPE)-1 : v); break;  /* 0, NaN kept */
-    case UNARY_RELU: r = v > 0 ? v : (IS_NAN(v) ? v : (DTYPE)0); break;        /* NaN kept */
-    default: r = (DTYPE)unary_real(op, (REAL)v, alpha); break;
+    case UNARY_ABS: r = select(select(v, zero, v == zero), -v, v < zero); break;
+    case UNARY_SIGN: r = select(select(v, (VTYPE)-1, v < zero), (VTYPE)1, v > zero); break;
+    case UNARY_RELU: r = select(zero, v, (v > zero) | IS_NAN(v)); break;
+    default:
+        /* integers go through REAL element by element, cast back as NumPy does; sin and cos
+         * too: PoCL 3.1's vector cos of 0.00049 is off by 3e-5 when another lane is inf */
+        if (IS_INTEGRAL(DTYPE) || op == UNARY_SIN || op == UNARY_COS) {
+            for (int j = 0; j < min(count, ROWS_VEC); ++j) {
+                out[j] = (DTYPE)unary_real(op, (REAL)x[j], alpha);
+            }
+            return;
+        }
+        r = TO_VTYPE(unary_vector(op, TO_VREAL(v), alpha));
+        break;
     }
-    out[i] = r;
+    chunk_store(r, out, count);
 }
 
 __kernel void elementwise_predicate(int op, int n, REAL alpha,
                                     __global const DTYPE* x, __global uchar* out) {
-    int i = get_global_id(0);
-    if (i >= n) return;
-    DTYPE v = x[i];
-    out[i] = op == UNARY_STEP ? (uchar)((REAL)v > alpha) : (uchar)(v == 0);
+    int i0 = get_global_id(0) * ROWS_VEC;
+    if (i0 >= n) return;
+    int count = n - i0;
+    x += i0;
+    out += i0;
+    if (IS_INTEGRAL(DTYPE) || count < ROWS_VEC) {  /* integers compare in REAL */
+        for (int j = 0; j < min(count, ROWS_VEC); ++j) {
+            DTYPE v = x[j];
+            out[j] = op == UNARY_STEP ? (uchar)((REAL)v > alpha) : (uchar)(v == 0);
+        }
+        return;
+    }
+    VTYPE v = VLOAD(0, x);
+    /* vector comparisons give -1 for true: negated, NumPy's bool 1 */
+    VSTORE(TO_UCHARS(-(op == UNARY_STEP ? v > (DTYPE)alpha : v == (VTYPE)0)), 0, out);
 }
 
 /* base ** exponent for integer types (NumPy's integer power; negative exponents give 0/1). */
@@ -198,21 +298,6 @@ __kernel void elementwise_compare(int op, int n, int ndim, int8 shape,
                            b[strided_offset(i, ndim, dims, sb)]);
 }
 
-/* The fast paths work on ROWS_VEC elements per work-item: a runtime `op` switch per element
- * stops PoCL from vectorising across work-items (4x slower than a + b), so these switch once
- * and do the arithmetic on explicit vectors. */
-#define ROWS_VEC 16
-#define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
-#define VTYPE CAT(DTYPE, ROWS_VEC)
-#define VLOAD CAT(vload, ROWS_VEC)
-#define VSTORE CAT(vstore, ROWS_VEC)
-
-/* ROWS_VEC elements of one input from `base`: contiguous, or one element repeated. */
-inline VTYPE rows_load(__global const DTYPE* x, int base, int contiguous) {
-    return contiguous ? VLOAD(0, x + base) : (VTYPE)(x[base]);
-}
-
 __kernel void elementwise_binary_rows(int op, int inner, int rows, int4 view_a, int4 view_b,
                                       __global const DTYPE* a, __global const DTYPE* b,
                                       __global DTYPE* out) {
@@ -265,11 +350,53 @@ __kernel void elementwise_where(int n, int ndim, int8 shape,
                                                       : b[strided_offset(i, ndim, dims, sb)];
 }
 
+/* ROWS_VEC bools of cond from `base` (contiguous or repeated) as a select mask for VTYPE. */
+inline VTYPE rows_cond(__global const uchar* cond, int base, int contiguous) {
+    UCHARS c = contiguous ? VLOAD(0, cond + base) : (UCHARS)(cond[base]);
+    return TO_VTYPE(c);
+}
+
+__kernel void elementwise_where_rows(int inner, int rows, int4 view_c, int4 view_a,
+                                     int4 view_b, __global const uchar* cond,
+                                     __global const DTYPE* a, __global const DTYPE* b,
+                                     __global DTYPE* out) {
+    int j0 = get_global_id(0) * ROWS_VEC;
+    int row = get_global_id(1);
+    if (j0 >= inner || row >= rows) return;
+    int base_c = (row % view_c.s0) * view_c.s1 + j0 * view_c.s2;
+    int base_a = (row % view_a.s0) * view_a.s1 + j0 * view_a.s2;
+    int base_b = (row % view_b.s0) * view_b.s1 + j0 * view_b.s2;
+    out += row * inner + j0;
+    if (j0 + ROWS_VEC > inner) {  /* the row's ragged end, element by element */
+        for (int j = 0; j < inner - j0; ++j) {
+            out[j] = cond[base_c + j * view_c.s2] ? a[base_a + j * view_a.s2]
+                                                  : b[base_b + j * view_b.s2];
+        }
+        return;
+    }
+    VTYPE c = rows_cond(cond, base_c, view_c.s2);
+    VSTORE(select(rows_load(b, base_b, view_b.s2), rows_load(a, base_a, view_a.s2),
+                  c != (VTYPE)0), 0, out);
+}
+
+#define OUT_VTYPE CAT(OUT_DTYPE, ROWS_VEC)
+#define TO_OUT_VTYPE CAT(convert_, OUT_VTYPE)
+
 __kernel void elementwise_cast(int n, __global const DTYPE* x, __global OUT_DTYPE* out) {
-    int i = get_global_id(0);
-    if (i >= n) return;
-    DTYPE v = x[i];
-    out[i] = IS_BOOL(OUT_DTYPE) ? (OUT_DTYPE)(v != 0) : (OUT_DTYPE)v;
+    int i0 = get_global_id(0) * ROWS_VEC;
+    if (i0 >= n) return;
+    x += i0;
+    out += i0;
+    if (i0 + ROWS_VEC > n) {  /* the ragged last chunk, element by element */
+        for (int j = 0; j < n - i0; ++j) {
+            DTYPE v = x[j];
+            out[j] = IS_BOOL(OUT_DTYPE) ? (OUT_DTYPE)(v != 0) : (OUT_DTYPE)v;
+        }
+        return;
+    }
+    VTYPE v = VLOAD(0, x);
+    /* vector comparisons give -1 for true: negated, NumPy's bool 1 */
+    VSTORE(IS_BOOL(OUT_DTYPE) ? TO_OUT_VTYPE(-(v != (VTYPE)0)) : TO_OUT_VTYPE(v), 0, out);
 }
 
 __kernel void elementwise_fill(int n, DTYPE value, __global DTYPE* out) {

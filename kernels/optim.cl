@@ -1,9 +1,12 @@
 /* optim.cl: fused optimizer steps, updating a parameter and its state in place.
  *
  * Build options: -D DTYPE=<float|double>, the parameter's dtype (nothing else).
- * Geometry: 1-D, one work-item per parameter element; the host rounds the global size n up to
- * a multiple of the local size and every kernel guards i < n. Size-0 parameters are never
- * launched.
+ * Geometry: 1-D, one work-item per chunk of CHUNK (16) consecutive parameter elements
+ * (OpenCLBackend.launch_chunks): global size ceil(n / CHUNK) rounded up by the host to a
+ * multiple of the local size; every kernel guards its chunk's start against n, and the last
+ * chunk may be ragged. Each work-item branches on the flags once and updates its chunk with
+ * vector types: per-element branches on them stopped PoCL from vectorising (5-10x slower).
+ * Size-0 parameters are never launched.
  * Arguments: param, grad and the state buffers are distinct C-contiguous arrays of n
  * elements. A state buffer the options leave unused is passed as NULL and never touched.
  * Scalars are DTYPE kernel arguments; the host derives them in double (1 - beta, bias
@@ -28,8 +31,34 @@
  */
 #include "common.h"
 
+#define CHUNK 16
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define VTYPE CAT(DTYPE, CHUNK)
+#define VLOAD CAT(vload, CHUNK)
+#define VSTORE CAT(vstore, CHUNK)
+
+/* CHUNK elements of x; past `count` (a ragged last chunk) zeros, which every update computes
+ * harmlessly (no traps in OpenCL) and chunk_store drops. */
+inline VTYPE chunk_load(__global const DTYPE* x, int count) {
+    if (count >= CHUNK) return VLOAD(0, x);
+    DTYPE v[CHUNK];
+    for (int j = 0; j < CHUNK; ++j) v[j] = j < count ? x[j] : (DTYPE)0;
+    return VLOAD(0, v);
+}
+
+inline void chunk_store(VTYPE r, __global DTYPE* out, int count) {
+    if (count >= CHUNK) {
+        VSTORE(r, 0, out);
+        return;
+    }
+    DTYPE v[CHUNK];
+    VSTORE(r, 0, v);
+    for (int j = 0; j < count; ++j) out[j] = v[j];
+}
+
 /* start + w * (end - start), with torch.lerp's two-sided formula for accuracy near w = 1. */
-inline DTYPE lerp_torch(DTYPE start, DTYPE end, DTYPE w) {
+inline VTYPE lerp_torch(VTYPE start, VTYPE end, DTYPE w) {
     return w < (DTYPE)0.5 ? start + w * (end - start) : end - (end - start) * ((DTYPE)1 - w);
 }
 
@@ -37,21 +66,26 @@ __kernel void optim_sgd(int n, __global DTYPE* param, __global const DTYPE* grad
                         __global DTYPE* buf, DTYPE lr, DTYPE momentum,
                         DTYPE one_minus_dampening, DTYPE weight_decay, int use_momentum,
                         int nesterov, int maximize, int first_step) {
-    int i = get_global_id(0);
-    if (i >= n) {
+    int i0 = get_global_id(0) * CHUNK;
+    if (i0 >= n) {
         return;
     }
-    DTYPE p = param[i];
-    DTYPE g = maximize ? -grad[i] : grad[i];
+    int count = n - i0;
+    VTYPE p = chunk_load(param + i0, count);
+    VTYPE g = chunk_load(grad + i0, count);
+    if (maximize) {
+        g = -g;
+    }
     if (weight_decay != 0) {
         g = g + weight_decay * p;
     }
     if (use_momentum) {
-        DTYPE b = first_step ? g : buf[i] * momentum + one_minus_dampening * g;
-        buf[i] = b;
+        VTYPE b = first_step ? g : chunk_load(buf + i0, count) * momentum
+                                   + one_minus_dampening * g;
+        chunk_store(b, buf + i0, count);
         g = nesterov ? g + momentum * b : b;
     }
-    param[i] = p - lr * g;
+    chunk_store(p - lr * g, param + i0, count);
 }
 
 __kernel void optim_adam(int n, __global DTYPE* param, __global const DTYPE* grad,
@@ -61,12 +95,16 @@ __kernel void optim_adam(int n, __global DTYPE* param, __global const DTYPE* gra
                          DTYPE decay_factor, DTYPE neg_step_size,
                          DTYPE bias_correction2_sqrt, int amsgrad, int decoupled,
                          int maximize) {
-    int i = get_global_id(0);
-    if (i >= n) {
+    int i0 = get_global_id(0) * CHUNK;
+    if (i0 >= n) {
         return;
     }
-    DTYPE p = param[i];
-    DTYPE g = maximize ? -grad[i] : grad[i];
+    int count = n - i0;
+    VTYPE p = chunk_load(param + i0, count);
+    VTYPE g = chunk_load(grad + i0, count);
+    if (maximize) {
+        g = -g;
+    }
     if (weight_decay != 0) {
         if (decoupled) {
             p = p * decay_factor;
@@ -74,17 +112,17 @@ __kernel void optim_adam(int n, __global DTYPE* param, __global const DTYPE* gra
             g = g + weight_decay * p;
         }
     }
-    DTYPE m = lerp_torch(exp_avg[i], g, one_minus_beta1);
-    DTYPE v = exp_avg_sq[i] * beta2 + one_minus_beta2 * g * g;
-    exp_avg[i] = m;
-    exp_avg_sq[i] = v;
+    VTYPE m = lerp_torch(chunk_load(exp_avg + i0, count), g, one_minus_beta1);
+    VTYPE v = chunk_load(exp_avg_sq + i0, count) * beta2 + one_minus_beta2 * g * g;
+    chunk_store(m, exp_avg + i0, count);
+    chunk_store(v, exp_avg_sq + i0, count);
     if (amsgrad) {
-        DTYPE v_max = max_exp_avg_sq[i];
-        v = (v_max > v || isnan(v_max)) ? v_max : v;  /* NaN-propagating, as np.maximum */
-        max_exp_avg_sq[i] = v;
+        VTYPE v_max = chunk_load(max_exp_avg_sq + i0, count);
+        v = select(v, v_max, (v_max > v) | isnan(v_max));  /* NaN-propagating, as np.maximum */
+        chunk_store(v, max_exp_avg_sq + i0, count);
     }
-    DTYPE denom = sqrt(v) / bias_correction2_sqrt + eps;
-    param[i] = p + neg_step_size * m / denom;
+    VTYPE denom = sqrt(v) / bias_correction2_sqrt + eps;
+    chunk_store(p + neg_step_size * m / denom, param + i0, count);
 }
 
 __kernel void optim_rmsprop(int n, __global DTYPE* param, __global const DTYPE* grad,
@@ -92,30 +130,34 @@ __kernel void optim_rmsprop(int n, __global DTYPE* param, __global const DTYPE* 
                             __global DTYPE* buf, DTYPE lr, DTYPE alpha, DTYPE one_minus_alpha,
                             DTYPE eps, DTYPE weight_decay, DTYPE momentum, int centered,
                             int use_momentum, int maximize) {
-    int i = get_global_id(0);
-    if (i >= n) {
+    int i0 = get_global_id(0) * CHUNK;
+    if (i0 >= n) {
         return;
     }
-    DTYPE p = param[i];
-    DTYPE g = maximize ? -grad[i] : grad[i];
+    int count = n - i0;
+    VTYPE p = chunk_load(param + i0, count);
+    VTYPE g = chunk_load(grad + i0, count);
+    if (maximize) {
+        g = -g;
+    }
     if (weight_decay != 0) {
         g = g + weight_decay * p;
     }
-    DTYPE sq = square_avg[i] * alpha + one_minus_alpha * g * g;
-    square_avg[i] = sq;
-    DTYPE avg;
+    VTYPE sq = chunk_load(square_avg + i0, count) * alpha + one_minus_alpha * g * g;
+    chunk_store(sq, square_avg + i0, count);
+    VTYPE avg;
     if (centered) {
-        DTYPE mean = lerp_torch(grad_avg[i], g, one_minus_alpha);
-        grad_avg[i] = mean;
+        VTYPE mean = lerp_torch(chunk_load(grad_avg + i0, count), g, one_minus_alpha);
+        chunk_store(mean, grad_avg + i0, count);
         avg = sqrt(sq - mean * mean) + eps;
     } else {
         avg = sqrt(sq) + eps;
     }
     if (use_momentum) {
-        DTYPE b = buf[i] * momentum + g / avg;
-        buf[i] = b;
-        param[i] = p - lr * b;
+        VTYPE b = chunk_load(buf + i0, count) * momentum + g / avg;
+        chunk_store(b, buf + i0, count);
+        chunk_store(p - lr * b, param + i0, count);
     } else {
-        param[i] = p + (-lr) * g / avg;
+        chunk_store(p + (-lr) * g / avg, param + i0, count);
     }
 }

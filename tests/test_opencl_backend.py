@@ -160,6 +160,19 @@ def test_cast(be, src, dst):
         check(be, *run(be, "cast", np.array([np.nan, np.inf, 0.0], src), dst))
 
 
+@pytest.mark.parametrize("n", [1, 15, 16, 17, 33])
+def test_cast_chunks_and_ragged_ends(be, n):
+    rng = np.random.default_rng(n)
+    host = np.round(randn(rng, (n,), np.float64) * 4, 1)
+    host[::3] = 0.0
+    for src in (np.float32, np.int64, np.bool_):
+        for dst in (dtypes.float32, dtypes.int32, dtypes.int64, dtypes.bool_):
+            if np.dtype(src) != dst.np:
+                check(be, *run(be, "cast", host.astype(src), dst))
+    with np.errstate(all="ignore"):
+        check(be, *run(be, "cast", np.full(n, np.nan, np.float32), dtypes.bool_))
+
+
 # ---------------------------------------------------------------- elementwise
 UNARY_DOMAINS = {UnaryOp.LOG: "positive", UnaryOp.SQRT: "positive", UnaryOp.LOG1P: "positive",
                  UnaryOp.RECIPROCAL: "nonzero"}
@@ -185,6 +198,31 @@ def test_unary_float(be, op, float_dtypes):
         special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 50.0, -50.0], dtype)
         with np.errstate(all="ignore"):
             check(be, *run(be, "unary", op, special, alpha=0.3), rtol=tol, atol=tol)
+
+
+# elementwise_unary / _predicate / _cast work on chunks of 16: sizes around whole chunks
+CHUNK_SIZES = (1, 15, 16, 17, 33, 64)
+
+
+@pytest.mark.parametrize("op", list(UnaryOp))
+def test_unary_chunks_and_ragged_ends(be, op, float_dtypes):
+    rng = np.random.default_rng(100 + int(op))
+    for dtype in float_dtypes:
+        tol = 2e-6 if dtype == np.float32 else 1e-12
+        exact = op in (UnaryOp.NEG, UnaryOp.ABS, UnaryOp.SIGN, UnaryOp.RELU, UnaryOp.STEP,
+                       UnaryOp.NOT, UnaryOp.LEAKY_RELU)
+        for n in CHUNK_SIZES:
+            x = unary_input(rng, op, (n,), dtype)
+            x[::5] = np.array([0.0, -0.0, np.nan, np.inf, -np.inf] * n)[: len(x[::5])]
+            with np.errstate(all="ignore"):
+                got, want = run(be, "unary", op, x, alpha=0.3)
+            check(be, got, want, *((0, 0) if exact else (tol, tol)))
+    for dtype in (np.int32, np.int64):  # integers: REAL ops element by element in the chunk
+        x = np.arange(-8, 9).astype(dtype)
+        for op_int in (UnaryOp.NEG, UnaryOp.ABS, UnaryOp.SIGN, UnaryOp.RELU, UnaryOp.STEP,
+                       UnaryOp.NOT, UnaryOp.EXP):
+            with np.errstate(all="ignore"):
+                check(be, *run(be, "unary", op_int, x, alpha=0.5))
 
 
 @pytest.mark.parametrize("dtype", [np.int32, np.int64, np.bool_])
@@ -286,6 +324,31 @@ def test_binary_fast_paths(be, shapes, float_dtypes):
     assert names == [f"elementwise_{kernel}"]
 
 
+# (cond, a, b shapes, kernel elementwise_<kernel>): the rows path for contiguous, scalar, bias,
+# row and column operands (whole 16-wide blocks, ragged ends, size 1), else the strided kernel
+WHERE_CASES = [((40,), (40,), (40,), "where_rows"), ((1,), (1,), (1,), "where_rows"),
+               ((17, 33), (33,), (), "where_rows"), ((17, 1), (17, 33), (1,), "where_rows"),
+               ((3, 5, 4, 7), (1, 5, 1, 1), (3, 5, 4, 7), "where_rows"),
+               ((2, 3, 48), (3, 1), (48,), "where_rows"), ((), (16,), (), "where_rows"),
+               ((4, 1, 5), (1, 3, 1), (5,), "where")]
+
+
+@pytest.mark.parametrize("case", WHERE_CASES, ids=str)
+def test_where_fast_paths(be, case, float_dtypes):
+    sc, sa, sb, kernel = case
+    rng = np.random.default_rng(len(str(case)))
+    cond = rng.random(sc) < 0.5
+    for dtype in (*float_dtypes, np.int32, np.int64, np.bool_):
+        a = (randn(rng, sa) * 5).astype(dtype)
+        b = (randn(rng, sb) * 5).astype(dtype)
+        if np.dtype(dtype).kind == "f":
+            a = np.where(rng.random(sa) < 0.2, np.nan, a).astype(dtype)
+            b = np.where(rng.random(sb) < 0.2, -0.0, b).astype(dtype)
+        check(be, *run(be, "where", cond, a, b))
+    dc, da, db = be.from_numpy(cond), be.from_numpy(randn(rng, sa)), be.from_numpy(randn(rng, sb))
+    assert launched_kernels(be, lambda: be.where(dc, da, db)) == [f"elementwise_{kernel}"]
+
+
 @pytest.mark.parametrize("shapes", [((7, 13), (13,), ()), ((1,), (7, 1), (1, 13)),
                                     ((1000,), (1000,), (1000,)), ((), (), ())], ids=str)
 def test_where(be, shapes):
@@ -295,6 +358,76 @@ def test_where(be, shapes):
         a = (randn(rng, shapes[1]) * 5).astype(dtype)
         b = (randn(rng, shapes[2]) * 5).astype(dtype)
         check(be, *run(be, "where", cond, a, b))
+
+
+# ---------------------------------------------------------------- optimizer steps
+# (sgd args after the arrays), (adam...), (rmsprop...): every flag on and off somewhere
+SGD_ARGS = [(0.1, 0.9, 0.1, 0.01, True, False, False), (0.1, 0.9, 0.0, 0.0, False, True, True),
+            (0.1, 0.0, 0.0, 0.01, False, False, False)]
+ADAM_ARGS = [(1e-3, 0.9, 0.999, 1e-8, 0.01, 3, True, True, False),
+             (1e-3, 0.9, 0.999, 1e-8, 0.01, 1, False, False, True),
+             (1e-2, 0.3, 0.5, 1e-6, 0.0, 5, True, False, False)]
+RMSPROP_ARGS = [(1e-2, 0.99, 1e-8, 0.01, 0.9, True, False),
+                (1e-2, 0.9, 1e-8, 0.0, 0.0, False, True)]
+
+
+def optim_case(be, method, n, args, with_states):
+    """Run one in-place optimizer step on both backends from the same arrays; compare all."""
+    rng = np.random.default_rng(n)
+    host = [randn(rng, (n,)) for _ in range(2)]
+    # the first state large, the others small: centered RMSprop's sqrt(sq - mean^2) stays
+    # far from cancellation, which would magnify rounding differences past any tolerance
+    states = [np.abs(randn(rng, (n,))) * (1 if k == 0 else 0.1) + (0.5 if k == 0 else 0)
+              if used else None for k, used in enumerate(with_states)]
+    dev = [be.from_numpy(h) for h in host] + [None if s is None else be.from_numpy(s)
+                                              for s in states]
+    ref = [h.copy() for h in host] + [None if s is None else s.copy() for s in states]
+    getattr(be, method)(*dev, *args)
+    getattr(NB, method)(*ref, *args)
+    for got, want in zip(dev, ref):
+        if want is not None:  # float32 against the same formulas: rounding only
+            np.testing.assert_allclose(be.to_numpy(got), want, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("n", [1, 15, 16, 17, 33, 1000])
+def test_optimizer_steps_chunks_and_ragged_ends(be, n):
+    for args in SGD_ARGS:
+        optim_case(be, "sgd_step_", n, args, (args[1] != 0,))
+    for args in ADAM_ARGS:
+        optim_case(be, "adam_step_", n, args, (True, True, args[6]))
+    for args in RMSPROP_ARGS:
+        optim_case(be, "rmsprop_step_", n, args, (True, args[5], args[4] > 0))
+
+
+# ---------------------------------------------------------------- softmax
+# (shape, axis, kernel softmax_forward<suffix>): many contiguous rows take the vectorised
+# _rows kernel (whole 16-blocks, a ragged tail, n < 16 elsewhere), few long rows the tree,
+# other axes the serial kernel
+SOFTMAX_CASES = [((64, 16), 1, "_rows"), ((70, 17), 1, "_rows"), ((100, 1000), 1, "_rows"),
+                 ((64, 15), 1, ""), ((3, 300), 1, "_tree"), ((70, 17), 0, "")]
+
+
+@pytest.mark.parametrize("case", SOFTMAX_CASES, ids=str)
+def test_softmax_kernels(be, case, float_dtypes):
+    shape, axis, suffix = case
+    rng = np.random.default_rng(len(str(case)))
+    for dtype in float_dtypes:
+        x = randn(rng, shape, dtype) * 4
+        x[1, :3] = np.nan  # NaN propagates through a row's max and sum
+        x[2, 1] = -np.inf
+        g = randn(rng, shape, dtype)
+        # sums in another order: n * eps relative error at worst, cancellation in backward
+        tol = 4 * shape[axis] * np.finfo(dtype).eps
+        for log in (False, True):
+            y, want = run(be, "softmax", x, axis, log)
+            check(be, y, want, rtol=tol, atol=tol)
+            got, want_dx = run(be, "softmax_backward", be.to_numpy(y), g, axis, log)
+            check(be, got, want_dx, rtol=tol, atol=tol)
+    dx = be.from_numpy(randn(rng, shape))
+    names = launched_kernels(be, lambda: be.softmax(dx, axis, False))
+    assert names == [f"softmax_forward{suffix}"]
+    names = launched_kernels(be, lambda: be.softmax_backward(dx, dx, axis, True))
+    assert names == [f"softmax_backward{suffix}"]
 
 
 # ---------------------------------------------------------------- reductions
@@ -618,6 +751,17 @@ def test_no_kernel_writes_outside_its_output(be, monkeypatch):
         be.binary(BinaryOp.ADD, x, be.reshape(x, x.shape))
         be.binary(BinaryOp.LT, x, x)
         be.where(be.unary(UnaryOp.STEP, x), x, x)
+        be.where(be.unary(UnaryOp.STEP, x), x, be.full((t - 1,), 1.0, dtypes.float32))
+        be.where(be.from_numpy(np.ones((4, 1, 5), bool)), be.from_numpy(randn(rng, (1, 3, 1))),
+                 be.from_numpy(randn(rng, (5,))))  # the strided kernel
+        for n in (1, 17):  # size 1 and a ragged chunk of the chunked kernels
+            small = be.from_numpy(randn(rng, (n,)))
+            be.unary(UnaryOp.TANH, small)
+            be.unary(UnaryOp.RELU, small)
+            be.unary(UnaryOp.STEP, small)
+            be.where(be.unary(UnaryOp.STEP, small), small, small)
+            be.cast(small, dtypes.bool_)
+            be.cast(small, dtypes.int64)
         be.cast(xi, dtypes.bool_)
         be.full((t + 3,), 2.0, dtypes.float32)
         be.arange(0, 1, t - 3, dtypes.int32)
@@ -716,7 +860,7 @@ def test_launch_listeners_see_every_launch(be):
     finally:
         runtime.LAUNCH_LISTENERS.clear()
     (op, kernel, global_size, event), = seen
-    assert (op, kernel) == ("unary", "elementwise_unary") and global_size[0] >= 5
+    assert (op, kernel) == ("unary", "elementwise_unary") and global_size[0] >= 1
     event.wait()
     assert event.profile.end >= event.profile.start
 
@@ -740,15 +884,27 @@ def test_nn_and_optimizer_kernels_write_only_their_outputs(be, monkeypatch):
         for axis in (0, 1):
             y = be.softmax(logits, axis, True)
             be.softmax_backward(y, logits, axis, True)
+        for shape in ((64, 17), (65, 32)):  # the vectorised one-row-per-item kernels
+            rows = be.from_numpy(randn(rng, shape))
+            for log in (False, True):
+                y = be.softmax(rows, 1, log)
+                be.softmax_backward(y, rows, 1, log)
         target = be.from_numpy(rng.integers(0, t - 1, t + 1).astype(np.int64))
         loss, lse = be.cross_entropy(logits, target, None, -100, 0.1)
         be.cross_entropy_backward(logits, lse, target, None, loss, -100, 0.1)
         be.norm_stats(be.from_numpy(randn(rng, (t - 1, 3, t + 1))))
-        n = t * t + 1
-        param, grad, buf1, buf2, buf3 = (be.from_numpy(randn(rng, (n,))) for _ in range(5))
-        be.sgd_step_(param, grad, buf1, 0.1, 0.9, 0.0, 0.01, True, False, False)
-        be.adam_step_(param, grad, buf1, buf2, buf3, 0.1, 0.9, 0.999, 1e-8, 0.01, 2, True,
-                      True, False)
-        be.rmsprop_step_(param, grad, buf1, buf2, buf3, 0.1, 0.99, 1e-8, 0.0, 0.9, True,
-                         False)
+        for n in (t * t + 1, 17, 1):  # ragged last chunks of the optimizer kernels
+            param, grad, buf1, buf2, buf3 = (be.from_numpy(randn(rng, (n,))) for _ in range(5))
+            be.sgd_step_(param, grad, buf1, 0.1, 0.9, 0.0, 0.01, True, False, False)
+            be.adam_step_(param, grad, buf1, buf2, buf3, 0.1, 0.9, 0.999, 1e-8, 0.01, 2, True,
+                          True, False)
+            be.rmsprop_step_(param, grad, buf1, buf2, buf3, 0.1, 0.99, 1e-8, 0.0, 0.9, True,
+                             False)
     assert len(made) > 20
+
+
+def test_softmax_primitive_accepts_a_negative_axis(be):
+    x = np.random.default_rng(5).standard_normal((3, 17, 5)).astype(np.float32)
+    got = be.to_numpy(be.softmax(be.from_numpy(x), -2, False))
+    want = np.exp(x - x.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(got, want / want.sum(axis=1, keepdims=True), rtol=1e-5, atol=1e-7)

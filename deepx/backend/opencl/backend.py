@@ -18,6 +18,10 @@ Helpers for the primitives in nn_primitives.py and optim_primitives.py (use only
         Enqueue a launch: sizes are tuples (local may be None); global is rounded up to a
         multiple of local, so guard every index in the kernel. Buffers are passed as
         `array.data`, scalars as NumPy scalars (np.int32(n), np.float32(x), ...).
+    self.launch_chunks(op, kernel, n, *args) -> pyopencl.Event | None
+        One work-item per chunk of CHUNK (16) consecutive elements of n, for kernels that
+        switch once and compute a chunk with vector types (PoCL does not vectorise a
+        per-element runtime switch); the last chunk may be ragged. Nothing when n == 0.
     self.launch_1d(op, kernel, n, *args) -> pyopencl.Event | None
         One work-item per element for n elements at the standard local size; does nothing
         when n == 0. Use this for elementwise kernels.
@@ -60,6 +64,7 @@ _TREE_MAX_OUTPUTS = 1024
 # matmul_blocked reads B in place (no packed copy) up to this many rows of C
 _IN_PLACE_B_MAX_M = 64
 _ROWS_VEC = 16  # elements per work-item of elementwise_binary_rows (ROWS_VEC)
+CHUNK = 16  # elements per work-item of the chunked kernels (ROWS_VEC, optim.cl's CHUNK)
 # Only matmul may reassociate and fuse (its order of summation is its own anyway); the other
 # families match NumPy's rounding and NaN behaviour, which fast-math would give up.
 _FILE_OPTIONS = {"matmul.cl": ("-cl-fast-relaxed-math", "-cl-mad-enable")}
@@ -194,6 +199,14 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, Backend):
             return None
         return self.runtime.launch(op, kernel, (n,), (self.local_1d,), *args)
 
+    def launch_chunks(self, op: str, kernel, n: int, *args):
+        """One work-item per CHUNK consecutive elements of n; nothing when n == 0."""
+        if n == 0:
+            return None
+        chunks = -(-n // CHUNK)
+        local = min(self.local_1d, 1 << (chunks - 1).bit_length())  # small n: no idle items
+        return self.runtime.launch(op, kernel, (chunks,), (local,), *args)
+
     # ------------------------------------------------------------ transfer and creation
     def from_numpy(self, a):
         a = np.asarray(a, order="C")  # (ascontiguousarray would make 0-d arrays 1-d)
@@ -256,7 +269,7 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, Backend):
             return out
         knl = self.kernel("elementwise.cl", "elementwise_cast", x.dtype, op="cast",
                           OUT_DTYPE=dt)
-        self.launch_1d("cast", knl, out.size, np.int32(out.size), x.data, out.data)
+        self.launch_chunks("cast", knl, out.size, np.int32(out.size), x.data, out.data)
         return out
 
     def _to(self, x, np_dtype):
@@ -272,7 +285,7 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, Backend):
         real = self.real_dtype(x.dtype)
         name = "elementwise_predicate" if predicate else "elementwise_unary"
         knl = self.kernel("elementwise.cl", name, x.dtype, op="unary")
-        self.launch_1d("unary", knl, out.size, np.int32(op), np.int32(out.size),
+        self.launch_chunks("unary", knl, out.size, np.int32(op), np.int32(out.size),
                        real.type(alpha), x.data, out.data)
         return out
 
@@ -297,22 +310,26 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, Backend):
         name = "elementwise_compare" if op in COMPARISONS else "elementwise_binary"
         views = (_row_view(dims, sa), _row_view(dims, sb))
         if name == "elementwise_binary" and None not in views:  # no per-element index math
-            inner = dims[-1] if dims else 1
-            rows = out.size // inner
-            chunks = -(-inner // _ROWS_VEC)
-            local_x = min(self.local_1d, 1 << (chunks - 1).bit_length())
-            local_y = min(self.local_1d // local_x, 1 << (rows - 1).bit_length())
-            knl = self.kernel("elementwise.cl", "elementwise_binary_rows", dt, op="binary")
-            self.launch("binary", knl, (chunks, rows), (local_x, local_y), np.int32(op),
-                        np.int32(inner), np.int32(rows),
-                        *(cltypes.make_int4(*view, 0) for view in views),
-                        a.data, b.data, out.data)
+            self._launch_rows("binary", "elementwise_binary_rows", dt, dims, out.size, views,
+                              a.data, b.data, out.data, op_code=op)
             return out
         knl = self.kernel("elementwise.cl", name, dt, op="binary")
         self.launch_1d("binary", knl, out.size, np.int32(op), np.int32(out.size),
                        np.int32(len(dims)), _int8(dims), _int8(sa), _int8(sb),
                        a.data, b.data, out.data)
         return out
+
+    def _launch_rows(self, op, name, dt, dims, size, views, *buffers, op_code=None):
+        """Launch a *_rows fast path over the output as (rows, dims[-1]), ROWS_VEC per item."""
+        inner = dims[-1] if dims else 1
+        rows = size // inner
+        chunks = -(-inner // _ROWS_VEC)
+        local_x = min(self.local_1d, 1 << (chunks - 1).bit_length())
+        local_y = min(self.local_1d // local_x, 1 << (rows - 1).bit_length())
+        knl = self.kernel("elementwise.cl", name, dt, op=op)
+        leading = () if op_code is None else (np.int32(op_code),)
+        self.launch(op, knl, (chunks, rows), (local_x, local_y), *leading, np.int32(inner),
+                    np.int32(rows), *(cltypes.make_int4(*view, 0) for view in views), *buffers)
 
     def where(self, cond, a, b):
         dt = np.promote_types(a.dtype, b.dtype)
@@ -324,6 +341,11 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, Backend):
         dims, (sc, sa, sb) = collapse(shape, _broadcast_strides(cond.shape, shape),
                                       _broadcast_strides(a.shape, shape),
                                       _broadcast_strides(b.shape, shape))
+        views = (_row_view(dims, sc), _row_view(dims, sa), _row_view(dims, sb))
+        if None not in views:  # no per-element index math
+            self._launch_rows("where", "elementwise_where_rows", dt, dims, out.size, views,
+                              cond.data, a.data, b.data, out.data)
+            return out
         knl = self.kernel("elementwise.cl", "elementwise_where", dt, op="where")
         self.launch_1d("where", knl, out.size, np.int32(out.size), np.int32(len(dims)),
                        _int8(dims), _int8(sc), _int8(sa), _int8(sb), cond.data, a.data,

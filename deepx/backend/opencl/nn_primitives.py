@@ -17,6 +17,8 @@ from .. import ReduceOp, conv_out_size
 _INT64 = np.dtype(np.int64)
 # Softmax rows at least this long (and contiguous) use one work-group per row.
 _TREE_MIN_LENGTH = 256
+# With at least this many contiguous rows (of >= 16 elements) one vectorised work-item per row.
+_ROWS_MIN_COUNT = 64
 # norm_stats work-group size for short channels; long ones use the standard local size.
 _SMALL_GROUP = 64
 
@@ -131,10 +133,14 @@ class CLNNPrimitives:
         out = self.empty(x.shape, x.dtype)
         if not out.size:
             return out
+        axis %= x.ndim  # a negative axis would make the row arithmetic below read out of bounds
         n = x.shape[axis]
         outer, inner = math.prod(x.shape[:axis]), math.prod(x.shape[axis + 1:])
         buffers = [a.data for a in arrays] + [out.data]
-        if inner == 1 and n >= _TREE_MIN_LENGTH:
+        if inner == 1 and n >= 16 and outer >= _ROWS_MIN_COUNT:
+            knl = self.kernel("softmax.cl", name + "_rows", x.dtype, op=op)
+            self.launch_1d(op, knl, outer, *_ints(log, outer, n), *buffers)
+        elif inner == 1 and n >= _TREE_MIN_LENGTH:
             knl = self.kernel("softmax.cl", name + "_tree", x.dtype, op=op)
             local = self.local_1d
             self.launch(op, knl, (outer * local,), (local,), *_ints(log, outer, n), *buffers,

@@ -23,7 +23,7 @@ class CLOptimPrimitives:
                   nesterov, maximize, first_step):
         dt = param.dtype
         knl = self.kernel("optim.cl", "optim_sgd", dt, op="sgd_step_")
-        self.launch_1d("sgd_step_", knl, param.size, np.int32(param.size), param.data,
+        self.launch_chunks("sgd_step_", knl, param.size, np.int32(param.size), param.data,
                        grad.data, _buffer(momentum_buf), self.scalar(lr, dt),
                        self.scalar(momentum, dt), self.scalar(1 - dampening, dt),
                        self.scalar(weight_decay, dt), np.int32(momentum != 0),
@@ -35,7 +35,7 @@ class CLOptimPrimitives:
         step_size = lr / (1 - beta1 ** step)
         bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
         knl = self.kernel("optim.cl", "optim_adam", dt, op="adam_step_")
-        self.launch_1d("adam_step_", knl, param.size, np.int32(param.size), param.data,
+        self.launch_chunks("adam_step_", knl, param.size, np.int32(param.size), param.data,
                        grad.data, exp_avg.data, exp_avg_sq.data, _buffer(max_exp_avg_sq),
                        self.scalar(1 - beta1, dt), self.scalar(beta2, dt),
                        self.scalar(1 - beta2, dt), self.scalar(eps, dt),
@@ -47,7 +47,7 @@ class CLOptimPrimitives:
                       weight_decay, momentum, centered, maximize):
         dt = param.dtype
         knl = self.kernel("optim.cl", "optim_rmsprop", dt, op="rmsprop_step_")
-        self.launch_1d("rmsprop_step_", knl, param.size, np.int32(param.size), param.data,
+        self.launch_chunks("rmsprop_step_", knl, param.size, np.int32(param.size), param.data,
                        grad.data, square_avg.data, _buffer(grad_avg), _buffer(momentum_buf),
                        self.scalar(lr, dt), self.scalar(alpha, dt), self.scalar(1 - alpha, dt),
                        self.scalar(eps, dt), self.scalar(weight_decay, dt),
