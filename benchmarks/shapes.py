@@ -67,13 +67,25 @@ def run(benchmark, fn, seconds_per_call=None) -> None:
         benchmark(fn)
 
 
+def _opencl_backend_or_error():
+    import deepx as dx
+
+    try:
+        return dx.device("opencl").backend, None
+    except Exception as exc:  # noqa: BLE001 - no pyopencl, no ICD or no device: no column
+        return None, exc
+
+
+def opencl_usable() -> bool:
+    """True when deepx has an OpenCL device that builds its kernels."""
+    return _opencl_backend_or_error()[0] is not None
+
+
 def opencl_backend():
     """The OpenCL backend of deepx's default OpenCL device; skips the benchmark when none works."""
     import pytest
 
-    import deepx as dx
-
-    try:
-        return dx.device("opencl").backend
-    except Exception as exc:  # noqa: BLE001 - no pyopencl, no ICD or no device: no column
+    backend, exc = _opencl_backend_or_error()
+    if backend is None:
         pytest.skip(f"no usable OpenCL device: {exc}")
+    return backend

@@ -93,7 +93,9 @@ def default_device() -> Device:
         except (ImportError, DeviceError) as exc:
             warnings.warn(f"deepx: no usable OpenCL runtime ({exc}); computing on the NumPy "
                           "reference backend. Install one with `pip install pyopencl "
-                          "pocl-binary-distribution` or a GPU vendor's OpenCL driver.",
+                          "pocl-binary-distribution`, your distribution's PoCL (Debian/Ubuntu: "
+                          "`apt-get install pocl-opencl-icd`, needed where PyPI's LLVM 14 "
+                          "build cannot target the CPU) or a GPU vendor's OpenCL driver.",
                           RuntimeWarning, stacklevel=2)
             dev = Device("numpy")
     _DEFAULT.append(dev)
