@@ -8,17 +8,12 @@ from __future__ import annotations
 import math
 import warnings
 
-from .. import dtypes
 from ..autograd import Function
 from ..backend import BinaryOp, UnaryOp
 from ..errors import ShapeError
 from ..shapes import normalize_dim
-from .arrays import unbroadcast
+from .arrays import scalar_like, unbroadcast
 from .elementwise import _as_float, sigmoid, tanh  # noqa: F401 - re-exported for F.sigmoid/tanh
-
-
-def _scalar(backend, value, like):
-    return backend.full((), value, dtypes.of(like))
 
 
 def _positive(backend, x):
@@ -41,7 +36,7 @@ class ReLU(Function):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         be = ctx.backend
-        return be.where(_positive(be, out), grad, _scalar(be, 0, grad))
+        return be.where(_positive(be, out), grad, scalar_like(be, 0, grad))
 
 
 class LeakyReLU(Function):
@@ -59,7 +54,7 @@ class LeakyReLU(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         be = ctx.backend
-        scaled = be.binary(BinaryOp.MUL, grad, _scalar(be, ctx.slope, grad))
+        scaled = be.binary(BinaryOp.MUL, grad, scalar_like(be, ctx.slope, grad))
         return be.where(_positive(be, x), grad, scaled)
 
 
@@ -79,7 +74,7 @@ class PReLU(Function):
         x, weight = ctx.saved_tensors
         be = ctx.backend
         need_x, need_w = ctx.needs_input_grad
-        pos, zero = _positive(be, x), _scalar(be, 0, grad)
+        pos, zero = _positive(be, x), scalar_like(be, 0, grad)
         grad_x = grad_w = None
         if need_x:
             grad_x = be.where(pos, grad, be.binary(BinaryOp.MUL, grad, weight))
@@ -105,7 +100,7 @@ class ELU(Function):
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
         be = ctx.backend
-        slope = be.binary(BinaryOp.ADD, out, _scalar(be, ctx.alpha, out))
+        slope = be.binary(BinaryOp.ADD, out, scalar_like(be, ctx.alpha, out))
         return be.where(_positive(be, x), grad, be.binary(BinaryOp.MUL, grad, slope))
 
 
@@ -126,7 +121,7 @@ class GELU(Function):
         be = ctx.backend
         ctx.save_for_backward(x)
         ctx.approximate = approximate
-        half_x = be.binary(BinaryOp.MUL, x, _scalar(be, 0.5, x))
+        half_x = be.binary(BinaryOp.MUL, x, scalar_like(be, 0.5, x))
         return be.binary(BinaryOp.MUL, half_x, GELU._one_plus(be, x, approximate))
 
     @staticmethod
@@ -136,34 +131,35 @@ class GELU(Function):
             inner = GELU._tanh_inner(be, x)
             core = be.unary(UnaryOp.TANH, inner)
         else:
-            core = be.unary(UnaryOp.ERF, be.binary(BinaryOp.MUL, x, _scalar(be, 0.5 ** 0.5, x)))
-        return be.binary(BinaryOp.ADD, core, _scalar(be, 1, x))
+            core = be.unary(UnaryOp.ERF, be.binary(BinaryOp.MUL, x, scalar_like(be, 0.5 ** 0.5, x)))
+        return be.binary(BinaryOp.ADD, core, scalar_like(be, 1, x))
 
     @staticmethod
     def _tanh_inner(be, x):
         x3 = be.binary(BinaryOp.MUL, be.binary(BinaryOp.MUL, x, x), x)
-        poly = be.binary(BinaryOp.ADD, x, be.binary(BinaryOp.MUL, x3, _scalar(be, _GELU_CUBIC, x)))
-        return be.binary(BinaryOp.MUL, poly, _scalar(be, _SQRT_2_OVER_PI, x))
+        cubic = be.binary(BinaryOp.MUL, x3, scalar_like(be, _GELU_CUBIC, x))
+        poly = be.binary(BinaryOp.ADD, x, cubic)
+        return be.binary(BinaryOp.MUL, poly, scalar_like(be, _SQRT_2_OVER_PI, x))
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         be = ctx.backend
         mul, add = BinaryOp.MUL, BinaryOp.ADD
-        half = _scalar(be, 0.5, x)
+        half = scalar_like(be, 0.5, x)
         if ctx.approximate == "tanh":
             t = be.unary(UnaryOp.TANH, GELU._tanh_inner(be, x))
-            one_minus_t2 = be.binary(BinaryOp.SUB, _scalar(be, 1, x), be.binary(mul, t, t))
-            dpoly = be.binary(add, _scalar(be, _SQRT_2_OVER_PI, x),
+            one_minus_t2 = be.binary(BinaryOp.SUB, scalar_like(be, 1, x), be.binary(mul, t, t))
+            dpoly = be.binary(add, scalar_like(be, _SQRT_2_OVER_PI, x),
                               be.binary(mul, be.binary(mul, x, x),
-                                        _scalar(be, 3 * _GELU_CUBIC * _SQRT_2_OVER_PI, x)))
-            left = be.binary(mul, half, be.binary(add, t, _scalar(be, 1, x)))
+                                        scalar_like(be, 3 * _GELU_CUBIC * _SQRT_2_OVER_PI, x)))
+            left = be.binary(mul, half, be.binary(add, t, scalar_like(be, 1, x)))
             right = be.binary(mul, be.binary(mul, be.binary(mul, half, x), one_minus_t2), dpoly)
         else:
             cdf = be.binary(mul, half, GELU._one_plus(be, x, "none"))
             x2 = be.binary(mul, x, x)
-            pdf = be.binary(mul, be.unary(UnaryOp.EXP, be.binary(mul, x2, _scalar(be, -0.5, x))),
-                            _scalar(be, 1 / math.sqrt(2 * math.pi), x))
+            gauss = be.unary(UnaryOp.EXP, be.binary(mul, x2, scalar_like(be, -0.5, x)))
+            pdf = be.binary(mul, gauss, scalar_like(be, 1 / math.sqrt(2 * math.pi), x))
             left, right = cdf, be.binary(mul, x, pdf)
         return be.binary(mul, grad, be.binary(add, left, right))
 
@@ -176,10 +172,10 @@ class Softplus(Function):
     @staticmethod
     def forward(ctx, x, beta, threshold):
         be = ctx.backend
-        bx = be.binary(BinaryOp.MUL, x, _scalar(be, beta, x))
+        bx = be.binary(BinaryOp.MUL, x, scalar_like(be, beta, x))
         linear = be.unary(UnaryOp.STEP, bx, threshold)
         ctx.save_for_backward(bx, linear)
-        smooth = be.binary(BinaryOp.DIV, be.unary(UnaryOp.SOFTPLUS, bx), _scalar(be, beta, x))
+        smooth = be.binary(BinaryOp.DIV, be.unary(UnaryOp.SOFTPLUS, bx), scalar_like(be, beta, x))
         return be.where(linear, x, smooth)
 
     @staticmethod
@@ -206,7 +202,7 @@ class SiLU(Function):
     def backward(ctx, grad):
         x, s = ctx.saved_tensors
         be = ctx.backend
-        one = _scalar(be, 1, x)
+        one = scalar_like(be, 1, x)
         d = be.binary(BinaryOp.MUL, s, be.binary(BinaryOp.ADD, one, be.binary(
             BinaryOp.MUL, x, be.binary(BinaryOp.SUB, one, s))))
         return be.binary(BinaryOp.MUL, grad, d)

@@ -1,8 +1,14 @@
 """Array-level helpers shared by backward rules: broadcasting a gradient and summing it back."""
 from __future__ import annotations
 
+from .. import dtypes
 from ..backend import ReduceOp
 from ..shapes import contiguous_strides
+
+
+def scalar_like(backend, value, like):
+    """A 0-d array holding `value` in the dtype of the array `like` (broadcasts in any op)."""
+    return backend.full((), value, dtypes.of(like))
 
 
 def broadcast_to(backend, x, shape):

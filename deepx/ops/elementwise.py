@@ -6,11 +6,7 @@ from ..autograd import Function
 from ..backend import BinaryOp, UnaryOp
 from ..errors import DTypeError
 from ..shapes import broadcast_shapes
-from .arrays import unbroadcast
-
-
-def _scalar(backend, value, dtype):
-    return backend.full((), value, dtype)
+from .arrays import scalar_like, unbroadcast
 
 
 # ---------------------------------------------------------------- unary
@@ -100,7 +96,7 @@ class Tanh(Function):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         b = ctx.backend
-        one = _scalar(b, 1, dtypes.of(out))
+        one = scalar_like(b, 1, out)
         return b.binary(BinaryOp.MUL, grad,
                         b.binary(BinaryOp.SUB, one, b.binary(BinaryOp.MUL, out, out)))
 
@@ -118,7 +114,7 @@ class Sigmoid(Function):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         b = ctx.backend
-        one = _scalar(b, 1, dtypes.of(out))
+        one = scalar_like(b, 1, out)
         return b.binary(BinaryOp.MUL, grad,
                         b.binary(BinaryOp.MUL, out, b.binary(BinaryOp.SUB, one, out)))
 
@@ -222,17 +218,16 @@ class Pow(_Binary):
     def backward(ctx, grad):
         a, b, out = ctx.saved_tensors
         n, be = ctx.needs_input_grad, ctx.backend
-        dt = dtypes.of(a)
         grad_a = grad_b = None
         if n[0]:
-            one = _scalar(be, 1, dt)
+            one = scalar_like(be, 1, a)
             a_pow = be.binary(BinaryOp.POW, a, be.binary(BinaryOp.SUB, b, one))
             d = be.binary(BinaryOp.MUL, b, a_pow)
             grad_a = unbroadcast(be, be.binary(BinaryOp.MUL, grad, d), a.shape)
         if n[1]:
-            zero = _scalar(be, 0, dt)
+            zero = scalar_like(be, 0, a)
             positive = be.binary(BinaryOp.GT, a, zero)
-            safe_a = be.where(positive, a, _scalar(be, 1, dt))  # log of <= 0 would be nan
+            safe_a = be.where(positive, a, scalar_like(be, 1, a))  # log of <= 0 would be nan
             log_a = be.where(positive, be.unary(UnaryOp.LOG, safe_a), zero)
             d = be.binary(BinaryOp.MUL, out, log_a)
             grad_b = unbroadcast(be, be.binary(BinaryOp.MUL, grad, d), b.shape)
@@ -254,8 +249,7 @@ class _Extremum(_Binary):
     def backward(cls, ctx, grad):
         a, b = ctx.saved_tensors
         n, be = ctx.needs_input_grad, ctx.backend
-        dt = dtypes.of(grad)
-        half, one, zero = (_scalar(be, v, dt) for v in (0.5, 1, 0))
+        half, one, zero = (scalar_like(be, v, grad) for v in (0.5, 1, 0))
         wins = BinaryOp.GT if cls.op == BinaryOp.MAXIMUM else BinaryOp.LT
         share_a = be.where(be.binary(wins, a, b), one,
                            be.where(be.binary(BinaryOp.EQ, a, b), half, zero))
@@ -290,7 +284,7 @@ class Where(Function):
     def backward(ctx, grad):
         (cond,) = ctx.saved_tensors
         be, n = ctx.backend, ctx.needs_input_grad
-        zero = _scalar(be, 0, dtypes.of(grad))
+        zero = scalar_like(be, 0, grad)
         return (None,
                 unbroadcast(be, be.where(cond, grad, zero), ctx.shapes[0]) if n[1] else None,
                 unbroadcast(be, be.where(cond, zero, grad), ctx.shapes[1]) if n[2] else None)
@@ -308,21 +302,21 @@ class Clip(Function):
         ctx.bounds = (min, max)
         out = x
         if min is not None:
-            out = be.binary(BinaryOp.MAXIMUM, out, _scalar(be, min, dt))
+            out = be.binary(BinaryOp.MAXIMUM, out, scalar_like(be, min, x))
         if max is not None:
-            out = be.binary(BinaryOp.MINIMUM, out, _scalar(be, max, dt))
+            out = be.binary(BinaryOp.MINIMUM, out, scalar_like(be, max, x))
         return out if out is not x else be.cast(x, dt)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        be, dt = ctx.backend, dtypes.of(grad)
+        be = ctx.backend
         lo, hi = ctx.bounds
-        zero = _scalar(be, 0, dt)
+        zero = scalar_like(be, 0, grad)
         if lo is not None:
-            grad = be.where(be.binary(BinaryOp.GE, x, _scalar(be, lo, dt)), grad, zero)
+            grad = be.where(be.binary(BinaryOp.GE, x, scalar_like(be, lo, grad)), grad, zero)
         if hi is not None:
-            grad = be.where(be.binary(BinaryOp.LE, x, _scalar(be, hi, dt)), grad, zero)
+            grad = be.where(be.binary(BinaryOp.LE, x, scalar_like(be, hi, grad)), grad, zero)
         return grad
 
 

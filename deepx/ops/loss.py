@@ -15,12 +15,9 @@ from ..errors import DTypeError, ShapeError
 from ..shapes import broadcast_shapes
 from . import elementwise as ew
 from .activation import relu, softplus
+from .arrays import scalar_like
 from .movement import Gather, permute, reshape
 from .reduce import mean, sum
-
-
-def _scalar(backend, value, like):
-    return backend.full((), value, dtypes.of(like))
 
 
 class CrossEntropy(Function):
@@ -56,7 +53,7 @@ class BinaryCrossEntropy(Function):
     @staticmethod
     def forward(ctx, x, y):
         be = ctx.backend
-        floor, one = _scalar(be, -100, x), _scalar(be, 1, x)
+        floor, one = scalar_like(be, -100, x), scalar_like(be, 1, x)
         log_x = be.binary(BinaryOp.MAXIMUM, be.unary(UnaryOp.LOG, x), floor)
         log_1mx = be.binary(BinaryOp.MAXIMUM,
                             be.unary(UnaryOp.LOG, be.binary(BinaryOp.SUB, one, x)), floor)
@@ -71,8 +68,8 @@ class BinaryCrossEntropy(Function):
         be = ctx.backend
         grad_x = grad_y = None
         if ctx.needs_input_grad[0]:
-            spread = be.binary(BinaryOp.MUL, x, be.binary(BinaryOp.SUB, _scalar(be, 1, x), x))
-            spread = be.binary(BinaryOp.MAXIMUM, spread, _scalar(be, 1e-12, x))
+            spread = be.binary(BinaryOp.MUL, x, be.binary(BinaryOp.SUB, scalar_like(be, 1, x), x))
+            spread = be.binary(BinaryOp.MAXIMUM, spread, scalar_like(be, 1e-12, x))
             grad_x = be.binary(BinaryOp.DIV, be.binary(BinaryOp.MUL, grad,
                                                        be.binary(BinaryOp.SUB, x, y)), spread)
         if ctx.needs_input_grad[1]:

@@ -13,15 +13,12 @@ from .. import dtypes, rng
 from ..autograd import Function, no_grad
 from ..backend import BinaryOp, ReduceOp, UnaryOp
 from ..errors import DeepxError, DTypeError, ShapeError
-
-
-def _scalar(backend, value, like):
-    return backend.full((), value, dtypes.of(like))
+from .arrays import scalar_like
 
 
 def _normalize(be, x, mean, var, eps, stat_shape):
     """xhat = (x - mean) * rstd, rstd = 1 / sqrt(var + eps), stats reshaped to stat_shape."""
-    var = be.binary(BinaryOp.ADD, be.reshape(var, stat_shape), _scalar(be, eps, x))
+    var = be.binary(BinaryOp.ADD, be.reshape(var, stat_shape), scalar_like(be, eps, x))
     rstd = be.unary(UnaryOp.RECIPROCAL, be.unary(UnaryOp.SQRT, var))
     xhat = be.binary(BinaryOp.MUL, be.binary(BinaryOp.SUB, x, be.reshape(mean, stat_shape)),
                      rstd)
@@ -39,7 +36,7 @@ def _affine(be, xhat, weight, bias, param_shape):
 
 def _mean(be, x, axes, count):
     total = be.reduce(ReduceOp.SUM, x, axes, True)
-    return be.binary(BinaryOp.DIV, total, _scalar(be, count, x))
+    return be.binary(BinaryOp.DIV, total, scalar_like(be, count, x))
 
 
 def _normalize_backward(be, grad_xhat, xhat, rstd, axes, count):
@@ -137,8 +134,9 @@ class Dropout(Function):
         be = ctx.backend
         u = be.rand(x.shape, dtypes.of(x), seed, offset)
         threshold = math.ceil(p * 2 ** 24) / 2 ** 24
-        keep = be.binary(BinaryOp.GE, u, _scalar(be, threshold, x))
-        scale = be.where(keep, _scalar(be, 1 / (1 - p) if p < 1 else 0.0, x), _scalar(be, 0, x))
+        keep = be.binary(BinaryOp.GE, u, scalar_like(be, threshold, x))
+        kept = scalar_like(be, 1 / (1 - p) if p < 1 else 0.0, x)
+        scale = be.where(keep, kept, scalar_like(be, 0, x))
         ctx.save_for_backward(scale)
         return be.binary(BinaryOp.MUL, x, scale)
 
