@@ -12,7 +12,7 @@ from . import dtypes
 from .autograd import enable_grad, is_grad_enabled, no_grad
 from .creation import (arange, as_tensor, empty, eye, full, full_like, linspace, ones, ones_like,
                        rand, rand_like, randint, randn, randn_like, tensor, zeros, zeros_like)
-from .device import Device, default_device, device, devices, set_default_device
+from .device import Device, default_device, device, devices, set_default_device, synchronize
 from .dtypes import bool_, float32, float64, int32, int64
 from .errors import DeepxError
 from .gradcheck import gradcheck
@@ -40,7 +40,7 @@ __all__ = [
     "eye", "rand", "randn", "randint", "zeros_like", "ones_like", "full_like", "rand_like",
     "randn_like", "manual_seed", "initial_seed", "no_grad", "enable_grad", "is_grad_enabled",
     "gradcheck", "Device", "device", "devices", "default_device", "set_default_device",
-    "DeepxError",
+    "DeepxError", "synchronize",
     "float32", "float64", "int32", "int64", "bool_", "dtypes", "abs", "add", "clip", "clamp",
     "div", "exp", "log", "maximum", "minimum", "mul", "neg", "pow", "sigmoid", "sqrt", "sub",
     "tanh", "where", "matmul", "cat", "expand", "flatten", "index_select", "pad", "permute",

@@ -107,6 +107,17 @@ def set_default_device(spec) -> None:
     _DEFAULT[:] = [Device(spec)]
 
 
+def synchronize(device=None) -> None:
+    """Wait until all work queued on `device` (default: the default device) has finished.
+
+    Like torch.cuda.synchronize: OpenCL launches return before the kernel runs, so time deepx
+    as `start; work; synchronize(); stop`. A no-op on the NumPy device, which computes eagerly.
+    """
+    dev = default_device() if device is None else Device(device)
+    if dev.type == "opencl":
+        dev.backend.runtime.finish()
+
+
 def device(spec) -> Device:
     """Parse a device name, like torch.device."""
     return Device(spec)
