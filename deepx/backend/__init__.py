@@ -162,6 +162,28 @@ class Backend:
         """index (*I), src (*A, *I, *B) -> zeros (*A, size, *B) with src summed in at index."""
         raise NotImplementedError
 
+    # ---- per-element indexing and sorting (NumPy: numpy_index.py, OpenCL:
+    # opencl/index_primitives.py, kernels/select.cl and sort.cl) ----
+    def take_along(self, x, index, axis):
+        """torch.gather: x (*S), index int64 (*I), len(I) == len(S), I[d] <= S[d] for d != axis
+        -> (*I) with out[i] = x[i with i[axis] replaced by index[i]] (index in [0, S[axis]))."""
+        raise NotImplementedError
+
+    def scatter_along(self, x, index, src, axis, accumulate):
+        """torch.scatter(_add): x (*S), index int64 and src (*I) -> (*S), a copy of x with
+        src[i] written (accumulate False: the last i in C order wins) or added (True) at
+        i with i[axis] replaced by index[i]."""
+        raise NotImplementedError
+
+    def argsort(self, x, axis, descending):
+        """Stable sort order of x along axis -> int64 of x's shape; ties keep index order and
+        NaN sorts as the largest value (last ascending, first descending), as torch.sort."""
+        raise NotImplementedError
+
+    def nonzero(self, x):
+        """x (*S) -> int64 (count, len(S)): coordinates of the elements != 0, in C order."""
+        raise NotImplementedError
+
     # ---- in-place updates (optimizers, init) ----
     def assign_(self, dst, src):
         """In place: dst[...] = src (same shape and dtype)."""

@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 from . import ArgReduceOp, Backend, BinaryOp, ReduceOp, UnaryOp
+from .numpy_index import NumpyIndexPrimitives
 from .numpy_nn import NumpyNNPrimitives
 from .numpy_optim import NumpyOptimPrimitives
 
@@ -91,7 +92,7 @@ _REDUCE = {ReduceOp.SUM: np.sum, ReduceOp.MAX: np.max, ReduceOp.MIN: np.min}
 _ARG_REDUCE = {ArgReduceOp.ARGMAX: np.argmax, ArgReduceOp.ARGMIN: np.argmin}
 
 
-class NumpyBackend(NumpyNNPrimitives, NumpyOptimPrimitives, Backend):
+class NumpyBackend(NumpyNNPrimitives, NumpyOptimPrimitives, NumpyIndexPrimitives, Backend):
     """Reference backend; NumPy's inf/nan semantics without its warnings, as in PyTorch."""
 
     name = "numpy"

@@ -44,6 +44,7 @@ from ...shapes import broadcast_shapes, contiguous_strides
 from .. import COMPARISONS, ArgReduceOp, Backend, BinaryOp, ReduceOp, UnaryOp
 from .array import CLArray
 from .matmul_config import MatmulConfig, blocked_defines, blocked_rows, candidate_configs
+from .index_primitives import CLIndexPrimitives
 from .nn_primitives import CLNNPrimitives
 from .optim_primitives import CLOptimPrimitives
 from .runtime import Runtime
@@ -129,7 +130,7 @@ def _row_view(dims, strides):
     return (math.prod(lead[t:]), lead_strides[-1] if t < len(lead) else 0, col)
 
 
-class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, Backend):
+class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, CLIndexPrimitives, Backend):
     """Primitives on one OpenCL device; see the module docstring for the helper API."""
 
     name = "opencl"

@@ -1,0 +1,96 @@
+"""OpenCL versions of the per-element indexing and sorting primitives.
+
+Kernels: kernels/select.cl (take_along, scatter_along, nonzero) and kernels/sort.cl
+(argsort); each file's header gives the launch geometry. Inputs are C-contiguous; shapes and
+strides travel as int8 arguments, so at most 8 dims.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyopencl.cltypes as cltypes
+
+from ...errors import ShapeError
+from ...shapes import contiguous_strides
+
+_INT64 = np.dtype(np.int64)
+_MAX_DIMS = 8
+# Elements per work-item of nonzero's two passes: long enough to amortise the host prefix sum.
+_NONZERO_BLOCK = 256
+
+
+def _int8(op, values):
+    """An OpenCL int8 argument holding up to 8 ints (the rest 0); more dims is a ShapeError."""
+    values = [int(v) for v in values]
+    if len(values) > _MAX_DIMS:
+        raise ShapeError(f"{op}: the OpenCL kernels take at most {_MAX_DIMS} dims, got "
+                         f"{len(values)}")
+    return cltypes.make_int8(*(values + [0] * (_MAX_DIMS - len(values))))
+
+
+class CLIndexPrimitives:
+    """Mixin of OpenCLBackend: take_along, scatter_along, argsort, nonzero."""
+
+    def take_along(self, x, index, axis):
+        index = self._to(index, _INT64)
+        out = self.empty(index.shape, x.dtype)
+        if not out.size:
+            return out
+        knl = self.kernel("select.cl", "select_take_along", x.dtype, op="take_along")
+        self.launch_1d("take_along", knl, out.size, np.int32(out.size), np.int32(x.ndim),
+                       np.int32(axis), np.int32(x.shape[axis]),
+                       _int8("take_along", index.shape),
+                       _int8("take_along", contiguous_strides(x.shape)), x.data, index.data,
+                       out.data)
+        return out
+
+    def scatter_along(self, x, index, src, axis, accumulate):
+        index = self._to(index, _INT64)
+        src = self._to(src, x.dtype)
+        out = self.empty(x.shape, x.dtype)
+        if not out.size:
+            return out
+        if not index.size:
+            self.assign_(out, x)
+            return out
+        knl = self.kernel("select.cl", "select_scatter_along", x.dtype, op="scatter_along")
+        self.launch_1d("scatter_along", knl, out.size, np.int32(out.size), np.int32(x.ndim),
+                       np.int32(axis), np.int32(index.shape[axis]), np.int32(bool(accumulate)),
+                       _int8("scatter_along", x.shape),
+                       _int8("scatter_along", contiguous_strides(index.shape)),
+                       _int8("scatter_along", index.shape), x.data, index.data, src.data,
+                       out.data)
+        return out
+
+    def argsort(self, x, axis, descending):
+        out = self.empty(x.shape, _INT64)
+        if not out.size:
+            return out
+        n, inner = x.shape[axis], math.prod(x.shape[axis + 1:])
+        knl = self.kernel("sort.cl", "sort_rank", x.dtype, op="argsort")
+        self.launch_1d("argsort", knl, out.size, np.int32(out.size), np.int32(n),
+                       np.int32(inner), np.int32(bool(descending)), x.data, out.data)
+        return out
+
+    def nonzero(self, x):
+        n, ndim = x.size, len(x.shape)
+        shape = _int8("nonzero", x.shape)
+        if not n:
+            return self.empty((0, ndim), _INT64)
+        blocks = -(-n // _NONZERO_BLOCK)
+        counts = self.empty((blocks,), np.dtype(np.int32))
+        knl = self.kernel("select.cl", "select_count_blocks", x.dtype, op="nonzero")
+        self.launch_1d("nonzero", knl, blocks, np.int32(n), np.int32(_NONZERO_BLOCK), x.data,
+                       counts.data)
+        host = self.to_numpy(counts).astype(np.int64)  # the output's size is data-dependent
+        offsets = np.concatenate(([0], np.cumsum(host)[:-1])).astype(np.int64)
+        out = self.empty((int(host.sum()), ndim), _INT64)
+        if not out.size:
+            return out
+        knl = self.kernel("select.cl", "select_nonzero_write", x.dtype, op="nonzero")
+        self.launch_1d("nonzero", knl, blocks, np.int32(n), np.int32(_NONZERO_BLOCK),
+                       np.int32(ndim), shape, x.data, self.from_numpy(offsets).data, out.data)
+        return out
+
+

@@ -1,0 +1,95 @@
+"""The indexing and sorting primitives (take_along, scatter_along, argsort, nonzero): NumPy
+against independent formulas, OpenCL against NumPy bit-exactly."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from deepx.backend.numpy_backend import NumpyBackend
+
+NB = NumpyBackend()
+
+
+def test_numpy_take_along_matches_take_along_axis():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((7, 13, 5))
+    for axis in range(3):
+        shape = (5, 4, 3)
+        index = rng.integers(0, x.shape[axis], shape)
+        # take_along_axis needs index to match x off-axis: compare on the index's window.
+        window = tuple(slice(0, n) if d != axis else slice(None) for d, n in enumerate(shape))
+        np.testing.assert_array_equal(NB.take_along(x, index, axis),
+                                      np.take_along_axis(x[window], index, axis))
+
+
+def test_numpy_scatter_along_last_write_wins_and_accumulates():
+    x = np.zeros((2, 4))
+    index = np.array([[1, 1, 3], [0, 0, 0]])
+    src = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    np.testing.assert_array_equal(NB.scatter_along(x, index, src, 1, False),
+                                  [[0, 2, 0, 3], [6, 0, 0, 0]])
+    np.testing.assert_array_equal(NB.scatter_along(x, index, src, 1, True),
+                                  [[0, 3, 0, 3], [15, 0, 0, 0]])
+
+
+def test_numpy_argsort_is_stable_with_nan_largest():
+    x = np.array([3.0, 1.0, np.nan, 1.0, 3.0, 0.0, np.nan])
+    np.testing.assert_array_equal(NB.argsort(x, 0, False), [5, 1, 3, 0, 4, 2, 6])
+    np.testing.assert_array_equal(NB.argsort(x, 0, True), [2, 6, 0, 4, 1, 3, 5])
+
+
+@pytest.fixture(scope="module")
+def be(opencl_device):
+    return opencl_device.backend
+
+
+def _same(be, got, want):
+    host = be.to_numpy(got)
+    assert host.shape == want.shape and host.dtype == want.dtype, (host.shape, want.shape,
+                                                                  host.dtype, want.dtype)
+    np.testing.assert_array_equal(host, want)
+
+
+@pytest.mark.parametrize("axis", [0, 1, 2])
+def test_take_along_and_scatter_along_match_numpy(be, axis):
+    rng = np.random.default_rng(10 + axis)
+    x = rng.standard_normal((7, 13, 5))
+    for shape in ((7, 13, 5), (3, 1, 5), (1, 13, 2), (2, 2, 2), (0, 3, 2)):
+        shape = tuple(s if d != axis else s + 3 for d, s in enumerate(shape))
+        index = rng.integers(0, x.shape[axis], shape).astype(np.int64)
+        for dtype in (np.float32, np.int64, np.bool_):
+            xd = (x * 3).astype(dtype)
+            src = (rng.standard_normal(shape) * 3).astype(dtype)
+            want = NB.take_along(xd, index, axis)
+            _same(be, be.take_along(be.from_numpy(xd), be.from_numpy(index), axis), want)
+            for accumulate in (False, True):
+                want = NB.scatter_along(xd, index, src, axis, accumulate)
+                got = be.scatter_along(be.from_numpy(xd), be.from_numpy(index),
+                                       be.from_numpy(src), axis, accumulate)
+                _same(be, got, want)  # same order of additions: bit-exact
+
+
+@pytest.mark.parametrize("shape,axis", [((1000,), 0), ((13, 127), 1), ((127, 13), 0),
+                                        ((3, 7, 5), 1), ((1,), 0), ((4, 1), 1), ((0, 5), 1)])
+def test_argsort_matches_numpy(be, shape, axis):
+    rng = np.random.default_rng(20)
+    ties = rng.integers(0, 5, shape)  # many ties: the order among them must be stable
+    floats = rng.standard_normal(shape).astype(np.float32)
+    if floats.size:
+        floats.reshape(-1)[::7] = np.nan
+        floats.reshape(-1)[1::11] = -0.0
+        floats.reshape(-1)[2::11] = 0.0
+    for x in (ties.astype(np.int64), ties.astype(np.float32), floats, ties > 2,
+              ties.astype(np.int32)):
+        for descending in (False, True):
+            _same(be, be.argsort(be.from_numpy(x), axis, descending),
+                  NB.argsort(x, axis, descending))
+
+
+@pytest.mark.parametrize("shape", [(), (1,), (1000,), (7, 13), (3, 1, 5, 2), (0, 4), (600,)])
+def test_nonzero_matches_numpy(be, shape):
+    rng = np.random.default_rng(30)
+    for x in (rng.integers(0, 3, shape).astype(np.float32), rng.random(shape) < 0.01,
+              np.zeros(shape, np.int64), np.full(shape, np.nan, np.float32)):
+        x = np.asarray(x)
+        _same(be, be.nonzero(be.from_numpy(x)), NB.nonzero(x))
