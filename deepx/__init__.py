@@ -9,16 +9,23 @@ Nothing runs at import: devices and OpenCL contexts are created on first use.
 # import the names above.
 from .tensor import Tensor
 from . import dtypes
-from .autograd import enable_grad, is_grad_enabled, no_grad
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (arange, as_tensor, empty, eye, full, full_like, linspace, ones, ones_like,
-                       rand, rand_like, randint, randn, randn_like, tensor, zeros, zeros_like)
+                       rand, rand_like, randint, randn, randn_like, tensor, zeros, zeros_like,
+                       from_numpy)
 from .device import Device, default_device, device, devices, set_default_device, synchronize
-from .dtypes import bool_, float32, float64, int32, int64
+from .dtypes import bool_, float16, float32, float64, int32, int64
 from .errors import DeepxError
 from .gradcheck import gradcheck
 from .ops.elementwise import (abs, add, clip, div, exp, log, maximum, minimum, mul, neg, pow,
                               sigmoid, sqrt, sub, tanh, where)
 from .ops.matmul import matmul
+from .ops.einsum import einsum
+from .ops.indexing import bincount, gather, index_fill, masked_fill, nonzero, scatter, scatter_add
+from .ops.logical import all_ as all, any_ as any  # noqa: A004 - PyTorch's names
+from .ops.logical import allclose, eq, equal, ge, gt, isclose, le, lt, ne
+from .ops.repeat import flip, roll, tile
+from .ops.sort import argsort, sort, topk
 from .ops.movement import (cat, expand, flatten, index_select, pad, permute, reshape, squeeze,
                            stack, transpose, unsqueeze)
 from .ops.reduce import amax, amin, argmax, argmin, max, mean, min, std, sum, var
@@ -30,6 +37,7 @@ from .profiler import profile
 bool = bool_  # noqa: A001 - PyTorch spells it deepx.bool
 float = float32  # noqa: A001 - torch.float
 double = float64
+half = float16
 long = int64
 clamp = clip
 
@@ -47,4 +55,8 @@ __all__ = [
     "reshape", "squeeze", "stack", "transpose", "unsqueeze", "amax", "amin", "argmax", "argmin",
     "max", "min", "mean", "std", "sum", "var", "nn", "optim", "data", "models", "viz", "save",
     "load", "profile",
+    "einsum", "bincount", "gather", "index_fill", "masked_fill", "nonzero", "scatter",
+    "scatter_add", "all", "any", "allclose", "eq", "equal", "ge", "gt", "isclose", "le", "lt",
+    "ne", "flip", "roll", "tile", "argsort", "sort", "topk", "from_numpy", "inference_mode",
+    "set_grad_enabled", "float16", "half",
 ]

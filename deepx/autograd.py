@@ -73,6 +73,37 @@ class enable_grad(_GradMode):  # noqa: N801 - PyTorch's name
     mode = True
 
 
+class inference_mode(_GradMode):  # noqa: N801 - PyTorch's name
+    """torch.inference_mode(mode=True): here the same as no_grad (deepx has no separate
+    inference tensors); inference_mode(False) records as usual."""
+
+    def __init__(self, mode: bool = True) -> None:
+        self.mode = not mode
+
+    def _recreate_cm(self):
+        return inference_mode(not self.mode)
+
+
+class set_grad_enabled(_GradMode):  # noqa: N801 - PyTorch's name
+    """torch.set_grad_enabled(mode): sets grad mode at once when called; as a `with` block
+    or decorator, restores the previous mode on exit."""
+
+    def __init__(self, mode: bool) -> None:
+        self.prev = tape.grad_enabled
+        self.mode = bool(mode)
+        tape.grad_enabled = self.mode
+
+    def __enter__(self):
+        tape.grad_enabled = self.mode  # the previous mode was taken when called
+
+    def __call__(self, func):
+        tape.grad_enabled = self.prev  # as a decorator, decorating changes nothing by itself
+        return super().__call__(func)
+
+    def _recreate_cm(self):
+        return set_grad_enabled(self.mode)  # per call: takes that call's previous mode
+
+
 class VersionCounter:
     """Bumped by every in-place change of a tensor's data; checked by backward."""
 

@@ -53,6 +53,20 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     return _finish(dev.backend.from_numpy(host.astype(dt.np, copy=False)), dev, requires_grad)
 
 
+def from_numpy(ndarray) -> "Tensor":  # noqa: F821 - Tensor is imported lazily
+    """A tensor of ndarray's shape and dtype (bool, int32, int64, float32, float64) on the
+    default device. Unlike torch.from_numpy it shares no memory with the array: OpenCL
+    devices hold their own buffers, so later writes to either side are not seen by the other
+    (on the NumPy device too, for the same semantics everywhere)."""
+    host = np.asarray(ndarray)
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"from_numpy: expected np.ndarray, got {type(ndarray).__name__}")
+    if host.dtype.name not in dtypes.NAMES:
+        raise DTypeError(f"from_numpy: arrays of dtype {host.dtype} are not supported; "
+                         "deepx has bool, int32, int64, float32 and float64")
+    return tensor(host, dtype=dtypes.get(host.dtype))
+
+
 def as_tensor(data, dtype=None, device=None):
     """Like tensor(); returns `data` itself when it already matches."""
     from .tensor import Tensor

@@ -28,11 +28,24 @@ float64 = DType("float64", "double", 4, True)
 ALL = (bool_, int32, int64, float32, float64)
 _BY_NAME = {d.name: d for d in ALL}
 _BY_NAME["bool_"] = bool_
-NAMES = frozenset(_BY_NAME)
+# Half precision exists as a name (torch.float16 / torch.half ports) but no op computes in it:
+# resolving it raises a DTypeError that says so. It is not in ALL.
+float16 = DType("float16", "half", -1, True)
+_UNSUPPORTED = frozenset({"float16", "half", "bfloat16"})
+NAMES = frozenset(_BY_NAME) | _UNSUPPORTED
+
+
+def _unsupported(dtype):
+    from .errors import DTypeError
+
+    return DTypeError(f"dtype {dtype!r}: float16/bfloat16 (half precision) is not supported by "
+                      "deepx; use float32 (x.float()) or float64")
 
 
 def get(dtype) -> DType:
     """Resolve a DType, a name, a NumPy dtype or a Python type to a DType."""
+    if dtype is float16:
+        raise _unsupported(dtype)
     if isinstance(dtype, DType):
         return dtype
     if dtype is float:
@@ -42,6 +55,8 @@ def get(dtype) -> DType:
     if dtype is bool:
         return bool_
     name = dtype if isinstance(dtype, str) else np.dtype(dtype).name
+    if name in _UNSUPPORTED:
+        raise _unsupported(dtype)
     if name not in _BY_NAME:
         from .errors import DTypeError
 

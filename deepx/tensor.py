@@ -9,9 +9,13 @@ from .backend import BinaryOp, UnaryOp
 from .device import Device
 from .errors import DeepxError, DTypeError
 from .ops import elementwise as ew
+from .ops import indexing as ix
+from .ops import logical as lg
 from .ops import matmul as mm
 from .ops import movement as mv
 from .ops import reduce as rd
+from .ops import repeat as rp
+from .ops import sort as srt
 
 
 class Tensor:
@@ -566,6 +570,138 @@ class Tensor:
     def __getitem__(self, key):
         return mv.getitem(self, key)
 
+    # ------------------------------------------------------------ PyTorch API breadth (issue 15)
+    # Each method calls its function in deepx/ops (indexing, sort, logical, repeat); the
+    # in-place forms compute out of place under no_grad and write the result back.
+    def _inplace_result(self, op: str, result: Tensor) -> Tensor:
+        self._check_inplace(op)
+        return self._set_(result._data)
+
+    def masked_fill(self, mask, value) -> Tensor:
+        return ix.masked_fill(self, mask, value)
+
+    def masked_fill_(self, mask, value) -> Tensor:
+        with autograd.no_grad():
+            return self._inplace_result("masked_fill_", ix.masked_fill(self, mask, value))
+
+    def index_fill(self, dim, index, value) -> Tensor:
+        return ix.index_fill(self, dim, index, value)
+
+    def index_fill_(self, dim, index, value) -> Tensor:
+        with autograd.no_grad():
+            return self._inplace_result("index_fill_", ix.index_fill(self, dim, index, value))
+
+    def gather(self, dim, index) -> Tensor:
+        return ix.gather(self, dim, index)
+
+    def scatter(self, dim, index, src=None, value=None, reduce=None) -> Tensor:
+        return ix.scatter(self, dim, index, src, value=value, reduce=reduce)
+
+    def scatter_(self, dim, index, src=None, value=None, reduce=None) -> Tensor:
+        with autograd.no_grad():
+            out = ix.scatter(self, dim, index, src, value=value, reduce=reduce)
+            return self._inplace_result("scatter_", out)
+
+    def scatter_add(self, dim, index, src) -> Tensor:
+        return ix.scatter_add(self, dim, index, src)
+
+    def scatter_add_(self, dim, index, src) -> Tensor:
+        with autograd.no_grad():
+            return self._inplace_result("scatter_add_", ix.scatter_add(self, dim, index, src))
+
+    def nonzero(self, as_tuple=False):
+        return ix.nonzero(self, as_tuple=as_tuple)
+
+    def bincount(self, weights=None, minlength=0) -> Tensor:
+        return ix.bincount(self, weights, minlength)
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        return srt.sort(self, dim, descending, stable)
+
+    def argsort(self, dim=-1, descending=False, stable=False) -> Tensor:
+        return srt.argsort(self, dim, descending, stable)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - PyTorch's names
+        return srt.topk(self, k, dim, largest, sorted)
+
+    def all(self, dim=None, keepdim=False) -> Tensor:
+        return lg.all_(self, dim, keepdim)
+
+    def any(self, dim=None, keepdim=False) -> Tensor:
+        return lg.any_(self, dim, keepdim)
+
+    def eq(self, other) -> Tensor:
+        return lg.eq(self, other)
+
+    def ne(self, other) -> Tensor:
+        return lg.ne(self, other)
+
+    def lt(self, other) -> Tensor:
+        return lg.lt(self, other)
+
+    def le(self, other) -> Tensor:
+        return lg.le(self, other)
+
+    def gt(self, other) -> Tensor:
+        return lg.gt(self, other)
+
+    def ge(self, other) -> Tensor:
+        return lg.ge(self, other)
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> Tensor:
+        return lg.isclose(self, other, rtol, atol, equal_nan)
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+        return lg.allclose(self, other, rtol, atol, equal_nan)
+
+    def equal(self, other) -> bool:
+        return lg.equal(self, other)
+
+    def where(self, condition, other) -> Tensor:
+        """x.where(condition, y) is deepx.where(condition, x, y)."""
+        return ew.where(condition, self, other)
+
+    def repeat(self, *sizes) -> Tensor:
+        return rp.repeat(self, *sizes)
+
+    def tile(self, *dims) -> Tensor:
+        return rp.tile(self, dims[0] if len(dims) == 1 else dims)
+
+    def flip(self, *dims) -> Tensor:
+        return rp.flip(self, dims[0] if len(dims) == 1 else dims)
+
+    def roll(self, shifts, dims=None) -> Tensor:
+        return rp.roll(self, shifts, dims)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        """A tensor of `size` filled with fill_value, with self's dtype and device by default."""
+        from .creation import full
+
+        return full(tuple(size), fill_value, dtype or self.dtype, device or self.device,
+                    requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return self.new_full(_size_args(size), 0, dtype, device, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return self.new_full(_size_args(size), 1, dtype, device, requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return self.new_full(_size_args(size), 0, dtype, device, requires_grad)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False) -> Tensor:
+        """A new leaf holding a copy of data, with self's dtype and device by default."""
+        return tensor(data, dtype=dtype or self.dtype, device=device or self.device,
+                      requires_grad=requires_grad)
+
+    def half(self) -> Tensor:
+        """float16 is not supported: raises DTypeError (use float())."""
+        return self.to(dtypes.float16)
+
+    def bfloat16(self) -> Tensor:
+        """bfloat16 is not supported: raises DTypeError (use float())."""
+        return self.to("bfloat16")
+
 
 class Transfer(autograd.Function):
     """Copy to another device through the host; the gradient travels back the same way."""
@@ -582,6 +718,11 @@ class Transfer(autograd.Function):
     @staticmethod
     def backward(ctx, grad):
         return ctx.backend.from_numpy(ctx.target.to_numpy(grad))
+
+
+def _size_args(size) -> tuple:
+    """new_zeros(2, 3) and new_zeros((2, 3)) alike."""
+    return tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
 
 
 from .creation import rand, randn, tensor  # noqa: E402  (creation needs Tensor defined)

@@ -15,6 +15,7 @@ from ..ops.activation import (
     tanh,
 )
 from ..ops.conv import conv1d, conv2d, linear
+from ..ops.indexing import embedding, one_hot
 from ..ops.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -26,9 +27,9 @@ from ..ops.loss import (
     nll_loss,
     smooth_l1_loss,
 )
-from ..ops.movement import pad
 from ..ops.norm import batch_norm, dropconnect, dropout, layer_norm
 from ..ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+from ..ops.sampling import interpolate, pad
 
 __all__ = [
     "conv1d", "conv2d", "linear", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "relu",
@@ -36,4 +37,5 @@ __all__ = [
     "log_softmax", "batch_norm", "layer_norm", "dropout", "dropconnect", "cross_entropy",
     "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "multi_margin_loss", "hinge_embedding_loss", "pad",
+    "one_hot", "embedding", "interpolate",
 ]

@@ -155,11 +155,14 @@ def _weighted_mean(loss, total_weight):
 # ---------------------------------------------------------------- public functions
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,  # noqa: A002
                   reduce=None, reduction="mean", label_smoothing=0.0):
-    """Softmax cross-entropy. input logits (N, C, *) or (C,), target int (N, *) or ()."""
+    """Softmax cross-entropy. input logits (N, C, *) or (C,), target int (N, *) or (), or
+    class probabilities of input's shape and dtype (PyTorch 1.10+; label_smoothing applies)."""
     op = "cross_entropy"
     reduction = _reduction(op, reduction, size_average, reduce)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
+    if isinstance(target, ew._tensor_types()) and target.dtype.is_floating_point:
+        return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
     x, host, t_shape = _class_targets(op, input, target, weight, ignore_index)
     t = _host_tensor(host, x)
     loss = CrossEntropy.apply(x, t, None if weight is None else weight.detach(),
@@ -172,6 +175,35 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     valid = host != ignore_index
     total = int(valid.sum()) if weight is None else sum(_target_weights(x, host, valid, weight))
     return _weighted_mean(loss, total)
+
+
+def _cross_entropy_probs(input, target, weight, reduction, label_smoothing):  # noqa: A002
+    """-sum_c w_c t_c log_softmax(x)_c per sample, t smoothed to t (1 - eps) + eps / C; the
+    mean divides by the number of samples (N * prod(*)), as PyTorch does for these targets."""
+    from .activation import log_softmax
+
+    op = "cross_entropy"
+    shapes = f"input {tuple(input.shape)}, target {tuple(target.shape)}"
+    if not input.dtype.is_floating_point or target.dtype is not input.dtype:
+        raise DTypeError(f"{op}: class-probability targets must have the input's floating "
+                         f"dtype, got {input.dtype.name} and {target.dtype.name} ({shapes})")
+    if input.ndim == 0 or tuple(target.shape) != tuple(input.shape):
+        raise ShapeError(f"{op}: class-probability targets must have the input's shape "
+                         f"(N, C, *) or (C,); got {shapes}")
+    dim = 0 if input.ndim == 1 else 1
+    c = input.shape[dim]
+    if weight is not None and (tuple(weight.shape) != (c,) or weight.dtype is not input.dtype):
+        raise ShapeError(f"{op}: weight must be a ({c},) tensor of dtype {input.dtype.name}, "
+                         f"got {weight.dtype.name} {tuple(weight.shape)} ({shapes})")
+    if label_smoothing:
+        target = ew.add(ew.mul(target, 1.0 - label_smoothing), label_smoothing / c)
+    terms = ew.mul(log_softmax(input, dim), target)
+    if weight is not None:
+        terms = ew.mul(terms, reshape(weight, (c,) + (1,) * (input.ndim - 1 - dim)))
+    loss = ew.neg(sum(terms, dim))
+    if reduction == "none":
+        return loss
+    return sum(loss) if reduction == "sum" else mean(loss)
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100,  # noqa: A002

@@ -43,8 +43,8 @@ from ...errors import DTypeError, OpenCLError, ShapeError
 from ...shapes import broadcast_shapes, contiguous_strides
 from .. import COMPARISONS, ArgReduceOp, Backend, BinaryOp, ReduceOp, UnaryOp
 from .array import CLArray
-from .matmul_config import MatmulConfig, blocked_defines, blocked_rows, candidate_configs
 from .index_primitives import CLIndexPrimitives
+from .matmul_config import MatmulConfig, blocked_defines, blocked_rows, candidate_configs
 from .nn_primitives import CLNNPrimitives
 from .optim_primitives import CLOptimPrimitives
 from .runtime import Runtime
