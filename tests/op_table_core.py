@@ -5,10 +5,13 @@ import numpy as np
 from op_table import OpInfo, Sample, away_from_zero, distinct, positive, rand
 
 import deepx as dx
+from deepx.ops import einsum as es
 from deepx.ops import elementwise as ew
+from deepx.ops import indexing as ix
 from deepx.ops import matmul as mm
 from deepx.ops import movement as mv
 from deepx.ops import reduce as rd
+from deepx.ops import repeat as rp
 
 # Shapes used across families: size-1 dims, primes, broadcasting pairs and a 0-d tensor.
 BROADCAST_PAIRS = [((3, 4), (3, 4)), ((2, 3, 4), (4,)), ((5, 1), (1, 7)), ((1,), (13,)),
@@ -260,4 +263,235 @@ CORE_OPS = [
                                big=True)],
            covers=(ew.Add, mm.MatMul, ew.Tanh, ew.Pow, rd.Sum, ew.Div), atol32=1e-5,
            rtol32=1e-4, tol_reason="matmul + reduction in float32"),
+]
+
+
+# ---------------------------------------------------------------- PyTorch API breadth (issue 15)
+# gather/scatter/sort/einsum/repeat/flip/roll. Samples: size-1 dims, primes, an index smaller
+# than the input off the indexed dim, a transposed (non-contiguous) input via `t=True`.
+def _maybe_t(x, t):
+    return x.mT if t else x
+
+
+def _np_t(x, t):
+    return np.swapaxes(x, -1, -2) if t else x
+
+
+def _window(shape, index_shape, axis):
+    return tuple(slice(None) if d == axis else slice(0, n) for d, n in enumerate(index_shape))
+
+
+def _gather_dim_samples(rng):
+    out = []
+    for shape, ishape, dim in [((3, 5), (3, 4), 1), ((7, 1), (2, 1), 0),
+                               ((2, 3, 13), (2, 2, 5), -1), ((13,), (20,), 0), ((4, 7), (4, 7), 0)]:
+        axis = dim % len(shape)
+        index = rng.integers(0, shape[axis], ishape).astype(np.int64)
+        out.append(Sample((rand(rng, *shape), index), {"dim": dim}, name=f"{shape}{ishape}"))
+    out.append(Sample((rand(rng, 5, 3), rng.integers(0, 5, (2, 5)).astype(np.int64)),
+                      {"dim": 1, "t": True}, name="transposed"))
+    out.append(Sample((rand(rng, 127, 33), rng.integers(0, 33, (127, 40)).astype(np.int64)),
+                      {"dim": 1}, name="big", big=True))
+    return out
+
+
+def _gather_dim_ref(x, index, dim, t=False):
+    x = _np_t(x, t)
+    return np.take_along_axis(x[_window(x.shape, index.shape, dim % x.ndim)], index, dim)
+
+
+def _unique_index(rng, x_shape, ishape, axis):
+    """An index whose entries along axis are distinct (so a scatter never overwrites)."""
+    perm = np.argsort(rng.random(ishape[:axis] + (x_shape[axis],) + ishape[axis + 1:]), axis)
+    return np.take(perm, range(ishape[axis]), axis=axis).astype(np.int64)
+
+
+def _scatter_samples(rng):
+    out = []
+    for shape, ishape, dim in [((3, 5), (3, 4), 1), ((7, 1), (2, 1), 0),
+                               ((2, 3, 13), (2, 2, 5), -1), ((13,), (13,), 0)]:
+        axis = dim % len(shape)
+        index = _unique_index(rng, shape, ishape, axis)
+        out.append(Sample((rand(rng, *shape), rand(rng, *ishape), index), {"dim": dim},
+                          name=f"{shape}{ishape}"))
+    index = _unique_index(rng, (5, 3), (2, 3), 0)
+    out.append(Sample((rand(rng, 3, 5), rand(rng, 2, 3), index), {"dim": 0, "t": True},
+                      name="transposed"))
+    out.append(Sample((rand(rng, 127, 33), rand(rng, 127, 20), _unique_index(
+        rng, (127, 33), (127, 20), 1)), {"dim": 1}, name="big", big=True))
+    return out
+
+
+def _scatter_ref(x, src, index, dim, t=False, add=False):
+    x = np.array(_np_t(x, t))
+    axis = dim % x.ndim
+    for pos in np.ndindex(*index.shape):
+        target = pos[:axis] + (index[pos],) + pos[axis + 1:]
+        x[target] = x[target] + src[pos] if add else src[pos]
+    return x
+
+
+def _scatter_add_samples(rng):
+    out = []
+    for shape, ishape, dim in [((3, 5), (3, 7), 1), ((7, 1), (9, 1), 0),
+                               ((2, 3, 13), (2, 2, 5), 2)]:
+        index = rng.integers(0, shape[dim], ishape).astype(np.int64)  # with repeats
+        out.append(Sample((rand(rng, *shape), rand(rng, *ishape), index), {"dim": dim},
+                          name=f"{shape}{ishape}"))
+    out.append(Sample((rand(rng, 33, 127), rand(rng, 40, 127), rng.integers(0, 33, (40, 127))),
+                      {"dim": 0}, name="big", big=True))
+    return out
+
+
+def _masked_fill_samples(rng):
+    return [Sample((rand(rng, 3, 5), rng.random((3, 5)) < 0.5), {"value": -1.5}, name="same"),
+            Sample((rand(rng, 4, 7), rng.random((1, 7)) < 0.5), {"value": 2.0}, name="bcast"),
+            Sample((rand(rng, 2, 1, 13), rng.random((13,)) < 0.3, rand(rng)), name="tensor-value"),
+            Sample((rand(rng, 5, 3), rng.random((3, 5)) < 0.5), {"value": 0.0, "t": True},
+                   name="transposed"),
+            Sample((rand(rng, 127, 33), rng.random((127, 33)) < 0.5), {"value": 1.0},
+                   name="big", big=True)]
+
+
+def _masked_fill_fn(x, mask, value=None, t=False):
+    return _maybe_t(x, t).masked_fill(mask, value)
+
+
+def _masked_fill_ref(x, mask, value=None, t=False):
+    return np.where(mask, value, _np_t(x, t))
+
+
+def _sort_samples(rng):
+    return [Sample((distinct(rng, 7),), {}, name="1d"),
+            Sample((distinct(rng, 3, 5),), {"dim": 0, "descending": True}, name="dim0-desc"),
+            Sample((distinct(rng, 2, 1, 13),), {"dim": -1}, name="primes"),
+            Sample((distinct(rng, 4, 6),), {"t": True, "descending": True}, name="transposed"),
+            Sample((distinct(rng, 33, 127),), {}, name="big", big=True)]
+
+
+def _sort_fn(x, dim=-1, descending=False, t=False):
+    return _maybe_t(x, t).sort(dim=dim, descending=descending).values
+
+
+def _sort_ref(x, dim=-1, descending=False, t=False):
+    x = _np_t(x, t)
+    return -np.sort(-x, axis=dim) if descending else np.sort(x, axis=dim)
+
+
+def _topk_samples(rng):
+    return [Sample((distinct(rng, 7),), {"k": 3}, name="1d"),
+            Sample((distinct(rng, 5, 3),), {"k": 2, "dim": 0, "largest": False}, name="smallest"),
+            Sample((distinct(rng, 2, 1, 13),), {"k": 1}, name="k1"),
+            Sample((distinct(rng, 64, 1000),), {"k": 5}, name="big", big=True)]
+
+
+def _topk_ref(x, k, dim=-1, largest=True):
+    s = -np.sort(-x, axis=dim) if largest else np.sort(x, axis=dim)
+    return np.take(s, range(k), axis=dim)
+
+
+_EINSUM = ["ij,jk->ik", "bij,bjk->bik", "ij->ji", "ii->i", "ij->", "ii", "ij,kj->ik",
+           "ji,jk->ik", "...ij,...jk->...ik", "bij,jk", "i,i->", "i,j->ij", "ij,ij->ij",
+           "bij->bj", "ij,jk,kl->il", "ii->"]
+
+
+def _einsum_samples(rng):
+    dims = {"i": 3, "j": 4, "k": 5, "b": 2, "l": 1}
+    out = []
+    for eq in _EINSUM:
+        terms = eq.split("->")[0].split(",")
+        arrays = []
+        for term in terms:
+            lead = (2,) if term.startswith("...") else ()
+            letters = term.replace("...", "")
+            shape = lead + tuple(dims["i"] if eq.startswith("ii") else dims[c] for c in letters)
+            arrays.append(rand(rng, *shape))
+        out.append(Sample(tuple(arrays), {"eq": eq}, name=eq))
+    out.append(Sample((rand(rng, 4, 127, 65), rand(rng, 4, 65, 33)), {"eq": "bij,bjk->bik"},
+                      name="big", big=True))
+    return out
+
+
+def _einsum_fn(*xs, eq):
+    return dx.einsum(eq, *xs)
+
+
+def _einsum_ref(*xs, eq):
+    return np.einsum(eq, *xs)
+
+
+def _repeat_samples(rng):
+    return [Sample((rand(rng, 3),), {"sizes": (2,)}, name="1d"),
+            Sample((rand(rng, 2, 1),), {"sizes": (3, 1, 7)}, name="lead-dim"),
+            Sample((rand(rng, 1, 5),), {"sizes": (2, 2)}, name="size1"),
+            Sample((rand(rng, 4, 3),), {"sizes": (1, 2), "t": True}, name="transposed"),
+            Sample((rand(rng, 33, 127),), {"sizes": (3, 2)}, name="big", big=True)]
+
+
+def _flip_samples(rng):
+    return [Sample((rand(rng, 7),), {"dims": 0}, name="1d"),
+            Sample((rand(rng, 3, 1, 5),), {"dims": (0, 2)}, name="two"),
+            Sample((rand(rng, 2, 13),), {"dims": (-1,)}, name="neg"),
+            Sample((rand(rng, 4, 3),), {"dims": (1,), "t": True}, name="transposed"),
+            Sample((rand(rng),), {"dims": ()}, name="0d"),
+            Sample((rand(rng, 127, 33),), {"dims": (0, 1)}, name="big", big=True)]
+
+
+def _roll_samples(rng):
+    return [Sample((rand(rng, 7),), {"shifts": 3}, name="flat"),
+            Sample((rand(rng, 3, 4),), {"shifts": 5}, name="flat2d"),
+            Sample((rand(rng, 3, 1, 13),), {"shifts": (-2, 1), "dims": (2, 0)}, name="two"),
+            Sample((rand(rng, 4, 3),), {"shifts": 1, "dims": 1, "t": True}, name="transposed"),
+            Sample((rand(rng, 127, 33),), {"shifts": 40, "dims": 0}, name="big", big=True)]
+
+
+def _roll_ref(x, shifts, dims=None, t=False):
+    return np.roll(_np_t(x, t), shifts, axis=dims)
+
+
+CORE_OPS += [
+    OpInfo("gather", lambda x, idx, dim, t=False: _maybe_t(x, t).gather(dim, dx.tensor(
+        idx, device=x.device)), _gather_dim_ref, _gather_dim_samples, covers=(ix.GatherDim,)),
+    OpInfo("scatter", lambda x, s, idx, dim, t=False: _maybe_t(x, t).scatter(
+        dim, dx.tensor(idx, device=x.device), s), _scatter_ref, _scatter_samples,
+        covers=(ix.Scatter,)),
+    OpInfo("scatter_value", lambda x, s, idx, dim, t=False: _maybe_t(x, t).scatter(
+        dim, dx.tensor(idx, device=x.device), 2.5) * s.sum(),
+        lambda x, s, idx, dim, t=False: _scatter_ref(x, np.full(idx.shape, 2.5), idx, dim, t)
+        * s.sum(), _scatter_samples, covers=(ix.Scatter,)),
+    OpInfo("scatter_add", lambda x, s, idx, dim: x.scatter_add(dim, dx.tensor(
+        idx, device=x.device), s), lambda x, s, idx, dim: _scatter_ref(x, s, idx, dim, add=True),
+        _scatter_add_samples, covers=(ix.Scatter,), tol_reason="a few float32 additions"),
+    OpInfo("masked_fill", lambda x, m, v=None, value=None, t=False: _masked_fill_fn(
+        x, dx.tensor(m, device=x.device), v if v is not None else value, t),
+        lambda x, m, v=None, value=None, t=False: _masked_fill_ref(
+            x, m, v if v is not None else value, t), _masked_fill_samples,
+        covers=(ew.Where,)),
+    OpInfo("index_fill", lambda x: x.index_fill(1, dx.tensor([0, 2, -1], device=x.device), -2.0),
+           lambda x: np.concatenate([np.full(x[:, :1].shape, -2.0), x[:, 1:2],
+                                     np.full(x[:, 2:3].shape, -2.0), x[:, 3:-1],
+                                     np.full(x[:, -1:].shape, -2.0)], axis=1),
+           lambda rng: [Sample((rand(rng, 2, 7),)), Sample((rand(rng, 1, 5, 3),))],
+           covers=(ew.Where,)),
+    OpInfo("sort", _sort_fn, _sort_ref, _sort_samples, covers=(ix.GatherDim,)),
+    OpInfo("topk", lambda x, **kw: x.topk(**kw).values, _topk_ref, _topk_samples,
+           covers=(ix.GatherDim,)),
+    OpInfo("einsum", _einsum_fn, _einsum_ref, _einsum_samples,
+           covers=(es.Diagonal, mm.MatMul, mv.Permute, rd.Sum), atol32=1e-4, rtol32=1e-4,
+           tol_reason="matmul-shaped contractions: float32 dot products in another order"),
+    OpInfo("repeat", lambda x, sizes, t=False: _maybe_t(x, t).repeat(*sizes),
+           lambda x, sizes, t=False: np.tile(_np_t(x, t), sizes), _repeat_samples,
+           covers=(mv.Expand, mv.Reshape)),
+    OpInfo("tile", lambda x: x.tile((2,)), lambda x: np.tile(x, (1,) * (x.ndim - 1) + (2,)),
+           lambda rng: [Sample((rand(rng, 3, 1, 5),)), Sample((rand(rng, 7),))],
+           covers=(mv.Expand,)),
+    OpInfo("flip", lambda x, dims, t=False: _maybe_t(x, t).flip(dims),
+           lambda x, dims, t=False: np.flip(_np_t(x, t), dims).copy(), _flip_samples,
+           covers=(rp.Flip,)),
+    OpInfo("roll", lambda x, t=False, **kw: _maybe_t(x, t).roll(**kw), _roll_ref,
+           _roll_samples, covers=(mv.Slice, mv.Cat)),
+    OpInfo("where_method", lambda x, y: x.where(x > 0, y), lambda x, y: np.where(x > 0, x, y),
+           lambda rng: [Sample((away_from_zero(rng, 3, 4), rand(rng, 4)), name="bcast"),
+                        Sample((away_from_zero(rng, 1, 13), rand(rng, 7, 1)), name="both")],
+           covers=(ew.Where,)),
 ]

@@ -606,3 +606,125 @@ NN_OPS = [
     OpInfo("hinge_embedding_loss", F.hinge_embedding_loss, _hinge_ref, _hinge_samples,
            covers=(act.ReLU, ew.Where), tol_reason="a float32 mean"),
 ]
+
+
+# ---------------------------------------------------------------- PyTorch API breadth (issue 15)
+def _pad_mode_samples(rng):
+    out = []
+    for mode in ("reflect", "replicate", "circular"):
+        out += [Sample((rand(rng, 2, 7),), {"pad": (2, 3), "mode": mode}, name=f"{mode}-2d"),
+                Sample((rand(rng, 1, 2, 5),), {"pad": (1, 0), "mode": mode}, name=f"{mode}-3d"),
+                Sample((rand(rng, 1, 1, 3, 4),), {"pad": (1, 2, 2, 1), "mode": mode},
+                       name=f"{mode}-4d"),
+                Sample((rand(rng, 1, 1, 2, 3, 3),), {"pad": (1, 1, 0, 1, 1, 0), "mode": mode},
+                       name=f"{mode}-5d"),
+                Sample((rand(rng, 4, 3, 33, 65),), {"pad": (2, 2, 2, 2), "mode": mode},
+                       name=f"{mode}-big", big=True)]
+    return out
+
+
+def _np_pad_mode(x, pad, mode):
+    widths = [(0, 0)] * x.ndim
+    for i in range(len(pad) // 2):
+        widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    np_mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode]
+    return np.pad(x, widths, mode=np_mode)
+
+
+def _interp_samples(rng):
+    return [Sample((rand(rng, 1, 2, 3, 4),), {"scale_factor": 2}, name="x2"),
+            Sample((rand(rng, 2, 1, 5, 7),), {"size": (3, 11)}, name="size"),
+            Sample((rand(rng, 1, 1, 7),), {"scale_factor": 1.7}, name="1d"),
+            Sample((rand(rng, 1, 1, 2, 3, 4),), {"scale_factor": (1.5, 1, 0.5)}, name="3d"),
+            Sample((rand(rng, 4, 3, 33, 65),), {"scale_factor": 2}, name="big", big=True)]
+
+
+def _interp_ref(x, size=None, scale_factor=None):
+    spatial = x.shape[2:]
+    if size is None:
+        factors = (scale_factor,) * len(spatial) if np.isscalar(scale_factor) else scale_factor
+        size = [int(math.floor(n * f)) for n, f in zip(spatial, factors)]
+        scales = [np.float32(1.0 / f) for f in factors]
+    else:
+        scales = [np.float32(np.float32(n) / m) for n, m in zip(spatial, size)]
+    out = x
+    for d, (n, m, s) in enumerate(zip(spatial, size, scales)):
+        src = np.minimum(np.floor(np.arange(m, dtype=np.float32) * s).astype(int), n - 1)
+        out = np.take(out, src, axis=2 + d)
+    return out
+
+
+def _embedding_samples(rng):
+    return [Sample((rng.integers(0, 5, (3, 4)), rand(rng, 5, 3)), {"padding_idx": 1},
+                   name="padding"),
+            Sample((rng.integers(0, 7, (6,)), rand(rng, 7, 2)), {}, name="plain"),
+            Sample((np.array([[0, 0, 2]]), rand(rng, 3, 1)), {"padding_idx": -1}, name="neg"),
+            Sample((rng.integers(0, 1000, (64, 13)), rand(rng, 1000, 33)), {"padding_idx": 0},
+                   name="big", big=True)]
+
+
+def _embedding_fn(idx, w, padding_idx=None):
+    index = dx.tensor(idx, device=w.device)
+    out = F.embedding(index, w, padding_idx=padding_idx)
+    if padding_idx is None:
+        return out
+    return out * (index != padding_idx % w.shape[0]).unsqueeze(-1)
+
+
+def _embedding_ref(idx, w, padding_idx=None):
+    if padding_idx is None:
+        return w[idx]
+    return w[idx] * (idx != padding_idx % w.shape[0])[..., None]
+
+
+def _prob_targets(rng, *shape, dim=1):
+    t = rng.uniform(0.05, 1.0, size=shape)
+    return t / t.sum(axis=dim, keepdims=True)
+
+
+def _ce_prob_samples(rng):
+    return [Sample((rand(rng, 4, 5), _prob_targets(rng, 4, 5)), name="mean"),
+            Sample((rand(rng, 3, 7), _prob_targets(rng, 3, 7)),
+                   {"reduction": "sum", "label_smoothing": 0.2}, name="smoothing"),
+            Sample((rand(rng, 2, 3, 2, 2), _prob_targets(rng, 2, 3, 2, 2)),
+                   {"reduction": "none"}, name="k-dim"),
+            Sample((rand(rng, 5), _prob_targets(rng, 5, dim=0)), name="unbatched"),
+            Sample((rand(rng, 5, 3), _prob_targets(rng, 5, 3), rng.uniform(0.5, 2, 3)),
+                   {"label_smoothing": 0.1}, name="weight", requires_grad=(True, True, False)),
+            Sample((rand(rng, 64, 100), _prob_targets(rng, 64, 100)), name="big", big=True)]
+
+
+def _ce_prob_fn(x, t, w=None, **kw):
+    return F.cross_entropy(x, t, weight=w, **kw)
+
+
+def _ce_prob_ref(x, t, w=None, reduction="mean", label_smoothing=0.0):
+    dim = 0 if x.ndim == 1 else 1
+    c = x.shape[dim]
+    t = t * (1 - label_smoothing) + label_smoothing / c
+    logp = x - x.max(axis=dim, keepdims=True)
+    logp = logp - np.log(np.exp(logp).sum(axis=dim, keepdims=True))
+    wb = 1.0 if w is None else w.reshape((c,) + (1,) * (x.ndim - 1 - dim))
+    loss = -(wb * t * logp).sum(axis=dim)
+    return _reduce_ref(loss, reduction)
+
+
+NN_OPS += [
+    OpInfo("pad_modes", lambda x, **kw: F.pad(x, **kw), _np_pad_mode, _pad_mode_samples,
+           covers=(mv.Gather,)),
+    OpInfo("interpolate_nearest", lambda x, **kw: F.interpolate(x, mode="nearest", **kw),
+           _interp_ref, _interp_samples, covers=(mv.Gather,)),
+    # The padding row's zero gradient is PyTorch's rule, not the derivative, so finite
+    # differences would disagree there: the table masks those outputs (the rule itself is
+    # checked against torch in test_api_tensor.py).
+    OpInfo("embedding", _embedding_fn, _embedding_ref, _embedding_samples,
+           covers=(mv.Gather, ew.Where)),
+    OpInfo("cross_entropy_probs", _ce_prob_fn, _ce_prob_ref, _ce_prob_samples,
+           covers=(act.LogSoftmax, ew.Mul, rd.Sum), atol32=1e-5, rtol32=1e-4,
+           tol_reason="log-softmax then a C-long float32 sum"),
+    OpInfo("one_hot", lambda idx, **kw: F.one_hot(dx.tensor(idx), **kw).float(),
+           lambda idx, num_classes=-1: np.eye(idx.max() + 1 if num_classes < 0 else num_classes)
+           [idx], lambda rng: [Sample((rng.integers(0, 5, (3, 4)),), {"num_classes": 7}),
+                               Sample((np.array([0, 3, 1]),), {}, name="inferred")],
+           grad=False),
+]
