@@ -572,24 +572,23 @@ class Tensor:
 
     # ------------------------------------------------------------ PyTorch API breadth (issue 15)
     # Each method calls its function in deepx/ops (indexing, sort, logical, repeat); the
-    # in-place forms compute out of place under no_grad and write the result back.
-    def _inplace_result(self, op: str, result: Tensor) -> Tensor:
-        self._check_inplace(op)
-        return self._set_(result._data)
+    # in-place forms check first, then compute out of place under no_grad and write back.
 
     def masked_fill(self, mask, value) -> Tensor:
         return ix.masked_fill(self, mask, value)
 
     def masked_fill_(self, mask, value) -> Tensor:
+        self._check_inplace("masked_fill_")
         with autograd.no_grad():
-            return self._inplace_result("masked_fill_", ix.masked_fill(self, mask, value))
+            return self._set_(ix.masked_fill(self, mask, value)._data)
 
     def index_fill(self, dim, index, value) -> Tensor:
         return ix.index_fill(self, dim, index, value)
 
     def index_fill_(self, dim, index, value) -> Tensor:
+        self._check_inplace("index_fill_")
         with autograd.no_grad():
-            return self._inplace_result("index_fill_", ix.index_fill(self, dim, index, value))
+            return self._set_(ix.index_fill(self, dim, index, value)._data)
 
     def gather(self, dim, index) -> Tensor:
         return ix.gather(self, dim, index)
@@ -598,16 +597,17 @@ class Tensor:
         return ix.scatter(self, dim, index, src, value=value, reduce=reduce)
 
     def scatter_(self, dim, index, src=None, value=None, reduce=None) -> Tensor:
+        self._check_inplace("scatter_")
         with autograd.no_grad():
-            out = ix.scatter(self, dim, index, src, value=value, reduce=reduce)
-            return self._inplace_result("scatter_", out)
+            return self._set_(ix.scatter(self, dim, index, src, value=value, reduce=reduce)._data)
 
     def scatter_add(self, dim, index, src) -> Tensor:
         return ix.scatter_add(self, dim, index, src)
 
     def scatter_add_(self, dim, index, src) -> Tensor:
+        self._check_inplace("scatter_add_")
         with autograd.no_grad():
-            return self._inplace_result("scatter_add_", ix.scatter_add(self, dim, index, src))
+            return self._set_(ix.scatter_add(self, dim, index, src)._data)
 
     def nonzero(self, as_tuple=False):
         return ix.nonzero(self, as_tuple=as_tuple)
