@@ -93,3 +93,20 @@ def test_nonzero_matches_numpy(be, shape):
               np.zeros(shape, np.int64), np.full(shape, np.nan, np.float32)):
         x = np.asarray(x)
         _same(be, be.nonzero(be.from_numpy(x)), NB.nonzero(x))
+
+
+def test_index_and_sort_kernels_write_only_their_outputs(be, monkeypatch):
+    """The guard-region check of test_opencl_backend.py for select.cl and sort.cl."""
+    from test_opencl_backend import guarded_outputs
+
+    rng = np.random.default_rng(40)
+    with guarded_outputs(be, monkeypatch) as made:
+        for shape in ((17, 13), (1, 1), (257,)):
+            x = be.from_numpy(rng.standard_normal(shape).astype(np.float32))
+            index = be.from_numpy(rng.integers(0, shape[-1], shape).astype(np.int64))
+            out = be.take_along(x, index, len(shape) - 1)
+            be.scatter_along(x, index, out, len(shape) - 1, True)
+            be.scatter_along(x, index, out, len(shape) - 1, False)
+            be.argsort(x, 0, True)
+            be.nonzero(be.from_numpy(rng.random(shape) < 0.5))
+    assert len(made) > 15
