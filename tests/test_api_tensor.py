@@ -383,7 +383,8 @@ def test_cross_entropy_with_class_probabilities(dev, shape, kw):
     (lambda x: DF.pad(x, (1, 1, 1, 1), mode="replicate"), r"pad: padding size 4.*\(3, 4\)"),
     (lambda x: DF.interpolate(x, scale_factor=2), r"interpolate: .*\(3, 4\)"),
     (lambda x: x.long().reshape(-1).bincount(dx.ones(3)), r"bincount: weights \(3,\).*\(12,\)"),
-    (lambda x: dx.tensor([-1, 2]).bincount(), r"bincount: index -1"),
+    (lambda x: dx.tensor([-1, 2]).bincount(), r"bincount: input values must be"
+     r" non-negative, got -1"),
     (lambda x: DF.one_hot(dx.tensor([0, 5]), 3), r"one_hot: index 5 is out of bounds"),
     (lambda x: DF.cross_entropy(x, dx.ones(3, 5) / 5), r"cross_entropy: .*\(3, 4\).*\(3, 5\)"),
     (lambda x: x.repeat(2), r"repeat: .*\(3, 4\)"),

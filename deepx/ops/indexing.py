@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from .. import dtypes
 from ..autograd import Function, no_grad
+from ..backend import BinaryOp
+from ..creation import arange, full, tensor
 from ..errors import DTypeError, ShapeError
-from ..shapes import normalize_dim
+from ..shapes import broadcast_shapes, normalize_dim
+from .elementwise import Where, add, compare, where
 from .logical import any_
+from .movement import index_select, reshape, unsqueeze
 
 
 class GatherDim(Function):
@@ -69,7 +73,6 @@ def _index_tensor(op, index, device):
     """An int64 tensor from an index tensor or Python/NumPy data; floats and bools refused."""
     tensor_cls = _tensor_cls()
     if not isinstance(index, tensor_cls):
-        from ..creation import tensor
 
         index = tensor(index, device=device)
     if index.dtype.is_floating_point or index.dtype is dtypes.bool_:
@@ -108,7 +111,6 @@ def _along_args(op, x, dim, index):
 
 def _as_1d(x):
     """0-d tensors act as shape (1,) in gather/scatter, as PyTorch's."""
-    from .movement import reshape
 
     return reshape(x, (1,)) if x.ndim == 0 else x
 
@@ -116,7 +118,6 @@ def _as_1d(x):
 # ---------------------------------------------------------------- public functions
 def gather(input, dim, index):  # noqa: A002 - PyTorch's argument names
     """torch.gather. input (*S), index int (*I) with I[d] <= S[d] off dim -> (*I)."""
-    from .movement import reshape
 
     axis, index = _along_args("gather", input, dim, index)
     if input.ndim == 0:
@@ -125,8 +126,6 @@ def gather(input, dim, index):  # noqa: A002 - PyTorch's argument names
 
 
 def _scatter(op, input, dim, index, src, value, accumulate):  # noqa: A002
-    from ..creation import full
-    from .movement import reshape
 
     axis, index = _along_args(op, input, dim, index)
     if src is None:
@@ -169,13 +168,11 @@ def scatter_add(input, dim, index, src):  # noqa: A002 - PyTorch's argument name
 
 def masked_fill(input, mask, value):  # noqa: A002 - PyTorch's argument names
     """input (*S) with value where mask (bool, broadcastable to S) is True; dtype kept."""
-    from .elementwise import Where
 
     tensor_cls = _tensor_cls()
     if not isinstance(mask, tensor_cls) or mask.dtype is not dtypes.bool_:
         raise DTypeError(f"masked_fill: mask must be a bool tensor, got "
                          f"{getattr(mask, 'dtype', type(mask).__name__)}")
-    from ..shapes import broadcast_shapes
 
     if broadcast_shapes("masked_fill", tuple(mask.shape), tuple(input.shape)) != input.shape:
         raise ShapeError(f"masked_fill: mask of shape {tuple(mask.shape)} is not broadcastable "
@@ -193,10 +190,6 @@ def masked_fill(input, mask, value):  # noqa: A002 - PyTorch's argument names
 
 def index_fill(input, dim, index, value):  # noqa: A002 - PyTorch's argument names
     """input with every slice index[k] along dim set to value. index int, 0-d or 1-D."""
-    from ..backend import BinaryOp
-    from ..creation import arange
-    from .elementwise import compare
-    from .movement import reshape
 
     index = _index_tensor("index_fill", index, input.device)
     if index.ndim > 1:
@@ -207,8 +200,6 @@ def index_fill(input, dim, index, value):  # noqa: A002 - PyTorch's argument nam
     _check_range("index_fill", index, -n, n, f"dimension {axis} with size {n} (input shape "
                                              f"{tuple(input.shape)})")
     with no_grad():
-        from .elementwise import add, where
-
         index = where(index < 0, add(index, n), index)
         hits = compare(BinaryOp.EQ, "index_fill", reshape(arange(n, device=input.device),
                                                             (n, 1)), reshape(index, (1, -1)))
@@ -245,7 +236,9 @@ def bincount(input, weights=None, minlength=0):  # noqa: A002 - PyTorch's argume
     if weights is not None and tuple(weights.shape) != tuple(input.shape):
         raise ShapeError(f"bincount: weights {tuple(weights.shape)} should have the same "
                          f"shape as the input {tuple(input.shape)}")
-    _check_range("bincount", input, 0, 2 ** 62, "bincount (values must be non-negative)")
+    if input.numel() and int(input.min().item()) < 0:
+        raise ShapeError(f"bincount: input values must be non-negative, got "
+                         f"{int(input.min().item())} (input shape {tuple(input.shape)})")
     size = int(minlength)
     if input.numel():
         size = max(size, int(input.max().item()) + 1)
@@ -262,10 +255,6 @@ def bincount(input, weights=None, minlength=0):  # noqa: A002 - PyTorch's argume
 def one_hot(tensor, num_classes=-1):
     """F.one_hot: int tensor (*S) of class indices -> int64 (*S, num_classes); -1 infers
     num_classes as max + 1."""
-    from ..backend import BinaryOp
-    from ..creation import arange
-    from .elementwise import compare
-    from .movement import unsqueeze
 
     if tensor.dtype is not dtypes.int64:
         raise DTypeError(f"one_hot: is only applicable to index tensor of dtype int64, got "
@@ -286,9 +275,6 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,  # 
               scale_grad_by_freq=False, sparse=False):
     """F.embedding: rows of weight (V, D) picked by int input (*S) -> (*S, D). The row at
     padding_idx gets no gradient (its forward value is returned as stored)."""
-    from ..backend import BinaryOp
-    from .elementwise import Where, compare
-    from .movement import index_select, unsqueeze
 
     if max_norm is not None or scale_grad_by_freq or sparse:
         raise ValueError("embedding: max_norm, scale_grad_by_freq and sparse are not supported")
