@@ -86,6 +86,34 @@ def test_argsort_matches_numpy(be, shape, axis):
                   NB.argsort(x, axis, descending))
 
 
+@pytest.mark.parametrize("shape,axis", [((5000,), 0), ((3, 2000), 1), ((1500, 3), 0),
+                                        ((2, 1025, 2), 1)])
+def test_argsort_merge_path_matches_numpy(be, shape, axis):
+    from deepx.backend.opencl import index_primitives
+
+    assert shape[axis] > index_primitives.SORT_RANK_MAX_LENGTH  # the merge-sort kernel
+    rng = np.random.default_rng(21)
+    ties = rng.integers(0, 50, shape)
+    floats = rng.standard_normal(shape).astype(np.float32)
+    floats.reshape(-1)[::7] = np.nan
+    for x in (ties.astype(np.int64), ties.astype(np.float32), floats, ties > 20):
+        for descending in (False, True):
+            _same(be, be.argsort(be.from_numpy(x), axis, descending),
+                  NB.argsort(x, axis, descending))
+
+
+def test_argsort_both_paths_agree_on_short_rows(be, monkeypatch):
+    from deepx.backend.opencl import index_primitives
+
+    rng = np.random.default_rng(22)
+    x = be.from_numpy(rng.integers(0, 4, (3, 17, 2)).astype(np.float32))
+    ranked = be.to_numpy(be.argsort(x, 1, True))
+    monkeypatch.setattr(index_primitives, "SORT_RANK_MAX_LENGTH", 1)
+    np.testing.assert_array_equal(be.to_numpy(be.argsort(x, 1, True)), ranked)
+    np.testing.assert_array_equal(be.to_numpy(be.argsort(x, 1, False)),
+                                  NB.argsort(be.to_numpy(x), 1, False))
+
+
 @pytest.mark.parametrize("shape", [(), (1,), (1000,), (7, 13), (3, 1, 5, 2), (0, 4), (600,)])
 def test_nonzero_matches_numpy(be, shape):
     rng = np.random.default_rng(30)
@@ -108,5 +136,7 @@ def test_index_and_sort_kernels_write_only_their_outputs(be, monkeypatch):
             be.scatter_along(x, index, out, len(shape) - 1, True)
             be.scatter_along(x, index, out, len(shape) - 1, False)
             be.argsort(x, 0, True)
+            be.argsort(be.from_numpy(rng.standard_normal((3, 1100)).astype(np.float32)), 1,
+                       False)
             be.nonzero(be.from_numpy(rng.random(shape) < 0.5))
     assert len(made) > 15

@@ -1,7 +1,7 @@
 """Sorting: sort, argsort, topk. The order comes from the stable argsort primitive (ties keep
 index order, NaN largest); values are gathered with GatherDim, whose backward scatters the
 gradient back to where each value came from. The OpenCL argsort ranks each element against its
-whole row: O(n^2) work per row of n, fine up to rows of ~10^4 (see kernels/sort.cl)."""
+row in parallel for short rows and merge-sorts longer rows (see kernels/sort.cl)."""
 from __future__ import annotations
 
 import collections

@@ -16,6 +16,9 @@ from ...shapes import contiguous_strides
 
 _INT64 = np.dtype(np.int64)
 _MAX_DIMS = 8
+# argsort ranks every element against its row (parallel, O(n^2)) up to this row length and
+# merge-sorts each row in one work-item (O(n log n), serial per row) beyond it.
+SORT_RANK_MAX_LENGTH = 1024
 # Elements per work-item of nonzero's two passes: long enough to amortise the host prefix sum.
 _NONZERO_BLOCK = 256
 
@@ -68,6 +71,13 @@ class CLIndexPrimitives:
         if not out.size:
             return out
         n, inner = x.shape[axis], math.prod(x.shape[axis + 1:])
+        if n > SORT_RANK_MAX_LENGTH:  # O(n^2) ranking no longer pays: merge sort each row
+            rows = out.size // n
+            scratch = self.empty((rows, 2, n), _INT64)
+            knl = self.kernel("sort.cl", "sort_merge", x.dtype, op="argsort")
+            self.launch_1d("argsort", knl, rows, np.int32(rows), np.int32(n), np.int32(inner),
+                           np.int32(bool(descending)), x.data, scratch.data, out.data)
+            return out
         knl = self.kernel("sort.cl", "sort_rank", x.dtype, op="argsort")
         self.launch_1d("argsort", knl, out.size, np.int32(out.size), np.int32(n),
                        np.int32(inner), np.int32(bool(descending)), x.data, out.data)
