@@ -19,6 +19,12 @@
  *     added (accumulate = 1; bool: or) or written (0: so the last i wins). No atomics: the
  *     result is the same every run and equals np.add.at's order of additions.
  *     Cost O(total * m). Matches NumpyBackend.scatter_along.
+ * select_scatter_distinct(total, ndim, axis, accumulate, ishape, xstrides, index, src, out)
+ *     One work-item per index element (total = index size), for indices the host promises
+ *     are distinct targets (argsort's permutations): out (already a copy of x) gets src[i]
+ *     written or added at i with i[axis] = index[i]. Distinct targets mean no two
+ *     work-items touch one element, so there is no race. Same result as
+ *     select_scatter_along for such indices, in O(total).
  * select_count_blocks(n, block, x, counts)
  *     One work-item per block of `block` consecutive elements: counts[b] = number of
  *     x[i] != 0 in it (NaN counts). First pass of nonzero.
@@ -87,6 +93,32 @@ __kernel void select_scatter_along(int total, int ndim, int axis, int m, int acc
         }
     }
     out[o] = acc;
+}
+
+__kernel void select_scatter_distinct(int total, int ndim, int axis, int accumulate,
+                                      int8 ishape_v, int8 xstrides_v,
+                                      __global const long* index, __global const DTYPE* src,
+                                      __global DTYPE* out) {
+    int o = get_global_id(0);
+    if (o >= total) return;
+    int ishape[MAX_DIMS], xstrides[MAX_DIMS];
+    load_dims(ishape_v, ishape);
+    load_dims(xstrides_v, xstrides);
+    long offset = 0;
+    int rest = o;
+    for (int d = ndim - 1; d >= 0; --d) {
+        int c = rest % ishape[d];
+        rest /= ishape[d];
+        if (d != axis) offset += (long)c * xstrides[d];
+    }
+    long t = offset + index[o] * xstrides[axis];
+    if (!accumulate) {
+        out[t] = src[o];
+    } else if (IS_BOOL(DTYPE)) {
+        out[t] = (out[t] || src[o]) ? 1 : 0;
+    } else {
+        out[t] += src[o];
+    }
 }
 
 __kernel void select_count_blocks(int n, int block, __global const DTYPE* x,

@@ -3,8 +3,8 @@
  *
  * Build options: -D DTYPE=<element type of x>.
  * x is C-contiguous, viewed as (outer, n, inner) with the sorted axis in the middle.
- * Geometry: 1-D, one work-item per element, global size rounded up to the local size,
- * guarded by o < total. Size-0 arrays are never launched.
+ * Geometry: 1-D, one work-item per element (sort_rank) or per row (sort_merge), global size
+ * rounded up to the local size, every id guarded. Size-0 arrays are never launched.
  *
  * sort_rank(total, n, inner, descending, x, out)
  *     Element (a, i, b) with value v counts the elements of its row that come before it:

@@ -69,6 +69,22 @@ def test_take_along_and_scatter_along_match_numpy(be, axis):
                 _same(be, got, want)  # same order of additions: bit-exact
 
 
+@pytest.mark.parametrize("axis", [0, 1, 2])
+def test_scatter_along_distinct_path_matches_numpy(be, axis):
+    rng = np.random.default_rng(25 + axis)
+    x = rng.standard_normal((7, 13, 5))
+    for keep in (x.shape[axis], 2):  # a whole permutation, and top-2 of one
+        index = np.take(np.argsort(rng.random(x.shape), axis), range(keep), axis=axis)
+        for dtype in (np.float32, np.int64):
+            xd = (x * 3).astype(dtype)
+            src = (rng.standard_normal(index.shape) * 3).astype(dtype)
+            for accumulate in (False, True):
+                want = NB.scatter_along(xd, index, src, axis, accumulate)
+                got = be.scatter_along(be.from_numpy(xd), be.from_numpy(index),
+                                       be.from_numpy(src), axis, accumulate, distinct=True)
+                _same(be, got, want)
+
+
 @pytest.mark.parametrize("shape,axis", [((1000,), 0), ((13, 127), 1), ((127, 13), 0),
                                         ((3, 7, 5), 1), ((1,), 0), ((4, 1), 1), ((0, 5), 1)])
 def test_argsort_matches_numpy(be, shape, axis):
@@ -135,6 +151,8 @@ def test_index_and_sort_kernels_write_only_their_outputs(be, monkeypatch):
             out = be.take_along(x, index, len(shape) - 1)
             be.scatter_along(x, index, out, len(shape) - 1, True)
             be.scatter_along(x, index, out, len(shape) - 1, False)
+            order = be.argsort(x, len(shape) - 1, False)
+            be.scatter_along(x, order, x, len(shape) - 1, True, distinct=True)
             be.argsort(x, 0, True)
             be.argsort(be.from_numpy(rng.standard_normal((3, 1100)).astype(np.float32)), 1,
                        False)

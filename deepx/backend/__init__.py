@@ -169,10 +169,11 @@ class Backend:
         -> (*I) with out[i] = x[i with i[axis] replaced by index[i]] (index in [0, S[axis]))."""
         raise NotImplementedError
 
-    def scatter_along(self, x, index, src, axis, accumulate):
+    def scatter_along(self, x, index, src, axis, accumulate, distinct=False):
         """torch.scatter(_add): x (*S), index int64 and src (*I) -> (*S), a copy of x with
         src[i] written (accumulate False: the last i in C order wins) or added (True) at
-        i with i[axis] replaced by index[i]."""
+        i with i[axis] replaced by index[i]. distinct=True promises no two i hit one place
+        (a permutation from argsort), which lets a backend write instead of search."""
         raise NotImplementedError
 
     def argsort(self, x, axis, descending):

@@ -20,7 +20,7 @@ class NumpyIndexPrimitives:
             return np.zeros(out_shape, dtype=x.dtype)
         return x.reshape(-1)[_targets(x.shape, index, axis)].reshape(out_shape)
 
-    def scatter_along(self, x, index, src, axis, accumulate):
+    def scatter_along(self, x, index, src, axis, accumulate, distinct=False):
         out = np.array(x, copy=True)
         if not index.size:
             return out

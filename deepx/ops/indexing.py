@@ -14,14 +14,15 @@ from .movement import index_select, reshape, unsqueeze
 
 
 class GatherDim(Function):
-    """torch.gather: out[i] = x[i with i[dim] = index[i]]; backward scatter-adds into zeros."""
+    """torch.gather: out[i] = x[i with i[dim] = index[i]]; backward scatter-adds into zeros.
+    distinct=True (sort, topk) says no two index entries of a row are equal."""
 
     name = "gather"
 
     @staticmethod
-    def forward(ctx, x, index, axis):
+    def forward(ctx, x, index, axis, distinct=False):
         ctx.save_for_backward(index)
-        ctx.axis, ctx.shape = axis, x.shape
+        ctx.axis, ctx.shape, ctx.distinct = axis, x.shape, distinct
         return ctx.backend.take_along(x, index, axis)
 
     @staticmethod
@@ -29,7 +30,7 @@ class GatherDim(Function):
         (index,) = ctx.saved_tensors
         be = ctx.backend
         zeros = be.full(ctx.shape, 0, dtypes.of(grad))
-        return be.scatter_along(zeros, index, grad, ctx.axis, True), None
+        return be.scatter_along(zeros, index, grad, ctx.axis, True, ctx.distinct), None
 
 
 class Scatter(Function):

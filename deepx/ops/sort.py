@@ -29,8 +29,9 @@ def _values(x, order, axis):
     from .movement import reshape
 
     if x.ndim == 0:
-        return reshape(GatherDim.apply(reshape(x, (1,)), order, axis=0), ()), reshape(order, ())
-    return GatherDim.apply(x, order, axis=axis), order
+        values = GatherDim.apply(reshape(x, (1,)), order, axis=0, distinct=True)
+        return reshape(values, ()), reshape(order, ())
+    return GatherDim.apply(x, order, axis=axis, distinct=True), order
 
 
 def argsort(input, dim=-1, descending=False, stable=False):  # noqa: A002 - PyTorch's names

@@ -48,14 +48,24 @@ class CLIndexPrimitives:
                        out.data)
         return out
 
-    def scatter_along(self, x, index, src, axis, accumulate):
+    def scatter_along(self, x, index, src, axis, accumulate, distinct=False):
         index = self._to(index, _INT64)
         src = self._to(src, x.dtype)
         out = self.empty(x.shape, x.dtype)
         if not out.size:
             return out
-        if not index.size:
+        if not index.size or distinct:
             self.assign_(out, x)
+        if not index.size:
+            return out
+        if distinct:  # one writer per target: O(index.size) instead of a search per output
+            knl = self.kernel("select.cl", "select_scatter_distinct", x.dtype,
+                              op="scatter_along")
+            self.launch_1d("scatter_along", knl, index.size, np.int32(index.size),
+                           np.int32(x.ndim), np.int32(axis), np.int32(bool(accumulate)),
+                           _int8("scatter_along", index.shape),
+                           _int8("scatter_along", contiguous_strides(x.shape)), index.data,
+                           src.data, out.data)
             return out
         knl = self.kernel("select.cl", "select_scatter_along", x.dtype, op="scatter_along")
         self.launch_1d("scatter_along", knl, out.size, np.int32(out.size), np.int32(x.ndim),
