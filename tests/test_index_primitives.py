@@ -158,3 +158,17 @@ def test_index_and_sort_kernels_write_only_their_outputs(be, monkeypatch):
                        False)
             be.nonzero(be.from_numpy(rng.random(shape) < 0.5))
     assert len(made) > 15
+
+
+def test_every_contract_primitive_has_both_implementations():
+    """Each method of the Backend contract is overridden by NumpyBackend and OpenCLBackend."""
+    from deepx.backend import Backend
+
+    pytest.importorskip("pyopencl")
+    from deepx.backend.opencl.backend import OpenCLBackend
+
+    names = [n for n, v in vars(Backend).items() if callable(v) and not n.startswith("_")]
+    assert {"take_along", "scatter_along", "argsort", "nonzero"} <= set(names)
+    for cls in (NumpyBackend, OpenCLBackend):
+        missing = [n for n in names if getattr(cls, n) is getattr(Backend, n)]
+        assert not missing, f"{cls.__name__} lacks {missing}"
