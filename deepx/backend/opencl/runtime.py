@@ -43,6 +43,28 @@ def error_name(exc: cl.Error) -> str:
         return "unknown CL error"
 
 
+# Marks an argument of a Launch that changes per call (a buffer); the others are set once.
+PER_CALL = object()
+
+
+class Launch:
+    """A prepared launch: a private kernel object with its constant arguments already set.
+
+    Per call only the buffers in `slots` change (kernel arguments are captured at enqueue
+    time, so one kernel object may be enqueued again while earlier launches are pending).
+    """
+
+    __slots__ = ("op", "kernel", "name", "global_size", "local_size", "slots")
+
+    def __init__(self, op, kernel, global_size, local_size, slots) -> None:
+        self.op = op
+        self.kernel = kernel
+        self.name = kernel.function_name
+        self.global_size = global_size
+        self.local_size = local_size
+        self.slots = slots
+
+
 def round_up(n: int, multiple: int) -> int:
     """Smallest multiple of `multiple` that is >= n (and >= multiple)."""
     return max(multiple, -(-n // multiple) * multiple)
@@ -142,6 +164,40 @@ class Runtime:
                 f"({getattr(exc, 'code', '?')}): {exc}") from exc
         for listener in LAUNCH_LISTENERS:
             listener(op, kernel.function_name, global_size, event)
+        return event
+
+    def prepare(self, op: str, file: str, name: str, options: tuple, global_size, local_size,
+                args) -> Launch:
+        """A Launch of kernel `name` with `args` set now, except those given as PER_CALL."""
+        prg = self.program(file, options, kernel_name=name)
+        knl = cl.Kernel(prg, name)  # private: its argument slots belong to this Launch
+        global_size = tuple(int(g) for g in global_size)
+        if local_size is not None:
+            local_size = tuple(int(n) for n in local_size)
+            global_size = tuple(round_up(g, n) for g, n in zip(global_size, local_size))
+        slots = []
+        for i, arg in enumerate(args):
+            if arg is PER_CALL:
+                slots.append(i)
+            else:
+                knl.set_arg(i, arg)
+        return Launch(op, knl, global_size, local_size, tuple(slots))
+
+    def run(self, launch: Launch, buffers) -> cl.Event:
+        """Set the per-call buffers of a prepared Launch and enqueue it."""
+        knl = launch.kernel
+        try:
+            for i, buf in zip(launch.slots, buffers):
+                knl.set_arg(i, buf)
+            event = cl.enqueue_nd_range_kernel(self.queue, knl, launch.global_size,
+                                               launch.local_size)
+        except cl.Error as exc:
+            raise OpenCLError(
+                f"{launch.op}: kernel {launch.name} failed to launch on {self.name} with "
+                f"global size {launch.global_size}, local size {launch.local_size}: "
+                f"{error_name(exc)} ({getattr(exc, 'code', '?')}): {exc}") from exc
+        for listener in LAUNCH_LISTENERS:
+            listener(launch.op, launch.name, launch.global_size, event)
         return event
 
     def finish(self) -> None:
