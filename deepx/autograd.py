@@ -10,7 +10,6 @@ import contextlib
 import itertools
 import weakref
 
-from . import dtypes
 from .backend import BinaryOp
 from .errors import DeepxError, DeviceError
 
@@ -221,7 +220,8 @@ def backward(root, grad=None, retain_graph=False) -> None:
         if root.numel() != 1:
             raise DeepxError(f"backward: grad can be implicitly created only for scalar "
                              f"outputs, got shape {tuple(root.shape)}; pass grad=")
-        g = backend.full(tuple(root.shape), 1.0, root.dtype)
+        g = backend.full(tuple(root.shape), 1.0, root.dtype) if root.shape else \
+            _constant(backend, 1.0, root.dtype)
     else:
         grad = grad if isinstance(grad, Tensor) else Tensor._wrap(
             backend.from_numpy(_host(grad, root.dtype)), root.device)
@@ -239,7 +239,7 @@ def backward(root, grad=None, retain_graph=False) -> None:
         # A gradient array may be shared by several inputs (x + x), be the caller's own
         # `grad` or a view of another gradient: store a fresh dense copy as .grad then, since
         # optimizers may update it in place.
-        if lb.data_ptr(array) in handed_out:
+        if lb.data_ptr(array) in handed_out or not array.shape:  # 0-d: maybe a shared constant
             array = lb.contiguous(array)
         else:
             array = lb.packed(array)
@@ -290,6 +290,12 @@ def backward(root, grad=None, retain_graph=False) -> None:
                                                   grad_in)
             else:
                 to_leaf(target, grad_in)
+
+
+def _constant(backend, value, dtype):
+    from .ops.arrays import constant
+
+    return constant(backend, value, dtype)
 
 
 def _host(data, dtype):

@@ -5,9 +5,25 @@ import math
 
 from .errors import ShapeError
 
+_BROADCAST: dict = {}  # (op, shapes) -> result: broadcasting runs on every elementwise call
+
 
 def broadcast_shapes(op: str, *shapes) -> tuple:
     """NumPy broadcasting of several shapes; a ShapeError names the op and the shapes."""
+    key = (op, shapes)
+    try:
+        return _BROADCAST[key]
+    except KeyError:
+        out = _broadcast(op, shapes)
+    except TypeError:  # a shape given as a list: not hashable, not cached
+        return _broadcast(op, tuple(tuple(s) for s in shapes))
+    if len(_BROADCAST) >= 4096:
+        _BROADCAST.clear()
+    _BROADCAST[key] = out
+    return out
+
+
+def _broadcast(op: str, shapes) -> tuple:
     ndim = max(len(s) for s in shapes)
     out = []
     for i in range(ndim):

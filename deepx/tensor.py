@@ -355,9 +355,10 @@ class Tensor:
         if tuple(result.shape) != self.shape:
             from .shapes import broadcast_shapes
 
-            if broadcast_shapes(op, result.shape, self.shape) != self.shape:
+            joint = broadcast_shapes(op, result.shape, self.shape)
+            if joint != self.shape:
                 raise ShapeError(f"{op}: output with shape {self.shape} doesn't match the "
-                                 f"broadcast shape {broadcast_shapes(op, result.shape, self.shape)}")
+                                 f"broadcast shape {joint}")
         if result.dtype is not self.dtype:
             if result.dtype.is_floating_point and not self.dtype.is_floating_point:
                 raise DTypeError(f"{op}: result type {result.dtype.name} can't be cast to the "

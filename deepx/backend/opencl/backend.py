@@ -282,7 +282,7 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, Backend):
         return plan
 
     def _empty_plan(self, key, shape, dtype):
-        """The plan of a primitive whose output has no elements: allocate nothing, launch nothing."""
+        """Plan of a primitive whose output has no elements: allocate nothing, launch nothing."""
         plan = self._plans[key] = (tuple(shape), np.dtype(dtype), 0, None)
         return plan
 
@@ -314,6 +314,7 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, Backend):
         dt = dtypes.get(a.dtype)
         out = self.empty(a.shape, dt.np)
         if out.size:
+            self.runtime.counts["transfers"] += 1
             cl.enqueue_copy(self.runtime.queue, out.data, a, is_blocking=True)
         return out
 
@@ -321,6 +322,7 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, Backend):
         x = self.packed(x)
         host = np.empty(x.shape, dtype=x.dtype)
         if x.size:
+            self.runtime.counts["transfers"] += 1  # a blocking read: a wait for the queue too
             cl.enqueue_copy(self.runtime.queue, host, x.data, is_blocking=True)
         return host
 

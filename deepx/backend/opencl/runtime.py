@@ -85,6 +85,8 @@ class Runtime:
         self.kernels_dir = kernels_dir()
         self._programs: dict = {}
         self._kernels: dict = {}
+        # what a training step costs beyond its kernels: read by tests and benchmarks
+        self.counts = {"launches": 0, "transfers": 0, "waits": 0}
 
     # ------------------------------------------------------------ memory
     def alloc(self, nbytes: int):
@@ -162,6 +164,7 @@ class Runtime:
                 f"{op}: kernel {kernel.function_name} failed to launch on {self.name} with "
                 f"global size {global_size}, local size {local_size}: {error_name(exc)} "
                 f"({getattr(exc, 'code', '?')}): {exc}") from exc
+        self.counts["launches"] += 1
         for listener in LAUNCH_LISTENERS:
             listener(op, kernel.function_name, global_size, event)
         return event
@@ -196,10 +199,12 @@ class Runtime:
                 f"{launch.op}: kernel {launch.name} failed to launch on {self.name} with "
                 f"global size {launch.global_size}, local size {launch.local_size}: "
                 f"{error_name(exc)} ({getattr(exc, 'code', '?')}): {exc}") from exc
+        self.counts["launches"] += 1
         for listener in LAUNCH_LISTENERS:
             listener(launch.op, launch.name, launch.global_size, event)
         return event
 
     def finish(self) -> None:
         """Wait until every queued command has completed."""
+        self.counts["waits"] += 1
         self.queue.finish()
