@@ -314,6 +314,7 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, Backend):
         dt = dtypes.get(a.dtype)
         out = self.empty(a.shape, dt.np)
         if out.size:
+            self.runtime.check_not_capturing("copying host data to the device")
             self.runtime.counts["transfers"] += 1
             cl.enqueue_copy(self.runtime.queue, out.data, a, is_blocking=True)
         return out
@@ -322,6 +323,7 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, Backend):
         x = self.packed(x)
         host = np.empty(x.shape, dtype=x.dtype)
         if x.size:
+            self.runtime.check_not_capturing("reading device data on the host")
             self.runtime.counts["transfers"] += 1  # a blocking read: a wait for the queue too
             cl.enqueue_copy(self.runtime.queue, host, x.data, is_blocking=True)
         return host
@@ -350,6 +352,8 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, Backend):
         return out
 
     def _random(self, op, name, shape, dtype, seed, offset):
+        # the seed and counter are launch arguments: a replay would repeat the same numbers
+        self.runtime.check_not_capturing(f"{op} (random numbers)")
         dt = dtypes.get(dtype).np
         out = self.empty(shape, dt)
         if out.size:
@@ -744,7 +748,7 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, Backend):
         if dst.packed and tuple(src.shape) == tuple(dst.shape):
             src = self.packed(src)
             if dst.size and src.data is not dst.data:
-                cl.enqueue_copy(self.runtime.queue, dst.data, src.data, byte_count=dst.nbytes)
+                self.runtime.copy(dst.data, src.data, dst.nbytes)
             return
         self._assign_view(dst.data, dst.dtype, tuple(dst.shape), tuple(dst.strides),
                           dst.offset, src)

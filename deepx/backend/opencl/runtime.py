@@ -87,6 +87,8 @@ class Runtime:
         self._kernels: dict = {}
         # what a training step costs beyond its kernels: read by tests and benchmarks
         self.counts = {"launches": 0, "transfers": 0, "waits": 0}
+        # a list while a deepx.Graph captures this device's launches (see deepx/graphs.py)
+        self.capture = None
 
     # ------------------------------------------------------------ memory
     def alloc(self, nbytes: int):
@@ -156,6 +158,8 @@ class Runtime:
         if local_size is not None:
             local_size = tuple(int(n) for n in local_size)
             global_size = tuple(round_up(g, n) for g, n in zip(global_size, local_size))
+        if self.capture is not None:
+            self.capture.append((kernel, None, args, global_size, local_size))
         try:
             kernel.set_args(*args)
             event = cl.enqueue_nd_range_kernel(self.queue, kernel, global_size, local_size)
@@ -189,6 +193,9 @@ class Runtime:
     def run(self, launch: Launch, buffers) -> cl.Event:
         """Set the per-call buffers of a prepared Launch and enqueue it."""
         knl = launch.kernel
+        if self.capture is not None:
+            self.capture.append((knl, launch.slots, tuple(buffers), launch.global_size,
+                                 launch.local_size))
         try:
             for i, buf in zip(launch.slots, buffers):
                 knl.set_arg(i, buf)
@@ -204,7 +211,37 @@ class Runtime:
             listener(launch.op, launch.name, launch.global_size, event)
         return event
 
+    def copy(self, dst, src, nbytes: int) -> None:
+        """Enqueue a device-to-device copy of nbytes (recorded while a graph captures)."""
+        if self.capture is not None:
+            self.capture.append((None, dst, src, nbytes, None))
+        cl.enqueue_copy(self.queue, dst, src, byte_count=nbytes)
+
+    def check_not_capturing(self, what: str) -> None:
+        """OpenCLError when a graph is capturing: `what` (a host transfer, a wait) cannot be
+        replayed without Python, as in CUDA graphs."""
+        if self.capture is not None:
+            raise OpenCLError(f"{what} is not allowed while a deepx.Graph captures launches on "
+                              f"{self.name}: a graph replays kernels only (move data in and out "
+                              "with copy_ into the graph's static tensors, outside the capture)")
+
+    def replay(self, records) -> None:
+        """Enqueue captured launches again, in order, with the buffers they had."""
+        queue = self.queue
+        for kernel, slots, args, global_size, local_size in records:
+            if kernel is None:  # a copy: (None, dst, src, nbytes, None)
+                cl.enqueue_copy(queue, slots, args, byte_count=global_size)
+                continue
+            if slots is None:
+                kernel.set_args(*args)
+            else:
+                for i, buf in zip(slots, args):
+                    kernel.set_arg(i, buf)
+            cl.enqueue_nd_range_kernel(queue, kernel, global_size, local_size)
+        self.counts["launches"] += len(records)
+
     def finish(self) -> None:
         """Wait until every queued command has completed."""
+        self.check_not_capturing("waiting for the queue")
         self.counts["waits"] += 1
         self.queue.finish()
