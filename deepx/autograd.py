@@ -24,6 +24,7 @@ _SECOND_BACKWARD = (
 NODE, LEAF = 0, 1
 # deepx.tensor.Tensor, filled in by tensor.py when it loads (the tape must not import it)
 _Tensor: list = []
+_NO_GRADS = {n: (False,) * n for n in range(8)}  # needs_input_grad when nothing is recorded
 
 
 class Tape:
@@ -161,7 +162,8 @@ class Function:
 
         This is the hot path of every op: it does only what depends on the call.
         """
-        tensors = [a for a in args if isinstance(a, _Tensor[0])]
+        tensor_cls = _Tensor[0]
+        tensors = [a for a in args if isinstance(a, tensor_cls)]
         device = tensors[0].device
         record = False
         for t in tensors:
@@ -170,14 +172,18 @@ class Function:
                     f"{cls.op_name()}: expected all tensors on one device, got "
                     f"{tensors[0].device} (shape {tuple(tensors[0].shape)}) and {t.device} "
                     f"(shape {tuple(t.shape)}); move one with .to(device)")
-            record = record or t._requires_grad
+            if t._requires_grad:
+                record = True
         record = record and tape.grad_enabled
-        needs = tuple(isinstance(a, _Tensor[0]) and a._requires_grad and record for a in args)
+        if record:
+            needs = tuple(isinstance(a, tensor_cls) and a._requires_grad for a in args)
+        else:
+            needs = _NO_GRADS.get(len(args)) or (False,) * len(args)
         ctx = Context(device.backend, needs)
-        arrays = [a._data if isinstance(a, _Tensor[0]) else a for a in args]
+        arrays = [a._data if isinstance(a, tensor_cls) else a for a in args]
         out = cls.forward(ctx, *arrays, **kwargs)
         record = record and out.dtype.kind == "f"
-        result = _Tensor[0]._wrap(out, kwargs["device"] if cls.moves_device else device,
+        result = tensor_cls._wrap(out, kwargs["device"] if cls.moves_device else device,
                                   requires_grad=record)
         if cls.is_view:  # shares the input's storage: and so its version counter and base
             source = tensors[0]

@@ -29,7 +29,7 @@ class Tensor:
     def _wrap(cls, data, device, requires_grad=False) -> Tensor:
         t = cls.__new__(cls)
         t._data = data
-        t.device = device if isinstance(device, Device) else Device(device)
+        t.device = device if type(device) is Device else Device(device)
         t._requires_grad = requires_grad
         t.grad = None
         t._node = None

@@ -215,8 +215,9 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100,  
     op = "nll_loss"
     reduction = _reduction(op, reduction, size_average, reduce)
     x, t, t_shape = _class_targets(op, input, target, weight, ignore_index)
-    host = _host_targets(t)
+    host = _host_targets(t)  # read anyway, to build flat indices: check them for free
     m, c = x.shape
+    _check_range(op, host, c, ignore_index, f"input {tuple(input.shape)}, target {t_shape}")
     valid = host != ignore_index
     flat = _host_tensor(np.arange(m, dtype=np.int64) * c + np.where(valid, host, 0), x)
     w = _target_weights(x, host, valid, weight)
@@ -322,6 +323,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None,  # noqa: A002
         raise ShapeError(f"{op}: expected input (N, C) or (C,), got {tuple(input.shape)}")
     x, t, t_shape = _class_targets(op, input, target, weight)
     host = _host_targets(t)
+    _check_range(op, host, x.shape[1], None, f"input {tuple(input.shape)}, target {t_shape}")
     m, c = x.shape
     flat = _host_tensor(np.arange(m, dtype=np.int64) * c + host, x)
     picked = reshape(Gather.apply(reshape(x, (m * c,)), flat, axis=0), (m, 1))
