@@ -18,10 +18,11 @@ class NumpyIndexPrimitives:
         out_shape = index.shape
         if not index.size:
             return np.zeros(out_shape, dtype=x.dtype)
-        return x.reshape(-1)[_targets(x.shape, index, axis)].reshape(out_shape)
+        return np.ascontiguousarray(x).reshape(-1)[_targets(x.shape, index, axis)].reshape(
+            out_shape)
 
     def scatter_along(self, x, index, src, axis, accumulate, distinct=False):
-        out = np.array(x, copy=True)
+        out = np.array(x, copy=True, order="C")  # C order: written through reshape(-1)
         if not index.size:
             return out
         flat, values = out.reshape(-1), np.asarray(src).reshape(-1)
@@ -37,14 +38,14 @@ class NumpyIndexPrimitives:
 
     def argsort(self, x, axis, descending):
         if not descending:
-            return np.argsort(x, axis=axis, kind="stable").astype(np.int64)
+            return np.argsort(x, axis=axis, kind="stable").astype(np.int64, order="C")
         # Stable descending: sort the reversed array ascending (ties then come last-first),
         # reverse that order and map positions back; NaN, last ascending, comes first.
         n = x.shape[axis]
         order = np.argsort(np.flip(x, axis), axis=axis, kind="stable")
-        return (n - 1 - np.flip(order, axis)).astype(np.int64)
+        return (n - 1 - np.flip(order, axis)).astype(np.int64, order="C")
 
     def nonzero(self, x):
         if x.ndim == 0:  # a 0-d array has one element and no coordinates
             return np.zeros((int(x != 0), 0), dtype=np.int64)
-        return np.argwhere(x != 0).astype(np.int64)
+        return np.argwhere(x != 0).astype(np.int64, order="C")  # argwhere gives a transpose

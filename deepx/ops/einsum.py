@@ -1,38 +1,12 @@
-"""torch.einsum over deepx's differentiable ops: diagonals, sums, permutes, reshapes and one
-batched matmul per pair of operands (contracted left to right)."""
+"""torch.einsum over deepx's differentiable ops: diagonal views, sums, permutes, reshapes and
+one batched matmul per pair of operands (contracted left to right)."""
 from __future__ import annotations
 
 import math
 
 from .. import dtypes
-from ..autograd import Function
 from ..errors import ShapeError
-from ..shapes import contiguous_strides
-
-
-class Diagonal(Function):
-    """The diagonal of dims (d1, d2) (equal sizes) kept at d1, d2 dropped: one strided copy;
-    backward writes the gradient onto the diagonal of zeros."""
-
-    name = "einsum"
-
-    @staticmethod
-    def forward(ctx, x, dims):
-        d1, d2 = dims
-        strides = list(contiguous_strides(x.shape))
-        strides[d1] += strides[d2]
-        shape = tuple(n for i, n in enumerate(x.shape) if i != d2)
-        ctx.view = (shape, tuple(s for i, s in enumerate(strides) if i != d2), 0)
-        ctx.shape = x.shape
-        return ctx.backend.strided_copy(x, *ctx.view)
-
-    @staticmethod
-    def backward(ctx, grad):
-        be = ctx.backend
-        out = be.full(ctx.shape, 0, dtypes.of(grad))
-        if math.prod(ctx.view[0]):
-            be.strided_assign_(out, *ctx.view, grad)
-        return out
+from .views import diagonal
 
 
 def _parse(equation, operands):
@@ -84,8 +58,8 @@ def _diagonals(x, labels, equation):
             raise ShapeError(f"einsum: label {label!r} repeated in one operand has sizes "
                              f"{x.shape[d1]} and {x.shape[d2]} (shape {tuple(x.shape)}, "
                              f"{equation!r})")
-        x = Diagonal.apply(x, dims=(d1, d2))
-        labels = labels[:d2] + labels[d2 + 1:]
+        x = diagonal(x, 0, d1, d2)  # a view; the diagonal becomes the last dim
+        labels = [c for i, c in enumerate(labels) if i not in (d1, d2)] + [label]
     return x, labels
 
 

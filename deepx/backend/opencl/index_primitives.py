@@ -1,8 +1,8 @@
 """OpenCL versions of the per-element indexing and sorting primitives.
 
 Kernels: kernels/select.cl (take_along, scatter_along, nonzero) and kernels/sort.cl
-(argsort); each file's header gives the launch geometry. Inputs are C-contiguous; shapes and
-strides travel as int8 arguments, so at most 8 dims.
+(argsort); each file's header gives the launch geometry. Kernels read packed inputs; shapes and
+strides travel as int8 arguments, so at most 8 dims. Strided views are packed first.
 """
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ class CLIndexPrimitives:
     """Mixin of OpenCLBackend: take_along, scatter_along, argsort, nonzero."""
 
     def take_along(self, x, index, axis):
-        index = self._to(index, _INT64)
+        x, index = self.packed(x), self.packed(self._to(index, _INT64))
         out = self.empty(index.shape, x.dtype)
         if not out.size:
             return out
@@ -49,8 +49,8 @@ class CLIndexPrimitives:
         return out
 
     def scatter_along(self, x, index, src, axis, accumulate, distinct=False):
-        index = self._to(index, _INT64)
-        src = self._to(src, x.dtype)
+        x, index = self.packed(x), self.packed(self._to(index, _INT64))
+        src = self.packed(self._to(src, x.dtype))
         out = self.empty(x.shape, x.dtype)
         if not out.size:
             return out
@@ -77,6 +77,7 @@ class CLIndexPrimitives:
         return out
 
     def argsort(self, x, axis, descending):
+        x = self.packed(x)
         out = self.empty(x.shape, _INT64)
         if not out.size:
             return out
@@ -94,6 +95,7 @@ class CLIndexPrimitives:
         return out
 
     def nonzero(self, x):
+        x = self.packed(x)
         n, ndim = x.size, len(x.shape)
         shape = _int8("nonzero", x.shape)
         if not n:
