@@ -9,14 +9,16 @@
  * select_take_along(total, ndim, axis, n, ishape, xstrides, x, index, out)
  *     One work-item per output element o (out has index's shape ishape):
  *     out[i] = x[i with i[axis] = index[i]]; xstrides are x's element strides, n = x's size
- *     along axis; an index outside [0, n) writes 0 (the host validates indices first).
+ *     along axis; an index outside [0, n) writes NaN (0 for integer types): the host checks
+ *     indices only where that costs no round trip, so a bad one shows up as NaN downstream.
  *     Matches NumpyBackend.take_along.
  * select_scatter_along(total, ndim, axis, m, accumulate, xshape, istrides, ishape, x, index,
  *                      src, out)
  *     One work-item per output element o (out has x's shape xshape): starts from x[o] and
  *     walks i = 0..m-1 along axis of index/src (ishape, element strides istrides, m =
  *     ishape[axis]) at o's other coordinates; where index == o's axis coordinate, src is
- *     added (accumulate = 1; bool: or) or written (0: so the last i wins). No atomics: the
+ *     added (accumulate = 1; bool: or) or written (0: so the last i wins); an index out of
+ *     range matches no output element and is dropped. No atomics: the
  *     result is the same every run and equals np.add.at's order of additions.
  *     Cost O(total * m). Matches NumpyBackend.scatter_along.
  * select_scatter_distinct(total, ndim, axis, accumulate, ishape, xstrides, index, src, out)
@@ -51,7 +53,8 @@ __kernel void select_take_along(int total, int ndim, int axis, int n, int8 ishap
         if (d != axis) offset += (long)c * xstrides[d];
     }
     long j = index[o];
-    out[o] = (j >= 0 && j < n) ? x[offset + j * xstrides[axis]] : (DTYPE)0;
+    DTYPE flag = IS_INTEGRAL(DTYPE) ? (DTYPE)0 : (DTYPE)NAN;
+    out[o] = (j >= 0 && j < n) ? x[offset + j * xstrides[axis]] : flag;
 }
 
 __kernel void select_scatter_along(int total, int ndim, int axis, int m, int accumulate,

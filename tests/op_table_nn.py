@@ -18,6 +18,7 @@ from deepx.backend.numpy_backend import random_bits
 from deepx.ops import activation as act
 from deepx.ops import conv, loss, norm, pool
 from deepx.ops import elementwise as ew
+from deepx.ops import indexing as ix
 from deepx.ops import matmul as mm
 from deepx.ops import movement as mv
 from deepx.ops import reduce as rd
@@ -718,7 +719,7 @@ NN_OPS += [
     # differences would disagree there: the table masks those outputs (the rule itself is
     # checked against torch in test_api_tensor.py).
     OpInfo("embedding", _embedding_fn, _embedding_ref, _embedding_samples,
-           covers=(mv.Gather, ew.Where)),
+           covers=(ix.GatherDim, ew.Where)),
     OpInfo("cross_entropy_probs", _ce_prob_fn, _ce_prob_ref, _ce_prob_samples,
            covers=(act.LogSoftmax, ew.Mul, rd.Sum), atol32=1e-5, rtol32=1e-4,
            tol_reason="log-softmax then a C-long float32 sum"),

@@ -392,5 +392,47 @@ def test_cross_entropy_with_class_probabilities(dev, shape, kw):
     (lambda x: x.index_fill(0, dx.tensor([3]), 1.0), r"index_fill: index 3 .*\(3, 4\)"),
 ])
 def test_errors_name_the_op_and_shapes(call, match):
-    with pytest.raises((ShapeError, DTypeError, ValueError), match=match):
-        call(dx.ones(3, 4, device="numpy"))
+    previous = dx.default_device()
+    dx.set_default_device("numpy")  # index values are checked where reading them is free
+    try:
+        with pytest.raises((ShapeError, DTypeError, ValueError), match=match):
+            call(dx.ones(3, 4))
+    finally:
+        dx.set_default_device(previous)
+
+
+# ---------------------------------------------------------------- no host round trips
+def test_embedding_and_gather_steps_make_no_host_round_trips(opencl_device, monkeypatch):
+    """Index checks cost a device read: skipped on OpenCL (as cross_entropy's targets), where a
+    bad index reads NaN instead; DEEPX_CHECK_TARGETS=1 checks on the host."""
+    monkeypatch.delenv("DEEPX_CHECK_TARGETS", raising=False)
+    dx.manual_seed(0)
+    emb = dx.nn.Parameter(dx.randn(11, 4, device=opencl_device))
+    head = dx.nn.Parameter(dx.randn(4, 11, device=opencl_device))
+    tokens = dx.randint(0, 11, (6, 5), device=opencl_device)
+    pick = dx.randint(0, 11, (6, 5, 1), device=opencl_device)
+    opt = dx.optim.SGD([emb, head], lr=0.1)
+
+    def step():
+        opt.zero_grad()
+        h = DF.embedding(tokens, emb, padding_idx=0)
+        logits = h @ head
+        loss = -logits.log_softmax(-1).gather(2, pick).mean() + logits.sort(-1).values.mean()
+        loss.backward()
+        opt.step()
+        return loss
+
+    step()
+    counts = opencl_device.backend.runtime.counts
+    before = dict(counts)
+    for _ in range(2):
+        step()
+    after = dict(counts)
+    assert after["transfers"] == before["transfers"] and after["waits"] == before["waits"]
+    bad = dx.tensor([[1, 11]], device=opencl_device)
+    rows = DF.embedding(bad, emb).numpy()
+    assert np.isfinite(rows[0, 0]).all() and np.isnan(rows[0, 1]).all()
+    assert np.isnan(emb.detach().gather(0, bad.reshape(2, 1)).numpy()[1, 0])
+    monkeypatch.setenv("DEEPX_CHECK_TARGETS", "1")
+    with pytest.raises(ShapeError, match=r"embedding: index 11 is out of bounds.*\(11, 4\)"):
+        DF.embedding(bad, emb)

@@ -2,6 +2,8 @@
 bincount, one_hot. Differentiable ones are Functions over take_along / scatter_along."""
 from __future__ import annotations
 
+import os
+
 from .. import dtypes
 from ..autograd import Function, no_grad
 from ..backend import BinaryOp
@@ -10,13 +12,12 @@ from ..errors import DTypeError, ShapeError
 from ..shapes import broadcast_shapes, normalize_dim
 from .elementwise import Where, add, compare, where
 from .logical import any_
-from .movement import index_select, reshape, unsqueeze
+from .movement import expand, reshape, unsqueeze
 
 
 class GatherDim(Function):
     """torch.gather: out[i] = x[i with i[dim] = index[i]]; backward scatter-adds into zeros.
     distinct=True (sort, topk) says no two index entries of a row are equal."""
-
     name = "gather"
 
     @staticmethod
@@ -71,20 +72,30 @@ def _tensor_cls():
 
 
 def _index_tensor(op, index, device):
-    """An int64 tensor from an index tensor or Python/NumPy data; floats and bools refused."""
+    """(int64 tensor, came from host data) from an index tensor or Python/NumPy data; floats
+    and bools refused."""
     tensor_cls = _tensor_cls()
-    if not isinstance(index, tensor_cls):
-
+    from_host = not isinstance(index, tensor_cls)
+    if from_host:
         index = tensor(index, device=device)
     if index.dtype.is_floating_point or index.dtype is dtypes.bool_:
         raise DTypeError(f"{op}: index must be an integer tensor (int64 or int32), got "
                          f"{index.dtype.name} {tuple(index.shape)}")
-    return index.to(dtypes.int64)
+    return index.to(dtypes.int64), from_host
 
 
-def _check_range(op, index, low, high, what):
-    """Every index value in [low, high); a ShapeError naming op and the bad value otherwise."""
+def _check_range(op, index, low, high, what, from_host=True):
+    """Every index value in [low, high); a ShapeError naming op and the bad value otherwise.
+
+    Reading the values costs a device round trip, so as cross_entropy's targets they are
+    checked only for host data, on the NumPy device, or with DEEPX_CHECK_TARGETS=1; on an
+    OpenCL device a bad index otherwise reads NaN (gather, embedding: take_along's flag) or
+    touches nothing (scatter, index_fill, one_hot); PyTorch's CUDA kernels assert instead.
+    """
     if not index.numel():
+        return
+    if not (from_host or index.device.type == "numpy"
+            or os.environ.get("DEEPX_CHECK_TARGETS") == "1"):
         return
     lo, hi = int(index.min().item()), int(index.max().item())
     if lo < low or hi >= high:
@@ -95,7 +106,7 @@ def _check_range(op, index, low, high, what):
 
 def _along_args(op, x, dim, index):
     """Validate a gather/scatter call: same ndim, index no larger than x off dim, in range."""
-    index = _index_tensor(op, index, x.device)
+    index, from_host = _index_tensor(op, index, x.device)
     if index.ndim != x.ndim and not (x.ndim == 0 and index.ndim <= 1):
         raise ShapeError(f"{op}: index {tuple(index.shape)} should have the same number of "
                          f"dimensions as the input {tuple(x.shape)}")
@@ -106,20 +117,18 @@ def _along_args(op, x, dim, index):
                              f"{tuple(x.shape)} apart from dimension {axis}")
     n = x.shape[axis] if x.ndim else 1
     _check_range(op, index, 0, n, f"dimension {axis} with size {n} (input shape "
-                                  f"{tuple(x.shape)})")
+                                  f"{tuple(x.shape)})", from_host)
     return axis, index
 
 
 def _as_1d(x):
     """0-d tensors act as shape (1,) in gather/scatter, as PyTorch's."""
-
     return reshape(x, (1,)) if x.ndim == 0 else x
 
 
 # ---------------------------------------------------------------- public functions
 def gather(input, dim, index):  # noqa: A002 - PyTorch's argument names
     """torch.gather. input (*S), index int (*I) with I[d] <= S[d] off dim -> (*I)."""
-
     axis, index = _along_args("gather", input, dim, index)
     if input.ndim == 0:
         return reshape(GatherDim.apply(_as_1d(input), _as_1d(index), axis=0), index.shape)
@@ -127,7 +136,6 @@ def gather(input, dim, index):  # noqa: A002 - PyTorch's argument names
 
 
 def _scatter(op, input, dim, index, src, value, accumulate):  # noqa: A002
-
     axis, index = _along_args(op, input, dim, index)
     if src is None:
         src = full(index.shape, value, dtype=input.dtype, device=input.device)
@@ -169,7 +177,6 @@ def scatter_add(input, dim, index, src):  # noqa: A002 - PyTorch's argument name
 
 def masked_fill(input, mask, value):  # noqa: A002 - PyTorch's argument names
     """input (*S) with value where mask (bool, broadcastable to S) is True; dtype kept."""
-
     tensor_cls = _tensor_cls()
     if not isinstance(mask, tensor_cls) or mask.dtype is not dtypes.bool_:
         raise DTypeError(f"masked_fill: mask must be a bool tensor, got "
@@ -191,15 +198,14 @@ def masked_fill(input, mask, value):  # noqa: A002 - PyTorch's argument names
 
 def index_fill(input, dim, index, value):  # noqa: A002 - PyTorch's argument names
     """input with every slice index[k] along dim set to value. index int, 0-d or 1-D."""
-
-    index = _index_tensor("index_fill", index, input.device)
+    index, from_host = _index_tensor("index_fill", index, input.device)
     if index.ndim > 1:
         raise ShapeError(f"index_fill: index should be 0-d or 1-D, got shape "
                          f"{tuple(index.shape)}")
     axis = normalize_dim("index_fill", dim, input.ndim, input.shape)
     n = input.shape[axis] if input.ndim else 1
     _check_range("index_fill", index, -n, n, f"dimension {axis} with size {n} (input shape "
-                                             f"{tuple(input.shape)})")
+                                             f"{tuple(input.shape)})", from_host)
     with no_grad():
         index = where(index < 0, add(index, n), index)
         hits = compare(BinaryOp.EQ, "index_fill", reshape(arange(n, device=input.device),
@@ -255,8 +261,7 @@ def bincount(input, weights=None, minlength=0):  # noqa: A002 - PyTorch's argume
 
 def one_hot(tensor, num_classes=-1):
     """F.one_hot: int tensor (*S) of class indices -> int64 (*S, num_classes); -1 infers
-    num_classes as max + 1."""
-
+    num_classes as max + 1 (a host read)."""
     if tensor.dtype is not dtypes.int64:
         raise DTypeError(f"one_hot: is only applicable to index tensor of dtype int64, got "
                          f"{tensor.dtype.name} {tuple(tensor.shape)}")
@@ -266,7 +271,8 @@ def one_hot(tensor, num_classes=-1):
                              f"tensor of shape {tuple(tensor.shape)}")
         num_classes = int(tensor.max().item()) + 1
     _check_range("one_hot", tensor, 0, num_classes, f"one_hot with num_classes={num_classes} "
-                                                   "(class values must be in [0, num_classes))")
+                                                   "(class values must be in [0, num_classes))",
+                 from_host=False)
     classes = arange(num_classes, device=tensor.device)
     hits = compare(BinaryOp.EQ, "one_hot", unsqueeze(tensor, -1), classes)
     return hits.to(dtypes.int64)
@@ -275,18 +281,19 @@ def one_hot(tensor, num_classes=-1):
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,  # noqa: A002
               scale_grad_by_freq=False, sparse=False):
     """F.embedding: rows of weight (V, D) picked by int input (*S) -> (*S, D). The row at
-    padding_idx gets no gradient (its forward value is returned as stored)."""
-
+    padding_idx gets no gradient (its forward value is returned as stored). No host round
+    trip: the rows are read with take_along (a bad index reads NaN on OpenCL)."""
     if max_norm is not None or scale_grad_by_freq or sparse:
         raise ValueError("embedding: max_norm, scale_grad_by_freq and sparse are not supported")
     if weight.ndim != 2:
         raise ShapeError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got "
                          f"shape {tuple(weight.shape)}")
-    index = _index_tensor("embedding", input, weight.device)
-    v = weight.shape[0]
+    index, from_host = _index_tensor("embedding", input, weight.device)
+    v, d = weight.shape
     _check_range("embedding", index, 0, v, f"an embedding of {v} rows (weight shape "
-                                           f"{tuple(weight.shape)})")
-    out = index_select(weight, 0, index)
+                                           f"{tuple(weight.shape)})", from_host)
+    rows = expand(reshape(index, (-1, 1)), (index.numel(), d))
+    out = reshape(GatherDim.apply(weight, rows, axis=0), tuple(index.shape) + (d,))
     if padding_idx is None:
         return out
     if not -v <= padding_idx < v:
