@@ -21,6 +21,14 @@
  *     range matches no output element and is dropped. No atomics: the
  *     result is the same every run and equals np.add.at's order of additions.
  *     Cost O(total * m). Matches NumpyBackend.scatter_along.
+ * select_scatter_sorted(total, ndim, axis, m, accumulate, xshape, istrides, ishape, x,
+ *                       index, order, src, out)
+ *     The same result as select_scatter_along from a stable order of index along axis
+ *     (order = argsort(index), ascending): each output element binary-searches the first
+ *     entry equal to its axis coordinate and walks that run, in ascending i as the scan
+ *     does, so sums are bit-identical. O(total * log m + run lengths); the host picks it
+ *     when that plus the sort is less work than the scan (embedding gradients: a few
+ *     thousand tokens into a large vocabulary).
  * select_scatter_distinct(total, ndim, axis, accumulate, ishape, xstrides, index, src, out)
  *     One work-item per index element (total = index size), for indices the host promises
  *     are distinct targets (argsort's permutations): out (already a copy of x) gets src[i]
@@ -86,6 +94,58 @@ __kernel void select_scatter_along(int total, int ndim, int axis, int m, int acc
         for (int i = 0; i < m; ++i) {
             long p = base + (long)i * istrides[axis];
             if (index[p] != target) continue;
+            if (!accumulate) {
+                acc = src[p];
+            } else if (IS_BOOL(DTYPE)) {
+                acc = (acc || src[p]) ? 1 : 0;
+            } else {
+                acc += src[p];
+            }
+        }
+    }
+    out[o] = acc;
+}
+
+__kernel void select_scatter_sorted(int total, int ndim, int axis, int m, int accumulate,
+                                    int8 xshape_v, int8 istrides_v, int8 ishape_v,
+                                    __global const DTYPE* x, __global const long* index,
+                                    __global const long* order, __global const DTYPE* src,
+                                    __global DTYPE* out) {
+    int o = get_global_id(0);
+    if (o >= total) return;
+    int xshape[MAX_DIMS], istrides[MAX_DIMS], ishape[MAX_DIMS];
+    load_dims(xshape_v, xshape);
+    load_dims(istrides_v, istrides);
+    load_dims(ishape_v, ishape);
+    long base = 0;
+    long target = 0;
+    int inside = 1;
+    int rest = o;
+    for (int d = ndim - 1; d >= 0; --d) {
+        int c = rest % xshape[d];
+        rest /= xshape[d];
+        if (d == axis) {
+            target = c;
+        } else {
+            inside = inside && c < ishape[d];
+            base += (long)c * istrides[d];
+        }
+    }
+    DTYPE acc = x[o];
+    if (inside) {
+        long step = istrides[axis];
+        int lo = 0, hi = m;  /* first k whose value is >= target */
+        while (lo < hi) {
+            int mid = lo + (hi - lo) / 2;
+            if (index[base + order[base + mid * step] * step] < target) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        for (int k = lo; k < m; ++k) {
+            long p = base + order[base + k * step] * step;
+            if (index[p] != target) break;
             if (!accumulate) {
                 acc = src[p];
             } else if (IS_BOOL(DTYPE)) {

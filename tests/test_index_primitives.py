@@ -69,6 +69,35 @@ def test_take_along_and_scatter_along_match_numpy(be, axis):
                 _same(be, got, want)  # same order of additions: bit-exact
 
 
+@pytest.mark.parametrize("shape,ishape,axis", [((50, 4), (2000, 4), 0),
+                                               ((3, 40, 2), (3, 300, 2), 1),
+                                               ((7, 13), (7, 5), 1), ((9, 3), (1500, 1), 0)])
+@pytest.mark.parametrize("sorted_path", [True, False])
+def test_scatter_along_sorted_and_scan_paths_match_numpy(be, monkeypatch, shape, ishape, axis,
+                                                         sorted_path):
+    from deepx.backend.opencl import index_primitives
+
+    monkeypatch.setattr(index_primitives, "_sorting_pays", lambda *a: sorted_path)
+    rng = np.random.default_rng(26)
+    index = rng.integers(0, shape[axis], ishape).astype(np.int64)  # many repeats
+    for dtype in (np.float32, np.int64, np.bool_):
+        x = (rng.standard_normal(shape) * 3).astype(dtype)
+        src = (rng.standard_normal(ishape) * 3).astype(dtype)
+        for accumulate in (False, True):
+            got = be.scatter_along(be.from_numpy(x), be.from_numpy(index), be.from_numpy(src),
+                                   axis, accumulate)
+            _same(be, got, NB.scatter_along(x, index, src, axis, accumulate))  # bit-exact
+
+
+def test_scatter_along_picks_the_sorted_path_for_embedding_gradients():
+    from deepx.backend.opencl.index_primitives import _sorting_pays
+
+    assert _sorting_pays(10000 * 64, 2048 * 64, 2048)  # tokens into a large vocabulary
+    assert _sorting_pays(65 * 64, 2048 * 64, 2048)     # ... or a small one
+    assert not _sorting_pays(13 * 7, 3 * 7, 3)         # torch.gather-sized: scan
+    assert not _sorting_pays(4 * 1000, 4 * 1000, 1000)  # as many candidates as outputs: scan
+
+
 @pytest.mark.parametrize("axis", [0, 1, 2])
 def test_scatter_along_distinct_path_matches_numpy(be, axis):
     rng = np.random.default_rng(25 + axis)
@@ -143,6 +172,8 @@ def test_index_and_sort_kernels_write_only_their_outputs(be, monkeypatch):
     """The guard-region check of test_opencl_backend.py for select.cl and sort.cl."""
     from test_opencl_backend import guarded_outputs
 
+    from deepx.backend.opencl import index_primitives
+
     rng = np.random.default_rng(40)
     with guarded_outputs(be, monkeypatch) as made:
         for shape in ((17, 13), (1, 1), (257,)):
@@ -151,6 +182,12 @@ def test_index_and_sort_kernels_write_only_their_outputs(be, monkeypatch):
             out = be.take_along(x, index, len(shape) - 1)
             be.scatter_along(x, index, out, len(shape) - 1, True)
             be.scatter_along(x, index, out, len(shape) - 1, False)
+            many = be.from_numpy(rng.integers(0, 3, (2000,) + shape[1:]))
+            ones = be.from_numpy(np.ones((2000,) + shape[1:], np.float32))
+            zeros = be.from_numpy(np.zeros((3,) + shape[1:], np.float32))
+            for pays in (True, False):  # both the sorted and the scanning kernel
+                monkeypatch.setattr(index_primitives, "_sorting_pays", lambda *a, p=pays: p)
+                be.scatter_along(zeros, many, ones, 0, True)
             order = be.argsort(x, len(shape) - 1, False)
             be.scatter_along(x, order, x, len(shape) - 1, True, distinct=True)
             be.argsort(x, 0, True)

@@ -32,6 +32,17 @@ def _int8(op, values):
     return cltypes.make_int8(*(values + [0] * (_MAX_DIMS - len(values))))
 
 
+def _sorting_pays(out_size, index_size, m):
+    """scatter_along: is argsort + a binary search per output cheaper than a scan of all m
+    candidates per output? (Work counts of the kernels, not timings.) Scans of up to 32 stay:
+    the sort is a second launch, which such short scans never repay."""
+    if m <= 32:
+        return False
+    log_m = m.bit_length()
+    sort = index_size * (m if m <= SORT_RANK_MAX_LENGTH else log_m)
+    return sort + out_size * log_m < out_size * m
+
+
 class CLIndexPrimitives:
     """Mixin of OpenCLBackend: take_along, scatter_along, argsort, nonzero."""
 
@@ -67,13 +78,21 @@ class CLIndexPrimitives:
                            _int8("scatter_along", contiguous_strides(x.shape)), index.data,
                            src.data, out.data)
             return out
+        m = index.shape[axis]
+        geometry = (np.int32(x.ndim), np.int32(axis), np.int32(m), np.int32(bool(accumulate)),
+                    _int8("scatter_along", x.shape),
+                    _int8("scatter_along", contiguous_strides(index.shape)),
+                    _int8("scatter_along", index.shape))
+        if _sorting_pays(out.size, index.size, m):
+            # each output binary-searches its run in the stable order: same sums, same order
+            order = self.argsort(index, axis, False)
+            knl = self.kernel("select.cl", "select_scatter_sorted", x.dtype, op="scatter_along")
+            self.launch_1d("scatter_along", knl, out.size, np.int32(out.size), *geometry,
+                           x.data, index.data, order.data, src.data, out.data)
+            return out
         knl = self.kernel("select.cl", "select_scatter_along", x.dtype, op="scatter_along")
-        self.launch_1d("scatter_along", knl, out.size, np.int32(out.size), np.int32(x.ndim),
-                       np.int32(axis), np.int32(index.shape[axis]), np.int32(bool(accumulate)),
-                       _int8("scatter_along", x.shape),
-                       _int8("scatter_along", contiguous_strides(index.shape)),
-                       _int8("scatter_along", index.shape), x.data, index.data, src.data,
-                       out.data)
+        self.launch_1d("scatter_along", knl, out.size, np.int32(out.size), *geometry, x.data,
+                       index.data, src.data, out.data)
         return out
 
     def argsort(self, x, axis, descending):
