@@ -55,6 +55,7 @@ _SCALAR_TYPES = {"float32": np.float32, "float64": np.float64, "int32": np.int32
 _BOOL = np.dtype(bool)
 _INT32 = np.dtype(np.int32)
 _INT64 = np.dtype(np.int64)
+_FLOAT64 = np.dtype(np.float64)
 _MAX_DIMS = 8
 # Vector kernel arguments as plain structured scalars (pyopencl's make_int8 goes through eval).
 _INT8, _INT4 = cltypes.int8, cltypes.int4
@@ -74,12 +75,20 @@ CHUNK = 16  # elements per work-item of the chunked kernels (ROWS_VEC, optim.cl'
 _FILE_OPTIONS = {"matmul.cl": ("-cl-fast-relaxed-math", "-cl-mad-enable")}
 
 
+# the same tables keyed by NumPy dtype objects: no dtype-name lookups on the launch path
+_C_TYPES = {np.dtype(name): c for name, c in C_TYPES.items()}
+_SCALARS = {np.dtype(name): t for name, t in _SCALAR_TYPES.items()}
+
+
 def c_type(np_dtype) -> str:
     """OpenCL C type of a NumPy dtype (bool is stored as uchar)."""
-    name = np.dtype(np_dtype).name
-    if name not in C_TYPES:
-        raise DTypeError(f"dtype {name} is not supported by the OpenCL backend")
-    return C_TYPES[name]
+    c = _C_TYPES.get(np_dtype)
+    if c is None:
+        np_dtype = np.dtype(np_dtype)
+        if np_dtype not in _C_TYPES:
+            raise DTypeError(f"dtype {np_dtype.name} is not supported by the OpenCL backend")
+        c = _C_TYPES[np_dtype]
+    return c
 
 
 def _int8(values) -> np.ndarray:
@@ -179,8 +188,7 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, Backend):
 
     def require(self, op: str, np_dtype) -> None:
         """DTypeError naming `op` when this device cannot compute in np_dtype."""
-        np_dtype = np.dtype(np_dtype)
-        if np_dtype == np.float64 and not self.runtime.fp64:
+        if np_dtype == _FLOAT64 and not self.runtime.fp64:
             raise DTypeError(f"{op}: float64 is not supported on {self.runtime.name} (the "
                              "device lacks cl_khr_fp64); use float32")
         c_type(np_dtype)
@@ -194,7 +202,8 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, Backend):
 
     def scalar(self, value, np_dtype):
         """`value` as the NumPy scalar type a kernel argument of np_dtype's C type takes."""
-        return _SCALAR_TYPES[np.dtype(np_dtype).name](value)
+        scalar_type = _SCALARS.get(np_dtype) or _SCALARS[np.dtype(np_dtype)]
+        return scalar_type(value)
 
     def kernel_options(self, file: str, np_dtype, op: str, defines: dict) -> tuple:
         """Build options: -D DTYPE=<np_dtype>, then -D KEY=VALUE per define, then the file's own."""
@@ -280,6 +289,23 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, Backend):
         plan = self._plans[key] = (tuple(out_shape), out_dtype, size * out_dtype.itemsize,
                                    launch)
         return plan
+
+    def chunk_launch(self, key, op, file, name, np_dtype, n, args):
+        """A prepared chunked launch over n elements writing its arguments in place (the
+        optimizer steps), remembered under `key`; None when n == 0."""
+        launch = self._plans.get(key, False)
+        if launch is False:
+            launch = None
+            if n:
+                self.require(op, np_dtype)
+                options = self.kernel_options(file, np_dtype, op,
+                                              {"REAL": self.real_dtype(np_dtype)})
+                launch = self.runtime.prepare(op, file, name, options,
+                                              *self._chunks_geometry(n), args)
+            if len(self._plans) >= _MAX_PLANS:
+                self._plans.clear()
+            self._plans[key] = launch
+        return launch
 
     def _empty_plan(self, key, shape, dtype):
         """Plan of a primitive whose output has no elements: allocate nothing, launch nothing."""
@@ -564,7 +590,75 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, Backend):
         return self._run(plan, x)
     # ------------------------------------------------------------ matmul
     def matmul(self, a, b, transpose_a=False, transpose_b=False):
-        return self.matmul_variant(None, a, b, transpose_a, transpose_b)
+        a, transpose_a = self._matmul_operand(a, transpose_a)
+        b, transpose_b = self._matmul_operand(b, transpose_b)
+        key = ("matmul", a.dtype, a.shape, b.shape, transpose_a, transpose_b)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._matmul_plan(key, a, b, transpose_a, transpose_b)
+            if plan is None:  # not the blocked kernel's case: the general path
+                return self.matmul_variant(None, a, b, transpose_a, transpose_b)
+        (out_shape, dtype, nbytes, pack_a, pa_bytes, pack_b, pb_bytes, blocked) = plan
+        run, alloc = self.runtime.run, self.runtime.alloc
+        pa = alloc(pa_bytes)
+        run(pack_a, (a.data, pa))
+        pb = b.data
+        if pack_b is not None:
+            pb = alloc(pb_bytes)
+            run(pack_b, (b.data, pb))
+        out = CLArray(out_shape, dtype, alloc(nbytes))
+        run(blocked, (pa, pb, out.data))
+        return out
+
+    def _matmul_plan(self, key, a, b, transpose_a, transpose_b):
+        """Prepared launches of the blocked matmul (pack a, maybe pack b, multiply), or None
+        when matmul_variant's other paths apply (bool, empty, K = 0, a GPU, mismatches)."""
+        (ba, a0, a1), (bb, b0, b1) = a.shape, b.shape
+        m, k = (a1, a0) if transpose_a else (a0, a1)
+        k2, n = (b1, b0) if transpose_b else (b0, b1)
+        defines = blocked_defines(self.runtime.device, a.dtype.itemsize)
+        if (defines is None or a.dtype == _BOOL or a.dtype != b.dtype or k != k2 or k == 0
+                or (ba != bb and 1 not in (ba, bb)) or not min(ba, bb) * m * n):
+            return None
+        batch = max(ba, bb)
+        defines = dict(defines, WPT_M=blocked_rows(m, defines["WPT_M"]))
+        wpt_m, vec = defines["WPT_M"], defines["VEC"]
+        options = self.kernel_options("matmul.cl", a.dtype, "matmul",
+                                      dict(defines, REAL=self.real_dtype(a.dtype)))
+        self.require("matmul", a.dtype)
+
+        def pack(x, rows, width, stride_r, stride_k):
+            panels = -(-rows // width)
+            local = min(self.local_1d, 1 << (k - 1).bit_length())  # a short K wastes no items
+            launch = self.runtime.prepare(
+                "matmul", "matmul.cl", "matmul_pack", options, (k, panels, x.shape[0]),
+                (local, 1, 1), (np.int32(rows), np.int32(k), np.int32(width),
+                                np.int32(stride_r), np.int32(stride_k), np.int32(rows * k),
+                                PER_CALL, PER_CALL))
+            return launch, panels * width * k
+
+        pack_a, a_panel = pack(a, m, wpt_m, *((1, m) if transpose_a else (k, 1)))
+        # b's rows already hold VEC contiguous columns; packing pays only when they are
+        # read by many row blocks (and power-of-two row strides thrash the cache sets)
+        b_packed = transpose_b or m > _IN_PLACE_B_MAX_M
+        pack_b, b_panel = None, 0
+        if b_packed:
+            pack_b, b_panel = pack(b, n, vec, *((k, 1) if transpose_b else (1, n)))
+            batch_b = b_panel if bb > 1 else 0
+        else:
+            batch_b = k * n if bb > 1 else 0
+        blocked = self.runtime.prepare(
+            "matmul", "matmul.cl", "matmul_blocked", options,
+            (-(-m // wpt_m), -(-n // vec), batch), (1, 1, 1),
+            (np.int32(m), np.int32(n), np.int32(k), np.int32(a_panel if ba > 1 else 0),
+             np.int32(batch_b), np.int32(b_packed), PER_CALL, PER_CALL, PER_CALL))
+        size = a.dtype.itemsize
+        plan = ((batch, m, n), a.dtype, batch * m * n * size, pack_a, ba * a_panel * size,
+                pack_b, bb * b_panel * size, blocked)
+        if len(self._plans) >= _MAX_PLANS:
+            self._plans.clear()
+        self._plans[key] = plan
+        return plan
 
     def _matmul_operand(self, x, transpose):
         """x packed, reading a transposed packed view through the transpose flag (no copy)."""
