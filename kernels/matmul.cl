@@ -26,7 +26,11 @@
  *     zero for rows past `rows`; ceil(rows / width) * width * K elements per batch.
  *     Geometry: global (K, panels, batch), any local size; work-item (k, p) writes the
  *     `width` contiguous elements of panel p at k. Guards k and p.
- * matmul_blocked(M, N, K, batch_a, batch_b, b_packed, A, B, C)   (float and double only)
+ * matmul_blocked(M, N, K, batch_a, batch_b, b_packed, bias_mode, bias, A, B, C)
+ *                                                                (float and double only)
+ *     bias_mode 0: no bias (bias may be NULL); 1: bias (N,) added to every row of C (a
+ *     linear layer); 2: bias (M,) added to every column (a convolution's channels). The
+ *     bias is added once the sum is complete, as matmul-then-add would round it.
  *     The CPU kernel, over A packed by matmul_pack in panels of WPT_M rows and B either
  *     packed (b_packed = 1: its N columns in panels of VEC) or read in place (b_packed = 0:
  *     B stored (K, N), not transposed; the host does this for small M, where B's rows are
@@ -182,6 +186,7 @@ inline void blocked_step(VTYPE* acc, __global const DTYPE* a_k, VTYPE b_k) {
 
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void matmul_blocked(int M, int N, int K, int batch_a, int batch_b, int b_packed,
+                    int bias_mode, __global const DTYPE* bias,
                     __global const DTYPE* A, __global const DTYPE* B, __global DTYPE* C) {
     int m0 = get_global_id(0) * WPT_M;
     int n0 = get_global_id(1) * VEC;
@@ -212,6 +217,16 @@ void matmul_blocked(int M, int N, int K, int batch_a, int batch_b, int b_packed,
     }
 
     int rows = min(WPT_M, M - m0);
+    if (bias_mode == 1) {  /* (N,): the same VEC columns for every row */
+        DTYPE lanes[VEC];
+        for (int j = 0; j < VEC; ++j) lanes[j] = n0 + j < N ? bias[n0 + j] : (DTYPE)0;
+        VTYPE b_n = VLOAD(0, lanes);
+#pragma unroll
+        for (int i = 0; i < WPT_M; ++i) acc[i] += b_n;
+    } else if (bias_mode == 2) {  /* (M,): one value per row */
+#pragma unroll
+        for (int i = 0; i < WPT_M; ++i) acc[i] += (VTYPE)(i < rows ? bias[m0 + i] : (DTYPE)0);
+    }
     if (n0 + VEC <= N) {
 #pragma unroll
         for (int i = 0; i < WPT_M; ++i) {

@@ -136,10 +136,11 @@ class Backend:
         raise NotImplementedError
 
     # ---- matmul ----
-    def matmul(self, a, b, transpose_a=False, transpose_b=False):
+    def matmul(self, a, b, transpose_a=False, transpose_b=False, bias=None):
         """(Ba, M, K) @ (Bb, K, N) -> (B, M, N), Ba and Bb in {B, 1}.
 
-        transpose_a reads a as (Ba, K, M); transpose_b reads b as (Bb, N, K).
+        transpose_a reads a as (Ba, K, M); transpose_b reads b as (Bb, N, K). bias, (N,) or
+        (M, 1), is added to every product once it is complete (a linear or conv layer's bias).
         """
         raise NotImplementedError
 

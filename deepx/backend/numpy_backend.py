@@ -166,10 +166,11 @@ class NumpyBackend(NumpyNNPrimitives, NumpyOptimPrimitives, Backend):
     def arg_reduce(self, op, x, axis, keepdim):
         return _dense(_ARG_REDUCE[op](x, axis=axis, keepdims=keepdim), np.int64)
 
-    def matmul(self, a, b, transpose_a=False, transpose_b=False):
+    def matmul(self, a, b, transpose_a=False, transpose_b=False, bias=None):
         a = a.swapaxes(-1, -2) if transpose_a else a
         b = b.swapaxes(-1, -2) if transpose_b else b
-        return _dense(np.matmul(a, b))
+        out = np.matmul(a, b)
+        return _dense(out if bias is None else _quiet(np.add, out, bias))
 
     def reshape(self, x, shape):
         return x.reshape(shape)

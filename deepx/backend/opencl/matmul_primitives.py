@@ -12,6 +12,7 @@ import pyopencl as cl
 
 from ... import dtypes
 from ...errors import DTypeError, OpenCLError, ShapeError
+from .. import BinaryOp
 from .array import CLArray
 from .matmul_config import MatmulConfig, blocked_defines, blocked_rows, candidate_configs
 from .runtime import MAX_PLANS, PER_CALL
@@ -25,15 +26,21 @@ _IN_PLACE_B_MAX_M = 64
 class CLMatmulPrimitives:
     """Mixin of OpenCLBackend: `matmul` and the variants the benchmarks compare."""
 
-    def matmul(self, a, b, transpose_a=False, transpose_b=False):
+    def matmul(self, a, b, transpose_a=False, transpose_b=False, bias=None):
         a, transpose_a = self._matmul_operand(a, transpose_a)
         b, transpose_b = self._matmul_operand(b, transpose_b)
-        key = ("matmul", a.dtype, a.shape, b.shape, transpose_a, transpose_b)
+        bias_mode = 0
+        if bias is not None:
+            bias = self.packed(self._to(bias, a.dtype))
+            bias_mode = 1 if bias.ndim == 1 else 2  # (N,) per column, (M, 1) per row
+        key = ("matmul", a.dtype, a.shape, b.shape, transpose_a, transpose_b,
+               None if bias is None else bias.shape)
         plan = self._plans.get(key)
         if plan is None:
-            plan = self._matmul_plan(key, a, b, transpose_a, transpose_b)
-            if plan is None:  # not the blocked kernel's case: the general path
-                return self.matmul_variant(None, a, b, transpose_a, transpose_b)
+            plan = self._matmul_plan(key, a, b, transpose_a, transpose_b, bias_mode, bias)
+            if plan is None:  # not the blocked kernel's case: the general path, then the bias
+                out = self.matmul_variant(None, a, b, transpose_a, transpose_b)
+                return out if bias is None else self.binary(BinaryOp.ADD, out, bias)
         (out_shape, dtype, nbytes, pack_a, pa_bytes, pack_b, pb_bytes, blocked) = plan
         run, alloc = self.runtime.run, self.runtime.alloc
         pa = alloc(pa_bytes)
@@ -43,10 +50,10 @@ class CLMatmulPrimitives:
             pb = alloc(pb_bytes)
             run(pack_b, (b.data, pb))
         out = CLArray(out_shape, dtype, alloc(nbytes))
-        run(blocked, (pa, pb, out.data))
+        run(blocked, (None if bias is None else bias.data, pa, pb, out.data))
         return out
 
-    def _matmul_plan(self, key, a, b, transpose_a, transpose_b):
+    def _matmul_plan(self, key, a, b, transpose_a, transpose_b, bias_mode=0, bias=None):
         """Prepared launches of the blocked matmul (pack a, maybe pack b, multiply), or None
         when matmul_variant's other paths apply (bool, empty, K = 0, a GPU, mismatches)."""
         (ba, a0, a1), (bb, b0, b1) = a.shape, b.shape
@@ -56,6 +63,9 @@ class CLMatmulPrimitives:
         if (defines is None or a.dtype == _BOOL or a.dtype != b.dtype or k != k2 or k == 0
                 or (ba != bb and 1 not in (ba, bb)) or not min(ba, bb) * m * n):
             return None
+        if bias is not None and tuple(bias.shape) not in ((n,), (m, 1)):
+            raise ShapeError(f"matmul: bias of shape {bias.shape} fits neither ({n},) nor "
+                             f"({m}, 1) for a product of shape ({m}, {n})")
         batch = max(ba, bb)
         defines = dict(defines, WPT_M=blocked_rows(m, defines["WPT_M"]))
         wpt_m, vec = defines["WPT_M"], defines["VEC"]
@@ -87,7 +97,8 @@ class CLMatmulPrimitives:
             "matmul", "matmul.cl", "matmul_blocked", options,
             (-(-m // wpt_m), -(-n // vec), batch), (1, 1, 1),
             (np.int32(m), np.int32(n), np.int32(k), np.int32(a_panel if ba > 1 else 0),
-             np.int32(batch_b), np.int32(b_packed), PER_CALL, PER_CALL, PER_CALL))
+             np.int32(batch_b), np.int32(b_packed), np.int32(bias_mode), PER_CALL, PER_CALL,
+             PER_CALL, PER_CALL))
         size = a.dtype.itemsize
         plan = ((batch, m, n), a.dtype, batch * m * n * size, pack_a, ba * a_panel * size,
                 pack_b, bb * b_panel * size, blocked)
@@ -198,5 +209,5 @@ class CLMatmulPrimitives:
         self.launch("matmul", knl, (-(-m // wpt_m), -(-n // vec), out.shape[0]), (1, 1, 1),
                     np.int32(m), np.int32(n), np.int32(k),
                     np.int32(pa.shape[1] if pa.shape[0] > 1 else 0), np.int32(batch_b),
-                    np.int32(b_packed), pa.data, pb.data, out.data)
+                    np.int32(b_packed), np.int32(0), None, pa.data, pb.data, out.data)
         return out
