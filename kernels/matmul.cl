@@ -20,8 +20,9 @@
  *     columns x + j * RTS_N: neighbouring work-items touch neighbouring columns, which lets
  *     a CPU runtime vectorise across work-items and keeps GPU local-memory reads
  *     conflict-free. Results are deterministic (fixed summation order per output).
- * matmul_pack(rows, K, width, stride_r, stride_k, batch_src, src, dst)
- *     Copies a (rows x K) operand, read at src[r * stride_r + k * stride_k] (any transpose),
+ * matmul_pack(rows, K, width, stride_r, stride_k, batch_src, src_offset, src, dst)
+ *     Copies a (rows x K) operand, read at src[src_offset + r * stride_r + k * stride_k] (any
+ *     transpose, slice or other strided view; batch b starts batch_src elements further),
  *     into panels of `width` rows: dst[(p * K + k) * width + j] = element (p * width + j, k),
  *     zero for rows past `rows`; ceil(rows / width) * width * K elements per batch.
  *     Geometry: global (K, panels, batch), any local size; work-item (k, p) writes the
@@ -164,13 +165,13 @@ void matmul_tiled(int M, int N, int K, int batch_a, int batch_b, int trans_a, in
 #define VSTORE CAT(vstore, VEC)
 
 __kernel void matmul_pack(int rows, int K, int width, int stride_r, int stride_k, int batch_src,
-                          __global const DTYPE* src, __global DTYPE* dst) {
+                          int src_offset, __global const DTYPE* src, __global DTYPE* dst) {
     int k = get_global_id(0);
     int panel = get_global_id(1);
     int batch = get_global_id(2);
     int padded = (rows + width - 1) / width * width;
     if (k >= K || panel * width >= padded) return;
-    src += batch * batch_src + k * stride_k;
+    src += src_offset + batch * batch_src + k * stride_k;
     dst += ((long)batch * padded + panel * width) * K + k * width;
     for (int j = 0; j < width; ++j) {
         int r = panel * width + j;

@@ -27,14 +27,13 @@ class CLMatmulPrimitives:
     """Mixin of OpenCLBackend: `matmul` and the variants the benchmarks compare."""
 
     def matmul(self, a, b, transpose_a=False, transpose_b=False, bias=None):
-        a, transpose_a = self._matmul_operand(a, transpose_a)
-        b, transpose_b = self._matmul_operand(b, transpose_b)
         bias_mode = 0
         if bias is not None:
             bias = self.packed(self._to(bias, a.dtype))
             bias_mode = 1 if bias.ndim == 1 else 2  # (N,) per column, (M, 1) per row
-        key = ("matmul", a.dtype, a.shape, b.shape, transpose_a, transpose_b,
-               None if bias is None else bias.shape)
+        # the pack kernels read any strided view: its layout is part of the plan
+        key = ("matmul", a.dtype, a.shape, a.strides, a.offset, b.dtype, b.shape, b.strides,
+               b.offset, transpose_a, transpose_b, None if bias is None else bias.shape)
         plan = self._plans.get(key)
         if plan is None:
             plan = self._matmul_plan(key, a, b, transpose_a, transpose_b, bias_mode, bias)
@@ -55,7 +54,10 @@ class CLMatmulPrimitives:
 
     def _matmul_plan(self, key, a, b, transpose_a, transpose_b, bias_mode=0, bias=None):
         """Prepared launches of the blocked matmul (pack a, maybe pack b, multiply), or None
-        when matmul_variant's other paths apply (bool, empty, K = 0, a GPU, mismatches)."""
+        when matmul_variant's other paths apply (bool, empty, K = 0, a GPU, mismatches).
+
+        a and b may be any strided views: the pack kernels gather them into panels.
+        """
         (ba, a0, a1), (bb, b0, b1) = a.shape, b.shape
         m, k = (a1, a0) if transpose_a else (a0, a1)
         k2, n = (b1, b0) if transpose_b else (b0, b1)
@@ -73,23 +75,27 @@ class CLMatmulPrimitives:
                                       dict(defines, REAL=self.real_dtype(a.dtype)))
         self.require("matmul", a.dtype)
 
-        def pack(x, rows, width, stride_r, stride_k):
+        def pack(x, rows, width, transposed):
+            """Launch packing x's (rows x k) operand, x read through its own strides."""
+            sb, s1, s2 = x.strides
+            stride_r, stride_k = (s2, s1) if transposed else (s1, s2)
             panels = -(-rows // width)
             local = min(self.local_1d, 1 << (k - 1).bit_length())  # a short K wastes no items
             launch = self.runtime.prepare(
                 "matmul", "matmul.cl", "matmul_pack", options, (k, panels, x.shape[0]),
                 (local, 1, 1), (np.int32(rows), np.int32(k), np.int32(width),
-                                np.int32(stride_r), np.int32(stride_k), np.int32(rows * k),
+                                np.int32(stride_r), np.int32(stride_k),
+                                np.int32(sb if x.shape[0] > 1 else 0), np.int32(x.offset),
                                 PER_CALL, PER_CALL))
             return launch, panels * width * k
 
-        pack_a, a_panel = pack(a, m, wpt_m, *((1, m) if transpose_a else (k, 1)))
+        pack_a, a_panel = pack(a, m, wpt_m, transpose_a)
         # b's rows already hold VEC contiguous columns; packing pays only when they are
         # read by many row blocks (and power-of-two row strides thrash the cache sets)
-        b_packed = transpose_b or m > _IN_PLACE_B_MAX_M
+        b_packed = transpose_b or m > _IN_PLACE_B_MAX_M or not b.packed
         pack_b, b_panel = None, 0
         if b_packed:
-            pack_b, b_panel = pack(b, n, vec, *((k, 1) if transpose_b else (1, n)))
+            pack_b, b_panel = pack(b, n, vec, not transpose_b)
             batch_b = b_panel if bb > 1 else 0
         else:
             batch_b = k * n if bb > 1 else 0
@@ -188,7 +194,7 @@ class CLMatmulPrimitives:
         local = min(self.local_1d, 1 << (k - 1).bit_length())  # a short K wastes no items
         self.launch("matmul", knl, (k, panels, batch), (local, 1, 1), np.int32(rows),
                     np.int32(k), np.int32(width), np.int32(stride_r), np.int32(stride_k),
-                    np.int32(rows * k), x.data, out.data)
+                    np.int32(rows * k), np.int32(0), x.data, out.data)
         return out
 
     def _matmul_blocked(self, a, b, out, transpose_a, transpose_b, defines):
