@@ -304,6 +304,10 @@ def test_loader_custom_samplers_and_no_batching():
     ({"sampler": [0], "shuffle": True}, "sampler option is mutually exclusive with shuffle"),
     ({"batch_size": None, "drop_last": True}, "mutually exclusive with drop_last"),
     ({"seed": 1, "generator": 2}, "generator option is mutually exclusive with seed"),
+    ({"num_workers": -1}, "num_workers option should be non-negative"),
+    ({"timeout": -1}, "timeout option should be non-negative"),
+    ({"prefetch_factor": 2}, "prefetch_factor option could only be specified"),
+    ({"persistent_workers": True}, "persistent_workers option needs num_workers > 0"),
 ])
 def test_loader_mutual_exclusion(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -523,3 +527,41 @@ def test_mnist_real_test_set():
     assert ds.targets.min() == 0 and ds.targets.max() == 9
     assert np.bincount(ds.targets).tolist() == [980, 1135, 1032, 1010, 982,
                                                 892, 958, 1028, 974, 1009]
+
+
+# ---------------------------------------------------------------- torch.utils.data's path and args
+def test_utils_data_is_torch_s_import_path_for_the_same_objects():
+    import deepx.data
+    import deepx.utils.data as tud
+
+    for name in ("Dataset", "TensorDataset", "DataLoader", "Subset", "random_split",
+                 "Sampler", "RandomSampler", "SequentialSampler", "BatchSampler",
+                 "default_collate"):
+        assert getattr(tud, name) is getattr(deepx.data, name), name
+    import deepx
+
+    assert deepx.utils.data.DataLoader is DataLoader
+
+
+def test_loader_signature_follows_torch():
+    torch = pytest.importorskip("torch")
+    import inspect
+
+    ours = inspect.signature(DataLoader).parameters
+    theirs = inspect.signature(torch.utils.data.DataLoader).parameters
+    assert [n for n in ours if n != "seed"] == list(theirs)
+    for name in theirs:
+        if name not in ("shuffle",):  # torch's None means False
+            assert ours[name].default == theirs[name].default, name
+
+
+def test_num_workers_and_pin_memory_load_the_same_batches_in_process():
+    plain = [as_numpy(x).tolist() for x, _ in DataLoader(Squares(10), batch_size=3,
+                                                            shuffle=True, seed=4)]
+    calls = []
+    workers = DataLoader(Squares(10), 3, True, num_workers=4, pin_memory=True,
+                         prefetch_factor=2, persistent_workers=True,
+                         worker_init_fn=calls.append, seed=4)
+    assert workers.num_workers == 4 and workers.pin_memory
+    assert [as_numpy(x).tolist() for x, _ in workers] == plain
+    assert calls == []  # no worker processes, so no worker_init_fn calls (documented)

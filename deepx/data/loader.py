@@ -130,7 +130,12 @@ def _collate_rows(dataset: TensorDataset, indices: np.ndarray) -> list:
 class DataLoader:
     """Iterate over a map-style dataset in batches, as torch.utils.data.DataLoader does.
 
-    Single process: there are no workers. `generator` (an int seed or a numpy Generator) or
+    Single process: num_workers > 0 is accepted (so torch scripts run unchanged) but batches
+    are still loaded in the calling process, as with num_workers=0, and worker_init_fn is not
+    called; an OpenCL context must not be forked, and spawned workers would each pay a context
+    start-up. pin_memory is accepted and has no effect: a batch is one host-to-device copy.
+    timeout, prefetch_factor, persistent_workers and multiprocessing_context are checked as
+    torch checks them and otherwise unused. `generator` (an int seed or a numpy Generator) or
     `seed` drives shuffling; without either, each epoch's order is drawn from deepx's global
     seed, so deepx.manual_seed makes runs repeat. With the default collate_fn, a
     TensorDataset (or a Subset of one) is batched by fancy-indexing its host arrays and making
@@ -138,9 +143,24 @@ class DataLoader:
     """
 
     def __init__(self, dataset, batch_size: int | None = 1, shuffle: bool = False,
-                 sampler=None, batch_sampler=None, drop_last: bool = False,
-                 collate_fn: Callable | None = None, generator=None,
-                 seed: int | None = None) -> None:
+                 sampler=None, batch_sampler=None, num_workers: int = 0,
+                 collate_fn: Callable | None = None, pin_memory: bool = False,
+                 drop_last: bool = False, timeout: float = 0,
+                 worker_init_fn: Callable | None = None, multiprocessing_context=None,
+                 generator=None, *, prefetch_factor: int | None = None,
+                 persistent_workers: bool = False, pin_memory_device: str = "",
+                 in_order: bool = True, seed: int | None = None) -> None:
+        if num_workers < 0:
+            raise ValueError("num_workers option should be non-negative; use num_workers=0 to "
+                             "disable multiprocessing.")
+        if timeout < 0:
+            raise ValueError("timeout option should be non-negative")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError("prefetch_factor option could only be specified in "
+                             "multiprocessing.let num_workers > 0 to enable multiprocessing, "
+                             "otherwise set prefetch_factor to None.")
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
         if generator is not None and seed is not None:
             raise ValueError("generator option is mutually exclusive with seed")
         if sampler is not None and shuffle:
@@ -170,6 +190,15 @@ class DataLoader:
         self.sampler = sampler
         self.batch_sampler = batch_sampler
         self.collate_fn = collate_fn
+        self.num_workers = num_workers
+        self.pin_memory = pin_memory
+        self.timeout = timeout
+        self.worker_init_fn = worker_init_fn
+        self.multiprocessing_context = multiprocessing_context
+        self.prefetch_factor = prefetch_factor
+        self.persistent_workers = persistent_workers
+        self.pin_memory_device = pin_memory_device
+        self.in_order = in_order
 
     def __iter__(self) -> Iterator:
         if self.batch_sampler is None:  # auto-batching off: one converted sample per step
