@@ -235,6 +235,12 @@ def test_signature_follows_torch(cls):
     # the same positional order, as far as torch's positional arguments go
     positional = [n for n, p in ours.items() if p.kind is p.POSITIONAL_OR_KEYWORD]
     assert positional == list(theirs)[:len(positional)]
+    # every torch argument is accepted, so a torch call never fails on a keyword
+    assert set(theirs) <= set(ours), set(theirs) - set(ours)
+    w = dx.tensor([1.0], requires_grad=True)
+    cls([w], foreach=False)
+    with pytest.raises(NotImplementedError, match="differentiable=True"):
+        cls([w], differentiable=True)
 
 
 def test_param_groups_with_their_own_options(device):

@@ -1,7 +1,7 @@
 """Adagrad and Adadelta, as torch.optim.Adagrad / torch.optim.Adadelta."""
 from __future__ import annotations
 
-from .optimizer import Optimizer, bump_versions, zeros_like
+from .optimizer import Optimizer, bump_versions, refuse_differentiable, zeros_like
 
 
 class Adagrad(Optimizer):
@@ -26,9 +26,7 @@ class Adagrad(Optimizer):
                              f"{initial_accumulator_value}")
         if not 0.0 <= eps:
             raise ValueError(f"Invalid epsilon value: {eps}")
-        if differentiable:
-            raise NotImplementedError("Adagrad: differentiable=True is not supported by deepx "
-                                      "(optimizer steps are never recorded on the tape)")
+        refuse_differentiable("Adagrad", differentiable)
         defaults = {"lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
                     "initial_accumulator_value": initial_accumulator_value,
                     "foreach": foreach, "maximize": maximize, "differentiable": False,
@@ -78,9 +76,7 @@ class Adadelta(Optimizer):
             raise ValueError(f"Invalid epsilon value: {eps}")
         if not 0.0 <= weight_decay:
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if differentiable:
-            raise NotImplementedError("Adadelta: differentiable=True is not supported by deepx "
-                                      "(optimizer steps are never recorded on the tape)")
+        refuse_differentiable("Adadelta", differentiable)
         defaults = {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay,
                     "foreach": foreach, "capturable": capturable, "maximize": maximize,
                     "differentiable": False}
