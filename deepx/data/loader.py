@@ -7,6 +7,7 @@ import numpy as np
 
 from .dataset import Subset, TensorDataset, _is_tensor
 from .sampler import BatchSampler, RandomSampler, SequentialSampler, as_generator
+from .workers import iterate_in_workers
 
 
 def tensor_from_numpy(array: np.ndarray, device=None):
@@ -130,12 +131,13 @@ def _collate_rows(dataset: TensorDataset, indices: np.ndarray) -> list:
 class DataLoader:
     """Iterate over a map-style dataset in batches, as torch.utils.data.DataLoader does.
 
-    Single process: num_workers > 0 is accepted (so torch scripts run unchanged) but batches
-    are still loaded in the calling process, as with num_workers=0, and worker_init_fn is not
-    called; an OpenCL context must not be forked, and spawned workers would each pay a context
-    start-up. pin_memory is accepted and has no effect: a batch is one host-to-device copy.
-    timeout, prefetch_factor, persistent_workers and multiprocessing_context are checked as
-    torch checks them and otherwise unused. `generator` (an int seed or a numpy Generator) or
+    num_workers > 0 fetches samples in that many spawned processes (deepx/data/workers.py:
+    never forked, samples cross as host arrays, collate_fn runs in the caller, batches come in
+    sampler order, at most num_workers * prefetch_factor in flight; workers start afresh each
+    epoch, persistent_workers is accepted). A TensorDataset (or Subset of one) with the default
+    collate_fn is batched in the calling process even then: one fancy index and one
+    host-to-device copy per field, which workers would only slow down. pin_memory is accepted
+    and has no effect. `generator` (an int seed or a numpy Generator) or
     `seed` drives shuffling; without either, each epoch's order is drawn from deepx's global
     seed, so deepx.manual_seed makes runs repeat. With the default collate_fn, a
     TensorDataset (or a Subset of one) is batched by fancy-indexing its host arrays and making
@@ -201,11 +203,15 @@ class DataLoader:
         self.in_order = in_order
 
     def __iter__(self) -> Iterator:
+        source = _tensor_source(self.dataset) if self.collate_fn is default_collate else None
+        if self.num_workers > 0 and source is None:
+            tasks = self.sampler if self.batch_sampler is None else self.batch_sampler
+            yield from iterate_in_workers(self, tasks, self.collate_fn)
+            return
         if self.batch_sampler is None:  # auto-batching off: one converted sample per step
             for index in self.sampler:
                 yield self.collate_fn(self.dataset[index])
             return
-        source = _tensor_source(self.dataset) if self.collate_fn is default_collate else None
         for indices in self.batch_sampler:
             if source is None:
                 yield self.collate_fn([self.dataset[i] for i in indices])

@@ -8,11 +8,13 @@ from ...data import (
     SequentialSampler,
     Subset,
     TensorDataset,
+    WorkerInfo,
     default_collate,
     default_convert,
+    get_worker_info,
     random_split,
 )
 
 __all__ = ["BatchSampler", "DataLoader", "Dataset", "RandomSampler", "Sampler",
-           "SequentialSampler", "Subset", "TensorDataset", "default_collate", "default_convert",
-           "random_split"]
+           "SequentialSampler", "Subset", "TensorDataset", "WorkerInfo", "default_collate",
+           "default_convert", "get_worker_info", "random_split"]
