@@ -489,3 +489,32 @@ def test_scheduler_step_before_optimizer_step_warns():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         sched2.step()
+
+
+@pytest.mark.parametrize("cls,kwargs,replayable", [
+    (optim.Adadelta, {"weight_decay": 0.1}, True),
+    (optim.Adagrad, {"lr": 0.1}, True),
+    (optim.Adagrad, {"lr": 0.1, "lr_decay": 0.1}, False),
+])
+def test_graph_capture_replays_the_eager_step(cls, kwargs, replayable, opencl_device):
+    inits, grads = _data(6, steps=1)
+    eager, graphed = (_params(inits, dx.float32, opencl_device) for _ in range(2))
+    _set_grads(eager, grads[0], dx.float32)
+    _set_grads(graphed, grads[0], dx.float32)
+    opt_eager, opt_graph = cls(eager, **kwargs), cls(graphed, **kwargs)
+    opt_eager.step()
+    opt_graph.step()
+    g = dx.Graph()
+    if not replayable:  # the decayed lr is a launch argument that changes every step
+        with pytest.raises(DeepxError, match="lr_decay"):
+            with dx.graph(g, device=opencl_device):
+                opt_graph.step()
+        return
+    with dx.graph(g, device=opencl_device):
+        opt_graph.step()  # runs once while recording
+    opt_eager.step()
+    for _ in range(3):
+        g.replay()
+        opt_eager.step()
+    for p_graph, p_eager in zip(graphed, eager):
+        np.testing.assert_array_equal(p_graph.numpy(), p_eager.numpy())

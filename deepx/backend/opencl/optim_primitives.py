@@ -72,6 +72,10 @@ class CLOptimPrimitives:
 
     def adagrad_step_(self, param, grad, state_sum, lr, lr_decay, weight_decay, eps, step,
                       maximize):
+        if lr_decay != 0:  # the decayed lr changes every step, and is a launch argument
+            self.runtime.check_not_capturing("Adagrad's step with lr_decay (its lr depends on "
+                                             "the step number)")
+        grad = self.packed(grad)
         dt = param.dtype
         clr = lr / (1 + (step - 1) * lr_decay)
         knl = self.kernel("optim.cl", "optim_adagrad", dt, op="adagrad_step_")
@@ -82,6 +86,7 @@ class CLOptimPrimitives:
 
     def adadelta_step_(self, param, grad, square_avg, acc_delta, lr, rho, eps, weight_decay,
                        maximize):
+        grad = self.packed(grad)
         dt = param.dtype
         knl = self.kernel("optim.cl", "optim_adadelta", dt, op="adadelta_step_")
         self.launch_chunks("adadelta_step_", knl, param.size, np.int32(param.size), param.data,
