@@ -241,6 +241,16 @@ class Backend:
         """torch.optim.RMSprop on one param (*S), in place; grad_avg/momentum_buf None if unused."""
         raise NotImplementedError
 
+    def adagrad_step_(self, param, grad, state_sum, lr, lr_decay, weight_decay, eps, step,
+                      maximize):
+        """torch.optim.Adagrad on one param (*S), step number `step` (from 1), in place."""
+        raise NotImplementedError
+
+    def adadelta_step_(self, param, grad, square_avg, acc_delta, lr, rho, eps, weight_decay,
+                       maximize):
+        """torch.optim.Adadelta on one param (*S), in place on param, square_avg, acc_delta."""
+        raise NotImplementedError
+
 
 def conv_out_size(size, kernel, stride, padding, dilation):
     """Output length of a sliding window (im2col, pooling without ceil_mode), as in PyTorch."""

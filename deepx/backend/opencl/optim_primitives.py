@@ -69,3 +69,27 @@ class CLOptimPrimitives:
                        self.scalar(eps, dt), self.scalar(weight_decay, dt),
                        self.scalar(momentum, dt), np.int32(centered), np.int32(momentum > 0),
                        np.int32(maximize))
+
+    def adagrad_step_(self, param, grad, state_sum, lr, lr_decay, weight_decay, eps, step,
+                      maximize):
+        if lr_decay != 0:  # the decayed lr changes every step, and is a launch argument
+            self.runtime.check_not_capturing("Adagrad's step with lr_decay (its lr depends on "
+                                             "the step number)")
+        grad = self.packed(grad)
+        dt = param.dtype
+        clr = lr / (1 + (step - 1) * lr_decay)
+        knl = self.kernel("optim.cl", "optim_adagrad", dt, op="adagrad_step_")
+        self.launch_chunks("adagrad_step_", knl, param.size, np.int32(param.size), param.data,
+                           grad.data, state_sum.data, self.scalar(-clr, dt),
+                           self.scalar(weight_decay, dt), self.scalar(eps, dt),
+                           np.int32(maximize))
+
+    def adadelta_step_(self, param, grad, square_avg, acc_delta, lr, rho, eps, weight_decay,
+                       maximize):
+        grad = self.packed(grad)
+        dt = param.dtype
+        knl = self.kernel("optim.cl", "optim_adadelta", dt, op="adadelta_step_")
+        self.launch_chunks("adadelta_step_", knl, param.size, np.int32(param.size), param.data,
+                           grad.data, square_avg.data, acc_delta.data, self.scalar(-lr, dt),
+                           self.scalar(rho, dt), self.scalar(1 - rho, dt), self.scalar(eps, dt),
+                           self.scalar(weight_decay, dt), np.int32(maximize))
