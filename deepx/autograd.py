@@ -194,32 +194,36 @@ class Function:
         This is the hot path of every op: it does only what depends on the call.
         """
         tensor_cls = _Tensor[0]
-        tensors = [a for a in args if isinstance(a, tensor_cls)]
-        device = tensors[0].device
+        device = first = None
         record = False
-        for t in tensors:
-            if t.device is not device and t.device != device:
+        arrays = []
+        for a in args:
+            if not isinstance(a, tensor_cls):
+                arrays.append(a)
+                continue
+            if first is None:
+                first, device = a, a.device
+            elif a.device is not device and a.device != device:
                 raise DeviceError(
-                    f"{cls.op_name()}: expected all tensors on one device, got "
-                    f"{tensors[0].device} (shape {tuple(tensors[0].shape)}) and {t.device} "
-                    f"(shape {tuple(t.shape)}); move one with .to(device)")
-            if t._requires_grad:
+                    f"{cls.op_name()}: expected all tensors on one device, got {device} "
+                    f"(shape {tuple(first.shape)}) and {a.device} (shape {tuple(a.shape)}); "
+                    "move one with .to(device)")
+            if a._requires_grad:
                 record = True
+            arrays.append(a._data)
         record = record and tape.grad_enabled
         if record:
             needs = tuple(isinstance(a, tensor_cls) and a._requires_grad for a in args)
         else:
             needs = _NO_GRADS.get(len(args)) or (False,) * len(args)
         ctx = Context(device.backend, needs)
-        arrays = [a._data if isinstance(a, tensor_cls) else a for a in args]
         out = cls.forward(ctx, *arrays, **kwargs)
         record = record and out.dtype.kind == "f"
         result = tensor_cls._wrap(out, kwargs["device"] if cls.moves_device else device,
                                   requires_grad=record)
         if cls.is_view:  # shares the input's storage: and so its version counter and base
-            source = tensors[0]
-            result._version = source._version
-            result._base = source if source._base is None else source._base
+            result._version = first._version
+            result._base = first if first._base is None else first._base
         if record:
             parents = []
             for a in args:
@@ -232,8 +236,8 @@ class Function:
             versions = ()
             if ctx.saved:
                 saved = {id(s) for s in ctx.saved if s is not None}
-                versions = [(a._version, a._version.value, tuple(a.shape)) for a in tensors
-                            if id(a._data) in saved]
+                versions = [(a._version, a._version.value, tuple(a.shape)) for a in args
+                            if isinstance(a, tensor_cls) and id(a._data) in saved]
             result._node = Node(cls, ctx, parents, versions, out.shape,
                                 result.device.backend)
         else:

@@ -336,6 +336,23 @@ def _dropout_samples(rng):
             Sample((rand(rng, 127, 129),), {"p": 0.25}, name="big", big=True)]
 
 
+def _dropout2d_ref(x, p=0.5, training=True):
+    if not training or p == 0:
+        return x
+    planes = x.shape[:-2]
+    u = (random_bits(0, np.arange(math.prod(planes))) >> np.uint32(8)) * 2.0 ** -24
+    keep = (u.reshape(*planes, 1, 1) >= p).astype(np.float64)
+    return x * (keep * (1.0 / (1.0 - p))) if p < 1 else np.zeros_like(x)
+
+
+def _dropout2d_samples(rng):
+    return [Sample((rand(rng, 3, 5, 2, 7),), {"p": 0.5}, name="nchw"),
+            Sample((rand(rng, 13, 1, 3),), {"p": 0.3}, name="chw"),
+            Sample((rand(rng, 2, 3, 4, 1),), {"p": 1.0}, name="p1"),
+            Sample((rand(rng, 2, 3, 4, 4),), {"p": 0.5, "training": False}, name="eval"),
+            Sample((rand(rng, 8, 64, 9, 9),), {"p": 0.2}, name="big", big=True)]
+
+
 # ---------------------------------------------------------------- losses
 def _reduce_ref(loss, reduction):
     return {"none": loss, "sum": loss.sum(), "mean": loss.mean()}[reduction]
@@ -584,6 +601,8 @@ NN_OPS = [
     OpInfo("dropconnect", _seeded(F.dropconnect), _dropout_ref,
            lambda rng: [Sample((rand(rng, 6, 5),), {"p": 0.4}, name="weight")],
            covers=(norm.Dropout,), tol_reason="dropout on a weight matrix"),
+    OpInfo("dropout2d", _seeded(F.dropout2d), _dropout2d_ref, _dropout2d_samples,
+           covers=(ew.Mul,), tol_reason="same mask bits on both backends; one scale"),
     OpInfo("cross_entropy", _cross_entropy_fn, _cross_entropy_ref, _cross_entropy_samples,
            covers=(loss.CrossEntropy, mv.Permute, ew.Div), atol32=1e-5, rtol32=1e-5,
            tol_reason=_LOSS_TOL),
@@ -660,6 +679,8 @@ def _embedding_samples(rng):
                    name="padding"),
             Sample((rng.integers(0, 7, (6,)), rand(rng, 7, 2)), {}, name="plain"),
             Sample((np.array([[0, 0, 2]]), rand(rng, 3, 1)), {"padding_idx": -1}, name="neg"),
+            Sample((rng.integers(0, 3, (13,)), rand(rng, 3, 1)), {}, name="repeats"),
+            Sample((np.array(4, dtype=np.int64), rand(rng, 5, 3)), {}, name="0d-input"),
             Sample((rng.integers(0, 1000, (64, 13)), rand(rng, 1000, 33)), {"padding_idx": 0},
                    name="big", big=True)]
 

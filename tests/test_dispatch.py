@@ -149,3 +149,28 @@ def test_graph_refuses_what_it_cannot_replay(opencl_device):
         dx.graph(g, device="numpy")
     with pytest.raises(dx.DeepxError, match="nothing was captured"):
         dx.Graph().replay()
+
+
+@pytest.mark.parametrize("shape", [(1, 5, 7, 3), (2, 33, 13, 17), (1, 128, 64, 10),
+                                   (3, 7, 129, 65)])
+@pytest.mark.parametrize("per", ["column", "row"])
+def test_matmul_fused_bias_matches_numpy(shape, per, opencl_device):
+    """The bias added inside matmul_blocked equals matmul then add, on odd sizes too."""
+    batch, m, k, n = shape
+    rng = np.random.default_rng(sum(shape))
+    a = rng.standard_normal((batch, m, k)).astype(np.float32)
+    b = rng.standard_normal((1, n, k)).astype(np.float32)
+    bias = rng.standard_normal((n,) if per == "column" else (m, 1)).astype(np.float32)
+    results = []
+    for device in ("numpy", opencl_device):
+        be = dx.device(device).backend
+        out = be.matmul(be.from_numpy(a), be.from_numpy(b), transpose_b=True,
+                        bias=be.from_numpy(bias))
+        results.append(be.to_numpy(out))
+    want = a @ np.swapaxes(b, 1, 2) + bias
+    np.testing.assert_allclose(results[0], want, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(results[1], want, rtol=1e-4, atol=1e-4)
+    be = opencl_device.backend
+    with pytest.raises(dx.DeepxError, match="bias of shape"):
+        be.matmul(be.from_numpy(a), be.from_numpy(b), transpose_b=True,
+                  bias=be.from_numpy(np.zeros(n + 1, np.float32)))

@@ -136,10 +136,11 @@ class Backend:
         raise NotImplementedError
 
     # ---- matmul ----
-    def matmul(self, a, b, transpose_a=False, transpose_b=False):
+    def matmul(self, a, b, transpose_a=False, transpose_b=False, bias=None):
         """(Ba, M, K) @ (Bb, K, N) -> (B, M, N), Ba and Bb in {B, 1}.
 
-        transpose_a reads a as (Ba, K, M); transpose_b reads b as (Bb, N, K).
+        transpose_a reads a as (Ba, K, M); transpose_b reads b as (Bb, N, K). bias, (N,) or
+        (M, 1), is added to every product once it is complete (a linear or conv layer's bias).
         """
         raise NotImplementedError
 
@@ -261,6 +262,16 @@ class Backend:
     def rmsprop_step_(self, param, grad, square_avg, grad_avg, momentum_buf, lr, alpha, eps,
                       weight_decay, momentum, centered, maximize):
         """torch.optim.RMSprop on one param (*S), in place; grad_avg/momentum_buf None if unused."""
+        raise NotImplementedError
+
+    def adagrad_step_(self, param, grad, state_sum, lr, lr_decay, weight_decay, eps, step,
+                      maximize):
+        """torch.optim.Adagrad on one param (*S), step number `step` (from 1), in place."""
+        raise NotImplementedError
+
+    def adadelta_step_(self, param, grad, square_avg, acc_delta, lr, rho, eps, weight_decay,
+                       maximize):
+        """torch.optim.Adadelta on one param (*S), in place on param, square_avg, acc_delta."""
         raise NotImplementedError
 
 

@@ -41,6 +41,30 @@ def _flat_index(shape, strides, offset) -> np.ndarray:
 
 _erf = np.frompyfunc(math.erf, 1, 1)
 
+# Floating-point errors are silent in deepx (PyTorch computes inf and nan without warnings).
+# np.errstate costs ~3 us per call, several times a small ufunc, so the elementwise hot path
+# sets NumPy's error-state context variable to a prebuilt "ignore" state directly; other
+# NumPy versions fall back to np.errstate.
+try:
+    from numpy._core import _ufunc_config as _ufunc_config
+
+    _IGNORE = _ufunc_config._make_extobj(all="ignore")
+    _ERRSTATE = _ufunc_config._extobj_contextvar
+except (ImportError, AttributeError, TypeError):  # pragma: no cover - other NumPy versions
+    _ERRSTATE = None
+
+
+def _quiet(fn, *args):
+    """fn(*args) with NumPy's floating-point warnings off."""
+    if _ERRSTATE is None:
+        with np.errstate(all="ignore"):
+            return fn(*args)
+    token = _ERRSTATE.set(_IGNORE)
+    try:
+        return fn(*args)
+    finally:
+        _ERRSTATE.reset(token)
+
 
 def _sigmoid(x):
     e = np.exp(-np.abs(x))
@@ -132,8 +156,7 @@ class NumpyBackend(NumpyNNPrimitives, NumpyOptimPrimitives, NumpyIndexPrimitives
         return _dense(out, bool if op in (UnaryOp.STEP, UnaryOp.NOT) else x.dtype)
 
     def binary(self, op, a, b):
-        with np.errstate(all="ignore"):
-            return _dense(_BINARY[op](a, b))
+        return _dense(_quiet(_BINARY[op], a, b))
 
     def where(self, cond, a, b):
         return _dense(np.where(cond, a, b))
@@ -144,10 +167,11 @@ class NumpyBackend(NumpyNNPrimitives, NumpyOptimPrimitives, NumpyIndexPrimitives
     def arg_reduce(self, op, x, axis, keepdim):
         return _dense(_ARG_REDUCE[op](x, axis=axis, keepdims=keepdim), np.int64)
 
-    def matmul(self, a, b, transpose_a=False, transpose_b=False):
+    def matmul(self, a, b, transpose_a=False, transpose_b=False, bias=None):
         a = a.swapaxes(-1, -2) if transpose_a else a
         b = b.swapaxes(-1, -2) if transpose_b else b
-        return _dense(np.matmul(a, b))
+        out = np.matmul(a, b)
+        return _dense(out if bias is None else _quiet(np.add, out, bias))
 
     def reshape(self, x, shape):
         return x.reshape(shape)

@@ -27,7 +27,7 @@ from ..ops.loss import (
     nll_loss,
     smooth_l1_loss,
 )
-from ..ops.norm import batch_norm, dropconnect, dropout, layer_norm
+from ..ops.norm import batch_norm, dropconnect, dropout, dropout2d, layer_norm
 from ..ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from ..ops.sampling import interpolate, pad
 
@@ -37,5 +37,6 @@ __all__ = [
     "log_softmax", "batch_norm", "layer_norm", "dropout", "dropconnect", "cross_entropy",
     "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "multi_margin_loss", "hinge_embedding_loss", "pad",
-    "one_hot", "embedding", "interpolate",
+    "one_hot", "embedding", "interpolate", "dropout2d",
 ]
+

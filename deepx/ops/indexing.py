@@ -284,10 +284,15 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,  # 
     padding_idx gets no gradient (its forward value is returned as stored). No host round
     trip: the rows are read with take_along (a bad index reads NaN on OpenCL)."""
     if max_norm is not None or scale_grad_by_freq or sparse:
-        raise ValueError("embedding: max_norm, scale_grad_by_freq and sparse are not supported")
+        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse=True are "
+                                  "not supported by deepx")
     if weight.ndim != 2:
         raise ShapeError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got "
                          f"shape {tuple(weight.shape)}")
+    if isinstance(input, _tensor_cls()) and (input.dtype.is_floating_point
+                                             or input.dtype is dtypes.bool_):
+        raise DTypeError(f"embedding: expected an integer (long or int) input, got "
+                         f"{input.dtype.name} of shape {tuple(input.shape)}")
     index, from_host = _index_tensor("embedding", input, weight.device)
     v, d = weight.shape
     _check_range("embedding", index, 0, v, f"an embedding of {v} rows (weight shape "
@@ -297,8 +302,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,  # 
     if padding_idx is None:
         return out
     if not -v <= padding_idx < v:
-        raise ShapeError(f"embedding: padding_idx {padding_idx} must be within num_embeddings "
-                         f"{v}")
+        raise ValueError(f"Padding_idx must be within num_embeddings (embedding: padding_idx "
+                         f"{padding_idx}, weight shape {tuple(weight.shape)})")
     # Same values either way; only the branch that is not the padding row carries gradient.
     keep = unsqueeze(compare(BinaryOp.NE, "embedding", index, padding_idx % v), -1)
     return Where.apply(keep, out, out.detach())

@@ -44,10 +44,10 @@ from ...shapes import broadcast_shapes, contiguous_strides, view_strides
 from .. import COMPARISONS, ArgReduceOp, Backend, BinaryOp, ReduceOp, UnaryOp
 from .array import CLArray
 from .index_primitives import CLIndexPrimitives
-from .matmul_config import MatmulConfig, blocked_defines, blocked_rows, candidate_configs
+from .matmul_primitives import CLMatmulPrimitives
 from .nn_primitives import CLNNPrimitives
 from .optim_primitives import CLOptimPrimitives
-from .runtime import PER_CALL, Runtime
+from .runtime import MAX_PLANS, PER_CALL, Runtime
 
 C_TYPES = {"float32": "float", "float64": "double", "int32": "int", "int64": "long",
            "bool": "uchar"}
@@ -56,6 +56,7 @@ _SCALAR_TYPES = {"float32": np.float32, "float64": np.float64, "int32": np.int32
 _BOOL = np.dtype(bool)
 _INT32 = np.dtype(np.int32)
 _INT64 = np.dtype(np.int64)
+_FLOAT64 = np.dtype(np.float64)
 _MAX_DIMS = 8
 # Vector kernel arguments as plain structured scalars (pyopencl's make_int8 goes through eval).
 _INT8, _INT4 = cltypes.int8, cltypes.int4
@@ -65,22 +66,27 @@ _INT_LIMIT = 2 ** 31 - 1  # kernels index with 32-bit ints
 # when there are few enough outputs to keep the device busy that way.
 _TREE_MIN_LENGTH = 256
 _TREE_MAX_OUTPUTS = 1024
-# matmul_blocked reads B in place (no packed copy) up to this many rows of C
-_IN_PLACE_B_MAX_M = 64
 _ROWS_VEC = 16  # elements per work-item of elementwise_binary_rows (ROWS_VEC)
-_MAX_PLANS = 4096  # prepared launches kept per backend (keyed by op, shapes, strides, dtypes)
 CHUNK = 16  # elements per work-item of the chunked kernels (ROWS_VEC, optim.cl's CHUNK)
 # Only matmul may reassociate and fuse (its order of summation is its own anyway); the other
 # families match NumPy's rounding and NaN behaviour, which fast-math would give up.
 _FILE_OPTIONS = {"matmul.cl": ("-cl-fast-relaxed-math", "-cl-mad-enable")}
 
 
+# the same tables keyed by NumPy dtype objects: no dtype-name lookups on the launch path
+_C_TYPES = {np.dtype(name): c for name, c in C_TYPES.items()}
+_SCALARS = {np.dtype(name): t for name, t in _SCALAR_TYPES.items()}
+
+
 def c_type(np_dtype) -> str:
     """OpenCL C type of a NumPy dtype (bool is stored as uchar)."""
-    name = np.dtype(np_dtype).name
-    if name not in C_TYPES:
-        raise DTypeError(f"dtype {name} is not supported by the OpenCL backend")
-    return C_TYPES[name]
+    c = _C_TYPES.get(np_dtype)
+    if c is None:
+        np_dtype = np.dtype(np_dtype)
+        if np_dtype not in _C_TYPES:
+            raise DTypeError(f"dtype {np_dtype.name} is not supported by the OpenCL backend")
+        c = _C_TYPES[np_dtype]
+    return c
 
 
 def _int8(values) -> np.ndarray:
@@ -147,7 +153,8 @@ def _row_view(dims, strides, offset=0):
     return (math.prod(lead[t:]), lead_strides[-1] if t < len(lead) else 0, col, offset)
 
 
-class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, CLIndexPrimitives, Backend):
+class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLIndexPrimitives,
+                    Backend):
     """Primitives on one OpenCL device; see the module docstring for the helper API."""
 
     name = "opencl"
@@ -180,8 +187,7 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, CLIndexPrimitives, Backen
 
     def require(self, op: str, np_dtype) -> None:
         """DTypeError naming `op` when this device cannot compute in np_dtype."""
-        np_dtype = np.dtype(np_dtype)
-        if np_dtype == np.float64 and not self.runtime.fp64:
+        if np_dtype == _FLOAT64 and not self.runtime.fp64:
             raise DTypeError(f"{op}: float64 is not supported on {self.runtime.name} (the "
                              "device lacks cl_khr_fp64); use float32")
         c_type(np_dtype)
@@ -195,7 +201,8 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, CLIndexPrimitives, Backen
 
     def scalar(self, value, np_dtype):
         """`value` as the NumPy scalar type a kernel argument of np_dtype's C type takes."""
-        return _SCALAR_TYPES[np.dtype(np_dtype).name](value)
+        scalar_type = _SCALARS.get(np_dtype) or _SCALARS[np.dtype(np_dtype)]
+        return scalar_type(value)
 
     def kernel_options(self, file: str, np_dtype, op: str, defines: dict) -> tuple:
         """Build options: -D DTYPE=<np_dtype>, then -D KEY=VALUE per define, then the file's own."""
@@ -276,11 +283,28 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, CLIndexPrimitives, Backen
             options = self.kernel_options(file, np_dtype, op, defines)
             launch = self.runtime.prepare(op, file, name, options, global_size, local_size,
                                           args)
-        if len(self._plans) >= _MAX_PLANS:  # shapes seen once (a sweep) must not pile up
+        if len(self._plans) >= MAX_PLANS:  # shapes seen once (a sweep) must not pile up
             self._plans.clear()
         plan = self._plans[key] = (tuple(out_shape), out_dtype, size * out_dtype.itemsize,
                                    launch)
         return plan
+
+    def chunk_launch(self, key, op, file, name, np_dtype, n, args):
+        """A prepared chunked launch over n elements writing its arguments in place (the
+        optimizer steps), remembered under `key`; None when n == 0."""
+        launch = self._plans.get(key, False)
+        if launch is False:
+            launch = None
+            if n:
+                self.require(op, np_dtype)
+                options = self.kernel_options(file, np_dtype, op,
+                                              {"REAL": self.real_dtype(np_dtype)})
+                launch = self.runtime.prepare(op, file, name, options,
+                                              *self._chunks_geometry(n), args)
+            if len(self._plans) >= MAX_PLANS:
+                self._plans.clear()
+            self._plans[key] = launch
+        return launch
 
     def _empty_plan(self, key, shape, dtype):
         """Plan of a primitive whose output has no elements: allocate nothing, launch nothing."""
@@ -494,9 +518,9 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, CLIndexPrimitives, Backen
         return self._run(plan, cond, a, b)
 
     # ------------------------------------------------------------ reductions
-    def _reduce_plan(self, key, op_name, kernel_prefix, op, x, out_shape, out_dtype, kept,
+    def _reduce_plan(self, key, op_name, kernels, op, x, out_shape, out_dtype, kept,
                      reduced, length, local_args):
-        """Plan of the serial or tree variant over `kept` x `reduced` (shape, strides) views."""
+        """Plan of kernels = (serial, tree) over `kept` x `reduced` (shape, strides) views."""
         (kdims, (kst,)), (rdims, (rst,)) = kept, reduced
         n_out = math.prod(out_shape)
         args = (np.int32(op), np.int32(n_out), np.int32(length), np.int32(len(kdims)),
@@ -505,10 +529,10 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, CLIndexPrimitives, Backen
         if length > _TREE_MIN_LENGTH and n_out < _TREE_MAX_OUTPUTS:
             local = self.local_1d
             scratch = tuple(cl.LocalMemory(local * np.dtype(d).itemsize) for d in local_args)
-            return self._prepare(key, op_name, "reduce.cl", kernel_prefix + "_tree", x.dtype,
+            return self._prepare(key, op_name, "reduce.cl", kernels[1], x.dtype,
                                  out_shape, out_dtype, (n_out * local,), (local,),
                                  args + scratch, OUT_DTYPE=np.dtype(out_dtype))
-        return self._prepare(key, op_name, "reduce.cl", kernel_prefix + "_serial", x.dtype,
+        return self._prepare(key, op_name, "reduce.cl", kernels[0], x.dtype,
                              out_shape, out_dtype, (n_out,), (self.local_1d,), args,
                              OUT_DTYPE=np.dtype(out_dtype))
 
@@ -537,8 +561,8 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, CLIndexPrimitives, Backen
                 return self._run(self._empty_plan(key, shape, out_dtype))
             kept = collapse([x.shape[i] for i in kept_axes], [x.strides[i] for i in kept_axes])
             reduced = collapse([x.shape[a] for a in axes], [x.strides[a] for a in axes])
-            plan = self._reduce_plan(key, "reduce", "reduce", op, x, shape, out_dtype, kept,
-                                     reduced, length, (out_dtype,))
+            plan = self._reduce_plan(key, "reduce", ("reduce_serial", "reduce_tree"), op, x,
+                                     shape, out_dtype, kept, reduced, length, (out_dtype,))
         return self._run(plan, x)
 
     def arg_reduce(self, op, x, axis, keepdim):
@@ -560,118 +584,9 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, CLIndexPrimitives, Backen
             others = [i for i in range(x.ndim) if i != axis]
             kept = collapse([x.shape[i] for i in others], [x.strides[i] for i in others])
             reduced = ((n,), ((x.strides[axis] if x.ndim else 1,),))
-            plan = self._reduce_plan(key, "arg_reduce", "argreduce", op, x, shape, _INT64,
-                                     kept, reduced, n, (x.dtype, _INT64))
+            plan = self._reduce_plan(key, "arg_reduce", ("argreduce_serial", "argreduce_tree"),
+                                     op, x, shape, _INT64, kept, reduced, n, (x.dtype, _INT64))
         return self._run(plan, x)
-    # ------------------------------------------------------------ matmul
-    def matmul(self, a, b, transpose_a=False, transpose_b=False):
-        return self.matmul_variant(None, a, b, transpose_a, transpose_b)
-
-    def _matmul_operand(self, x, transpose):
-        """x packed, reading a transposed packed view through the transpose flag (no copy)."""
-        if x.packed:
-            return x, transpose
-        if x.ndim == 3 and not x.offset and x.strides[1:] == (1, x.shape[1]) and (
-                x.shape[0] == 1 or x.strides[0] == x.shape[1] * x.shape[2]):
-            t = CLArray((x.shape[0], x.shape[2], x.shape[1]), x.dtype, x.data)
-            return t, not transpose
-        return self.contiguous(x), transpose
-
-    def matmul_config(self, np_dtype) -> MatmulConfig:
-        """Tile sizes of matmul_tiled for np_dtype on this device (chosen once)."""
-        np_dtype = np.dtype(np_dtype)
-        if np_dtype not in self._matmul_configs:
-            device = self.runtime.device
-            for cfg in candidate_configs(device, np_dtype.itemsize):
-                knl = self.kernel("matmul.cl", "matmul_tiled", np_dtype, op="matmul",
-                                  **cfg.defines())
-                # a kernel's own limit (registers, local memory) may be below the device's
-                fits = knl.get_work_group_info(cl.kernel_work_group_info.WORK_GROUP_SIZE,
-                                               device) >= cfg.rts_m * cfg.rts_n
-                if fits:
-                    self._matmul_configs[np_dtype] = cfg
-                    break
-            else:
-                raise OpenCLError(f"matmul: no tile configuration fits {self.runtime.name}")
-        return self._matmul_configs[np_dtype]
-
-    def matmul_variant(self, variant, a, b, transpose_a=False, transpose_b=False):
-        """matmul with kernel variant 'naive', 'tiled', 'blocked' (CPU) or None (the best one)."""
-        a, transpose_a = self._matmul_operand(a, transpose_a)
-        b, transpose_b = self._matmul_operand(b, transpose_b)
-        (ba, a0, a1), (bb, b0, b1) = a.shape, b.shape
-        m, k = (a1, a0) if transpose_a else (a0, a1)
-        k2, n = (b1, b0) if transpose_b else (b0, b1)
-        if k != k2 or (ba != bb and 1 not in (ba, bb)) or a.dtype != b.dtype:
-            raise ShapeError(f"matmul: shapes {a.shape} and {b.shape} (transpose_a="
-                             f"{transpose_a}, transpose_b={transpose_b}, dtypes {a.dtype}, "
-                             f"{b.dtype}) do not multiply")
-        batch = max(ba, bb) if min(ba, bb) else 0
-        if a.dtype == _BOOL:  # NumPy's bool matmul is an or of ands: count in int32
-            wide = self.matmul_variant(variant, self._to(a, _INT32), self._to(b, _INT32),
-                                       transpose_a, transpose_b)
-            return self.cast(wide, dtypes.bool_)
-        out = self.empty((batch, m, n), a.dtype)
-        if not out.size:
-            return out
-        if k == 0:
-            return self.full(out.shape, 0, dtypes.get(a.dtype))
-        args = (np.int32(m), np.int32(n), np.int32(k),
-                np.int32(m * k if ba > 1 else 0), np.int32(k * n if bb > 1 else 0),
-                np.int32(bool(transpose_a)), np.int32(bool(transpose_b)),
-                a.data, b.data, out.data)
-        blocked = blocked_defines(self.runtime.device, a.dtype.itemsize)
-        if variant is None:  # on PoCL the blocked kernel beats the tiled one at every shape
-            variant = "blocked" if blocked else "tiled"
-        if variant == "naive":
-            knl = self.kernel("matmul.cl", "matmul_naive", a.dtype, op="matmul")
-            self.launch("matmul", knl, (n, m, batch), (8, 8, 1), *args)
-            return out
-        if variant == "blocked":
-            if blocked is None:
-                raise DTypeError(f"matmul: the blocked kernel needs a CPU device and a float "
-                                 f"dtype, got {self.runtime.name} and {a.dtype}")
-            return self._matmul_blocked(a, b, out, transpose_a, transpose_b, blocked)
-        cfg = self.matmul_config(a.dtype)
-        knl = self.kernel("matmul.cl", "matmul_tiled", a.dtype, op="matmul", **cfg.defines())
-        self.launch("matmul", knl,
-                    (-(-n // cfg.tile_n) * cfg.rts_n, -(-m // cfg.tile_m) * cfg.rts_m, batch),
-                    (cfg.rts_n, cfg.rts_m, 1), *args)
-        return out
-
-    def _pack(self, x, rows, k, width, stride_r, stride_k, defines):
-        """x (batch, ...) as panels of `width` rows of its (rows x k) view: see matmul_pack."""
-        batch, panels = x.shape[0], -(-rows // width)
-        out = self.empty((batch, panels * width * k), x.dtype)
-        # built with matmul_blocked's defines: one program for both
-        knl = self.kernel("matmul.cl", "matmul_pack", x.dtype, op="matmul", **defines)
-        local = min(self.local_1d, 1 << (k - 1).bit_length())  # a short K wastes no items
-        self.launch("matmul", knl, (k, panels, batch), (local, 1, 1), np.int32(rows),
-                    np.int32(k), np.int32(width), np.int32(stride_r), np.int32(stride_k),
-                    np.int32(rows * k), x.data, out.data)
-        return out
-
-    def _matmul_blocked(self, a, b, out, transpose_a, transpose_b, defines):
-        """matmul_blocked over a packed copy of a and a packed copy of b, or b in place."""
-        m, n, k = out.shape[1], out.shape[2], a.shape[1] if transpose_a else a.shape[2]
-        defines = dict(defines, WPT_M=blocked_rows(m, defines["WPT_M"]))
-        wpt_m, vec = defines["WPT_M"], defines["VEC"]
-        pa = self._pack(a, m, k, wpt_m, *((1, m) if transpose_a else (k, 1)), defines)
-        # b's rows already hold VEC contiguous columns; packing pays only when they are
-        # read by many row blocks (and power-of-two row strides thrash the cache sets)
-        b_packed = transpose_b or m > _IN_PLACE_B_MAX_M
-        if b_packed:
-            pb = self._pack(b, n, k, vec, *((k, 1) if transpose_b else (1, n)), defines)
-            batch_b = pb.shape[1] if pb.shape[0] > 1 else 0
-        else:
-            pb, batch_b = b, (k * n if b.shape[0] > 1 else 0)
-        knl = self.kernel("matmul.cl", "matmul_blocked", a.dtype, op="matmul", **defines)
-        self.launch("matmul", knl, (-(-m // wpt_m), -(-n // vec), out.shape[0]), (1, 1, 1),
-                    np.int32(m), np.int32(n), np.int32(k),
-                    np.int32(pa.shape[1] if pa.shape[0] > 1 else 0), np.int32(batch_b),
-                    np.int32(b_packed), pa.data, pb.data, out.data)
-        return out
-
     # ------------------------------------------------------------ layout
     def reshape(self, x, shape):
         shape = tuple(int(n) for n in shape)

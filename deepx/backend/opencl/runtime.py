@@ -45,6 +45,9 @@ def error_name(exc: cl.Error) -> str:
 
 # Marks an argument of a Launch that changes per call (a buffer); the others are set once.
 PER_CALL = object()
+# Prepared launches a backend keeps (keyed by op, shapes, strides, dtypes); shapes seen once,
+# as in a sweep, must not pile up.
+MAX_PLANS = 4096
 
 
 class Launch:
