@@ -395,6 +395,42 @@ class Tensor:
     def __rpow__(self, other):
         return ew.pow(other, self)
 
+    def __floordiv__(self, other):
+        return ew.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return ew.floor_divide(other, self)
+
+    def __ifloordiv__(self, other):
+        return self._inplace_result("floor_divide_", ew.floor_divide, other)
+
+    def __mod__(self, other):
+        return ew.remainder(self, other)
+
+    def __rmod__(self, other):
+        return ew.remainder(other, self)
+
+    def __imod__(self, other):
+        return self._inplace_result("remainder_", ew.remainder, other)
+
+    def floor_divide(self, other):
+        return ew.floor_divide(self, other)
+
+    def remainder(self, other):
+        return ew.remainder(self, other)
+
+    def clamp_min(self, min):  # noqa: A002 - PyTorch's names
+        return ew.clamp_min(self, min)
+
+    def clamp_max(self, max):  # noqa: A002 - PyTorch's names
+        return ew.clamp_max(self, max)
+
+    def _inplace_result(self, name, op, other):
+        """self = op(self, other) in place (the result keeps self's dtype, as PyTorch's x //= y)."""
+        self._check_inplace(name)
+        with autograd.no_grad():
+            return self._set_(self._same(op(self, other)))
+
     def __neg__(self):
         return ew.neg(self)
 
