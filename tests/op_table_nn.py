@@ -695,6 +695,6 @@ NN_OPS = [
            covers=(act.ReLU, mv.Gather), tol_reason="sums over C and a float32 mean",
            torch=_torch_multi_margin),
     OpInfo("hinge_embedding_loss", F.hinge_embedding_loss, _hinge_ref, _hinge_samples,
-           covers=(act.ReLU, ew.Where), tol_reason="a float32 mean",
+           covers=(ew.Clip, ew.Where), tol_reason="a float32 mean",
            torch=_tf("hinge_embedding_loss")),
 ]

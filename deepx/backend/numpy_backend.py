@@ -151,7 +151,8 @@ class NumpyBackend(NumpyNNPrimitives, NumpyOptimPrimitives, Backend):
         return np.where(cond, a, b)
 
     def reduce(self, op, x, axes, keepdim):
-        return np.asarray(_REDUCE[op](x, axis=tuple(axes), keepdims=keepdim))
+        with np.errstate(all="ignore"):  # max/min of NaNs: NaN, without NumPy's warning
+            return np.asarray(_REDUCE[op](x, axis=tuple(axes), keepdims=keepdim))
 
     def arg_reduce(self, op, x, axis, keepdim):
         return np.asarray(_ARG_REDUCE[op](x, axis=axis, keepdims=keepdim)).astype(np.int64)
