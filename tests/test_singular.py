@@ -274,6 +274,19 @@ ERRORS = [
      r"floor_divide: not implemented for bool tensors \(shapes \(1,\) and \(1,\)\)"),
     ("bool_remainder", lambda a, b: a % b, (([True], "bool"), ([True], "bool")), DTypeError,
      r"remainder: not implemented for bool tensors"),
+    ("bool_sub", lambda a, b: a - b, (([True], "bool"), ([True, False], "bool")), DTypeError,
+     r"sub: subtraction with a bool tensor is not supported; use \^ or logical_xor\(\) "
+     r"\(shapes \(1,\) and \(2,\)\)"),
+    ("bool_rsub_int", lambda a: 1 - a, (([True], "bool"),), DTypeError,
+     r"sub: subtraction with a bool tensor"),
+    ("bool_neg", lambda a: -a, (([True], "bool"),), DTypeError,
+     r"neg: negation of a bool tensor is not supported; use ~"),
+    ("bool_abs", lambda a: a.abs(), (([True], "bool"),), DTypeError,
+     r"abs: not implemented for bool tensors \(shapes \(1,\)\)"),
+    ("bool_pow", lambda a, b: a ** b, (([True], "bool"), ([True], "bool")), DTypeError,
+     r"pow: not implemented for bool tensors"),
+    ("bool_relu", lambda a: a.relu(), (([True], "bool"),), DTypeError,
+     r"relu: Boolean inputs not supported for relu \(shape \(1,\)\)"),
 ]
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 import math
 import warnings
 
+from .. import dtypes
 from ..autograd import Function
 from ..backend import BinaryOp, UnaryOp
-from ..errors import ShapeError
+from ..errors import DTypeError, ShapeError
 from ..shapes import normalize_dim
 from .arrays import scalar_like, unbroadcast
 from .elementwise import _as_float, sigmoid, tanh  # noqa: F401 - re-exported for F.sigmoid/tanh
@@ -237,7 +238,10 @@ class LogSoftmax(Softmax):
 # ---------------------------------------------------------------- public functions
 # `inplace` is accepted for PyTorch signatures; deepx always returns a new tensor.
 def relu(input, inplace=False):  # noqa: A002 - PyTorch's argument names
-    """max(x, 0) elementwise; any shape."""
+    """max(x, 0) elementwise; any shape; bool raises DTypeError, as PyTorch."""
+    if input.dtype is dtypes.bool_:
+        raise DTypeError(f"relu: Boolean inputs not supported for relu (shape "
+                         f"{tuple(input.shape)})")
     return ReLU.apply(input)
 
 

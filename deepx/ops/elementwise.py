@@ -457,6 +457,14 @@ def _integer_operands(op: str, a, b):
     return a, b
 
 
+def _no_bool(op: str, why: str, *operands) -> None:
+    """PyTorch refuses some arithmetic on bool tensors; so do we, naming the op and shapes."""
+    tensors = [x for x in operands if isinstance(x, _tensor_types())]
+    if any(t.dtype is dtypes.bool_ for t in tensors):
+        shapes = " and ".join(str(tuple(t.shape)) for t in tensors)
+        raise DTypeError(f"{op}: {why} (shapes {shapes})")
+
+
 def _has_zero(x) -> bool:
     """Whether integer tensor x holds a 0 (one host read, as PyTorch's CPU check)."""
     be = x.device.backend
@@ -471,7 +479,9 @@ def add(a, b):
 
 
 def sub(a, b):
-    """a - b with broadcasting."""
+    """a - b with broadcasting; a bool tensor operand raises DTypeError, as PyTorch."""
+    _no_bool("sub", "subtraction with a bool tensor is not supported; use ^ or logical_xor()",
+             a, b)
     return Sub.apply(*_operands("sub", a, b))
 
 
@@ -492,7 +502,10 @@ def pow(a, b):  # noqa: A001 - PyTorch's name
             and not isinstance(b, bool) and b < 0):
         raise DTypeError(f"pow: Integers to negative integer powers are not allowed. (tensor "
                          f"{a.dtype.name} {tuple(a.shape)} ** {b})")
-    return Pow.apply(*_operands("pow", a, b))
+    a, b = _operands("pow", a, b)
+    if a.dtype is dtypes.bool_:
+        _no_bool("pow", "not implemented for bool tensors", a, b)
+    return Pow.apply(a, b)
 
 
 def floor_divide(a, b):
@@ -577,12 +590,14 @@ def sqrt(x):
 
 
 def abs(x):  # noqa: A001 - PyTorch's name
-    """Elementwise |x|."""
+    """Elementwise |x|; bool raises DTypeError, as PyTorch."""
+    _no_bool("abs", "not implemented for bool tensors", x)
     return Abs.apply(x)
 
 
 def neg(x):
-    """Elementwise -x."""
+    """Elementwise -x; bool raises DTypeError (use ~), as PyTorch."""
+    _no_bool("neg", "negation of a bool tensor is not supported; use ~ or logical_not()", x)
     return Neg.apply(x)
 
 
