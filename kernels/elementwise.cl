@@ -288,11 +288,17 @@ inline REAL remainder_real(REAL a, REAL b) {
     return (mod != 0 && (b < 0) != (mod < 0)) ? mod + b : mod;
 }
 
+/* Integer +, -, * wrapping as NumPy and PyTorch do, in ulong: signed overflow is UB in C. */
+inline DTYPE int_arith(int op, DTYPE a, DTYPE b) {
+    ulong x = (ulong)(long)a, y = (ulong)(long)b;
+    return wrap_int(as_long(op == BINARY_ADD ? x + y : (op == BINARY_SUB ? x - y : x * y)));
+}
+
 inline DTYPE binary_apply(int op, DTYPE a, DTYPE b) {
     switch (op) {
-    case BINARY_ADD: return a + b;
-    case BINARY_SUB: return a - b;
-    case BINARY_MUL: return a * b;
+    case BINARY_ADD: return IS_INTEGRAL(DTYPE) ? int_arith(op, a, b) : a + b;
+    case BINARY_SUB: return IS_INTEGRAL(DTYPE) ? int_arith(op, a, b) : a - b;
+    case BINARY_MUL: return IS_INTEGRAL(DTYPE) ? int_arith(op, a, b) : a * b;
     case BINARY_DIV: return a / b;
     case BINARY_POW:
         return IS_INTEGRAL(DTYPE) ? int_pow(a, b) : (DTYPE)pow((REAL)a, (REAL)b);
@@ -367,7 +373,7 @@ __kernel void elementwise_binary_rows(int op, int inner, int rows, int4 view_a, 
     VTYPE x = rows_load(a, base_a, view_a.s2);
     VTYPE y = rows_load(b, base_b, view_b.s2);
     VTYPE r;
-    switch (op) {
+    switch (IS_INTEGRAL(DTYPE) ? -1 : op) {  /* integers per lane: binary_apply wraps them */
     case BINARY_ADD: r = x + y; break;
     case BINARY_SUB: r = x - y; break;
     case BINARY_MUL: r = x * y; break;

@@ -229,6 +229,13 @@ INTEGERS = [
      "float32", "clamp promotes like any op: the bound's category counts"),
     ("clamp_bool", lambda a: a.clamp(min=0), (([True, False], "bool"),), [1, 0], "int64",
      "bool with an int bound: int64"),
+    ("int32_add_wraps", lambda a, b: a + b, (([2 ** 31 - 1, -2 ** 31], "int32"),
+                                             ([1, -1], "int32")), [-2 ** 31, 2 ** 31 - 1],
+     "int32", "two's complement wrap (the kernel computes it without C's signed overflow)"),
+    ("int32_mul_wraps", lambda a, b: a * b, (([65536, -3], "int32"), ([65536, 5], "int32")),
+     [0, -15], "int32", "two's complement wrap"),
+    ("int64_sub_wraps", lambda a: a - 1, (([-2 ** 63, 0], "int64"),), [2 ** 63 - 1, -1],
+     "int64", "two's complement wrap"),
     ("clamp_min_above_max", lambda a: a.clamp(2, 1), (([0, 1, 3], "int64"),), [1, 1, 1],
      "int64", "min > max gives max"),
 ]
