@@ -79,6 +79,8 @@ POINTS = [
           "1 where the output > 0: 0 at 0"),
     Point("leaky_relu_at_zero", lambda f, x: f.leaky_relu(x, 0.1), ([0, 1],), [0, 1],
           ([0.1, 1],), "the negative slope at 0 (x > 0 picks 1)"),
+    Point("prelu_at_zero", lambda f, x, w: f.prelu(x, w), ([0, -2, 3], [0.25]), [0, -0.5, 3],
+          ([0.25, 0.25, 1], [-2]), "the weight at 0; dw sums g * x where x <= 0"),
     Point("elu_at_zero", lambda f, x: f.elu(x, 0.5), ([0],), [0], ([0.5],),
           "alpha * e^0 at 0 (x > 0 picks 1)"),
     Point("softplus_at_threshold", lambda f, x: f.softplus(x, 1.0, 2.0), ([2.0],),
@@ -313,3 +315,27 @@ def test_pytorch_refuses_too(case):
     name, call, inputs, _, _ = case
     with pytest.raises((RuntimeError, NotImplementedError, ZeroDivisionError)):
         call(*[_make(torch, v, dt) for v, dt in inputs])
+
+
+# ---------------------------------------------------------------- in place
+def _inplace_sequence(lib, make):
+    x = make([7, -7, 5], "int64")
+    same = x
+    x //= 2
+    x %= 3
+    y = make([0.5, 2.0, -1.0], "float32")
+    y.clamp_(make([0.0, 0.0, 0.0], "float32"), make(1.0, "float32"))
+    return same is x, x.numpy(), y.numpy()
+
+
+@pytest.mark.parametrize("backend", ["numpy", "opencl"])
+def test_inplace_floor_divide_remainder_clamp(backend, request):
+    device = _device(backend, request)
+    same, x, y = _inplace_sequence(dx, lambda v, dt: _make(dx, v, dt, device))
+    assert same
+    np.testing.assert_array_equal(x, [0, 2, 2])  # [3, -4, 2] % 3
+    np.testing.assert_array_equal(y, [0.5, 1.0, 0.0])
+    torch = pytest.importorskip("torch")
+    _, tx, ty = _inplace_sequence(torch, lambda v, dt: _make(torch, v, dt))
+    np.testing.assert_array_equal(x, tx)
+    np.testing.assert_array_equal(y, ty)

@@ -41,7 +41,7 @@ class ReLU(Function):
 
 
 class LeakyReLU(Function):
-    """y = x if x > 0 else slope * x; dy/dx = 1 or slope."""
+    """y = x if x > 0 else slope * x; dy/dx = 1 or slope (slope at 0, as PyTorch's x > 0)."""
 
     name = "leaky_relu"
 
@@ -60,7 +60,10 @@ class LeakyReLU(Function):
 
 
 class PReLU(Function):
-    """y = x if x > 0 else w * x, w broadcast per channel; dw sums g * x where x <= 0."""
+    """y = x if x > 0 else w * x, w broadcast per channel; dw sums g * x where x <= 0.
+
+    At 0 (PyTorch's x > 0 test): dy/dx = w and dw gets g * 0.
+    """
 
     name = "prelu"
 
@@ -86,7 +89,7 @@ class PReLU(Function):
 
 
 class ELU(Function):
-    """y = x if x > 0 else alpha (e^x - 1); dy/dx = 1 or y + alpha."""
+    """y = x if x > 0 else alpha (e^x - 1); dy/dx = 1 or y + alpha (alpha at 0, as PyTorch)."""
 
     name = "elu"
 
@@ -166,7 +169,10 @@ class GELU(Function):
 
 
 class Softplus(Function):
-    """y = log(1 + e^(beta x)) / beta, or x where beta x > threshold; dy/dx = sigmoid(beta x)."""
+    """y = log(1 + e^(beta x)) / beta, or x where beta x > threshold; dy/dx = sigmoid(beta x).
+
+    At beta x == threshold the smooth branch, as PyTorch (the test is strict).
+    """
 
     name = "softplus"
 

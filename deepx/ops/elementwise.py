@@ -163,7 +163,7 @@ class Sub(_Binary):
 
 
 class Mul(_Binary):
-    """z = a * b; dz/da = b, dz/db = a."""
+    """z = a * b; dz/da = b, dz/db = a (an inf times a 0 gradient is nan, as PyTorch)."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -180,7 +180,7 @@ class Mul(_Binary):
 
 
 class Div(_Binary):
-    """z = a / b; dz/da = 1/b, dz/db = -z/b."""
+    """z = a / b; dz/da = 1/b, dz/db = -z/b (IEEE inf/nan at b = 0, as PyTorch's)."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -283,7 +283,8 @@ class Minimum(_Extremum):
 
 
 class Where(Function):
-    """z = cond ? a : b with broadcasting; gradients flow to the chosen side."""
+    """z = cond ? a : b with broadcasting; gradients flow to the chosen side, exact 0 to the other
+    (even where that side is inf or nan, as PyTorch)."""
 
     @staticmethod
     def forward(ctx, cond, a, b):
