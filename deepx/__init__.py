@@ -17,8 +17,8 @@ from .dtypes import bool_, float32, float64, int32, int64
 from .errors import DeepxError
 from .gradcheck import gradcheck
 from .ops.elementwise import (abs, add, clamp_max, clamp_min, clip, div, exp, floor_divide, log,
-                              maximum, minimum, mul, neg, pow, remainder, sigmoid, sqrt, sub, tanh,
-                              where)
+                              maximum, minimum, mul, neg, pow, remainder, rsqrt, sigmoid, sqrt, sub,
+                              tanh, where)
 from .ops.matmul import matmul
 from .ops.movement import (cat, expand, flatten, index_select, pad, permute, reshape, squeeze,
                            stack, transpose, unsqueeze)
@@ -43,7 +43,7 @@ __all__ = [
     "gradcheck", "Device", "device", "devices", "default_device", "set_default_device",
     "DeepxError", "synchronize",
     "float32", "float64", "int32", "int64", "bool_", "dtypes", "abs", "add", "clip", "clamp",
-    "clamp_min", "clamp_max", "floor_divide", "remainder",
+    "clamp_min", "clamp_max", "floor_divide", "remainder", "rsqrt",
     "div", "exp", "log", "maximum", "minimum", "mul", "neg", "pow", "sigmoid", "sqrt", "sub",
     "tanh", "where", "matmul", "cat", "expand", "flatten", "index_select", "pad", "permute",
     "reshape", "squeeze", "stack", "transpose", "unsqueeze", "amax", "amin", "argmax", "argmin",

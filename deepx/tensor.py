@@ -487,6 +487,9 @@ class Tensor:
     def sqrt(self):
         return ew.sqrt(self)
 
+    def rsqrt(self):
+        return ew.rsqrt(self)
+
     def abs(self):
         return ew.abs(self)
 

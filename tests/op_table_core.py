@@ -251,6 +251,9 @@ CORE_OPS = [
            rtol32=1e-5, tol_reason="float32 log: <= 4 ulps", torch=torch_fn("log")),
     OpInfo("sqrt", dx.sqrt, np.sqrt, _unary_samples(positive), covers=(ew.Sqrt,),
            torch=torch_fn("sqrt")),
+    OpInfo("rsqrt", dx.rsqrt, lambda x: 1 / np.sqrt(x), _unary_samples(positive),
+           covers=(ew.Rsqrt,), rtol32=1e-5, tol_reason="two float32 roundings (sqrt, 1/x), "
+           "each within OpenCL's few-ulp bound", torch=torch_fn("rsqrt")),
     OpInfo("abs", dx.abs, np.abs, _unary_samples(away_from_zero), covers=(ew.Abs,),
            torch=torch_fn("abs")),
     OpInfo("tanh", dx.tanh, np.tanh, _unary_samples(rand), covers=(ew.Tanh,), atol32=2e-6,

@@ -247,6 +247,16 @@ def _act_samples(make, **kwargs):
     return gen
 
 
+def _off_kinks(kinks, scale):
+    """Samples rand * scale with every value at least 0.05 away from each kink."""
+    def make(rng, *shape):
+        x = rand(rng, *shape) * scale
+        for k in kinks:
+            x = np.where(np.abs(x - k) < 0.05, k + 0.1 * np.sign(x - k + 1e-9), x)
+        return x
+    return make
+
+
 def _softplus_samples(rng):
     return _act_samples(rand, beta=2.0, threshold=3.0)(rng) + [
         Sample((rand(rng, 3, 7) * 5,), {"beta": 2.0, "threshold": 4.0}, name="threshold4")]
@@ -633,6 +643,15 @@ NN_OPS = [
            torch=_tf("adaptive_avg_pool2d")),
     OpInfo("relu", F.relu, lambda x: np.maximum(x, 0), _act_samples(away_from_zero),
            covers=(act.ReLU,), tol_reason="exact", torch=_tf("relu")),
+    OpInfo("hardtanh", F.hardtanh, lambda x, min_val=-1.0, max_val=1.0: np.clip(
+        x, min_val, max_val), _act_samples(_off_kinks((-1.0, 1.0, -0.5, 0.7), 1.0)),
+        covers=(act.Hardtanh,), tol_reason="exact", torch=_tf("hardtanh")),
+    OpInfo("hardtanh_bounds", F.hardtanh, lambda x, min_val=-1.0, max_val=1.0: np.clip(
+        x, min_val, max_val), _act_samples(_off_kinks((-0.5, 0.7), 1.0), min_val=-0.5,
+                                           max_val=0.7),
+        covers=(act.Hardtanh,), tol_reason="exact", torch=_tf("hardtanh")),
+    OpInfo("relu6", F.relu6, lambda x: np.clip(x, 0, 6), _act_samples(_off_kinks((0.0, 6.0), 3.0)),
+           covers=(act.Hardtanh,), tol_reason="exact", torch=_tf("relu6")),
     OpInfo("leaky_relu", F.leaky_relu, lambda x, negative_slope=0.01: np.where(
         x > 0, x, negative_slope * x), _act_samples(away_from_zero, negative_slope=0.2),
         covers=(act.LeakyReLU,), tol_reason="one multiplication", torch=_tf("leaky_relu")),

@@ -71,6 +71,8 @@ POINTS = [
     # ---- unary math at 0
     Point("sqrt_at_zero", lambda f, x: x.sqrt(), ([0, 4],), [0, 2], ([INF, 0.25],),
           "g / (2 sqrt x): inf at 0"),
+    Point("rsqrt_at_zero", lambda f, x: x.rsqrt(), ([0, 4],), [INF, 0.5], ([-INF, -1 / 16],),
+          "-0.5 g / sqrt(x)^3: -inf at 0"),
     Point("log_at_zero", lambda f, x: x.log(), ([0, 2],), [-INF, math.log(2)], ([INF, 0.5],),
           "g / x: inf at 0"),
     Point("abs_at_zero", lambda f, x: x.abs(), ([0, -2, 3],), [0, 2, 3], ([0, -1, 1],),
@@ -110,6 +112,10 @@ POINTS = [
     # ---- clamp at its bounds, and hinge losses built on it
     Point("clamp_at_bounds", lambda f, x: x.clamp(0.0, 1.0), ([0, 1, 2, -1, NAN],),
           [0, 1, 1, 0, NAN], ([1, 1, 0, 0, 0],), "min <= x <= max passes the gradient"),
+    Point("hardtanh_at_bounds", lambda f, x: f.hardtanh(x, -1.0, 1.0), ([-1, 1, 0, 2],),
+          [-1, 1, 0, 1], ([0, 0, 1, 0],), "unlike clamp, 0 at the bounds (x <= min or >= max)"),
+    Point("relu6_at_bounds", lambda f, x: f.relu6(x), ([0, 6, 3],), [0, 6, 3], ([0, 0, 1],),
+          "hardtanh(0, 6): 0 at both bounds"),
     Point("clamp_tensor_bounds", lambda f, x, lo, hi: x.clamp(lo, hi),
           ([0, 1, 2, -1, 0.5], [0, 0, 0, 0, 1], [1, 1, 1, 1, 0]), [0, 1, 1, 0, 0],
           ([1, 1, 0, 0, 0], [0, 0, 0, 1, 0], [0, 0, 1, 0, 1]),

@@ -40,6 +40,32 @@ class ReLU(Function):
         return be.where(_positive(be, out), grad, scalar_like(be, 0, grad))
 
 
+class Hardtanh(Function):
+    """y = clamp(x, min_val, max_val); dy/dx = 1 strictly inside (min_val, max_val), else 0.
+
+    Unlike clamp, the bounds themselves get 0: PyTorch's hardtanh_backward (x <= min or x >= max).
+    """
+
+    name = "hardtanh"
+
+    @staticmethod
+    def forward(ctx, x, min_val, max_val):
+        be = ctx.backend
+        ctx.save_for_backward(x)
+        ctx.bounds = (min_val, max_val)
+        low = be.binary(BinaryOp.MAXIMUM, x, scalar_like(be, min_val, x))
+        return be.binary(BinaryOp.MINIMUM, low, scalar_like(be, max_val, x))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        be = ctx.backend
+        lo, hi = (scalar_like(be, v, x) for v in ctx.bounds)
+        inside = be.binary(BinaryOp.AND, be.binary(BinaryOp.GT, x, lo),
+                           be.binary(BinaryOp.LT, x, hi))
+        return be.where(inside, grad, scalar_like(be, 0, grad))
+
+
 class LeakyReLU(Function):
     """y = x if x > 0 else slope * x; dy/dx = 1 or slope (slope at 0, as PyTorch's x > 0)."""
 
@@ -249,6 +275,19 @@ def relu(input, inplace=False):  # noqa: A002 - PyTorch's argument names
         raise DTypeError(f"relu: Boolean inputs not supported for relu (shape "
                          f"{tuple(input.shape)})")
     return ReLU.apply(input)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):  # noqa: A002
+    """clamp(x, min_val, max_val) with 0 gradient at the bounds; any shape."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val cannot be greater than max_val, got {min_val} > "
+                         f"{max_val}")
+    return Hardtanh.apply(_as_float(input), min_val=float(min_val), max_val=float(max_val))
+
+
+def relu6(input, inplace=False):  # noqa: A002 - PyTorch's argument names
+    """min(max(x, 0), 6): hardtanh(x, 0, 6); any shape."""
+    return hardtanh(input, 0.0, 6.0)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):  # noqa: A002

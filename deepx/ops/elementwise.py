@@ -68,6 +68,25 @@ class Sqrt(Function):
         return b.binary(BinaryOp.DIV, grad, two_out)
 
 
+class Rsqrt(Function):
+    """y = 1 / sqrt(x); dy/dx = -y^3 / 2 (-inf at 0: PyTorch's -0.5 grad result^3)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        be = ctx.backend
+        out = be.unary(UnaryOp.RECIPROCAL, be.unary(UnaryOp.SQRT, x))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        be = ctx.backend
+        cube = be.binary(BinaryOp.MUL, be.binary(BinaryOp.MUL, out, out), out)
+        half_grad = be.binary(BinaryOp.MUL, grad, scalar_like(be, -0.5, grad))
+        return be.binary(BinaryOp.MUL, half_grad, cube)
+
+
 class Abs(Function):
     """y = |x|; dy/dx = sign(x) (0 at 0, as PyTorch)."""
 
@@ -588,6 +607,11 @@ def log(x):
 def sqrt(x):
     """Elementwise square root."""
     return Sqrt.apply(_as_float(x))
+
+
+def rsqrt(x):
+    """Elementwise 1 / sqrt(x); integers give float32."""
+    return Rsqrt.apply(_as_float(x))
 
 
 def abs(x):  # noqa: A001 - PyTorch's name
