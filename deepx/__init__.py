@@ -16,9 +16,9 @@ from .device import Device, default_device, device, devices, set_default_device,
 from .dtypes import bool_, float32, float64, int32, int64
 from .errors import DeepxError
 from .gradcheck import gradcheck
-from .ops.elementwise import (abs, add, clamp_max, clamp_min, clip, div, exp, floor_divide, log,
-                              maximum, minimum, mul, neg, pow, remainder, rsqrt, sigmoid, sqrt, sub,
-                              tanh, where)
+from .ops.division import floor_divide, remainder
+from .ops.elementwise import (abs, add, clamp_max, clamp_min, clip, div, exp, log, maximum, minimum,
+                              mul, neg, pow, rsqrt, sigmoid, sqrt, sub, tanh, where)
 from .ops.matmul import matmul
 from .ops.movement import (cat, expand, flatten, index_select, pad, permute, reshape, squeeze,
                            stack, transpose, unsqueeze)

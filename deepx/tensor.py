@@ -8,6 +8,7 @@ from .autograd import VersionCounter
 from .backend import BinaryOp, UnaryOp
 from .device import Device
 from .errors import DeepxError, DTypeError
+from .ops import division as dv
 from .ops import elementwise as ew
 from .ops import matmul as mm
 from .ops import movement as mv
@@ -396,28 +397,28 @@ class Tensor:
         return ew.pow(other, self)
 
     def __floordiv__(self, other):
-        return ew.floor_divide(self, other)
+        return dv.floor_divide(self, other)
 
     def __rfloordiv__(self, other):
-        return ew.floor_divide(other, self)
+        return dv.floor_divide(other, self)
 
     def __ifloordiv__(self, other):
-        return self._inplace_result("floor_divide_", ew.floor_divide, other)
+        return self._inplace_result("floor_divide_", dv.floor_divide, other)
 
     def __mod__(self, other):
-        return ew.remainder(self, other)
+        return dv.remainder(self, other)
 
     def __rmod__(self, other):
-        return ew.remainder(other, self)
+        return dv.remainder(other, self)
 
     def __imod__(self, other):
-        return self._inplace_result("remainder_", ew.remainder, other)
+        return self._inplace_result("remainder_", dv.remainder, other)
 
     def floor_divide(self, other):
-        return ew.floor_divide(self, other)
+        return dv.floor_divide(self, other)
 
     def remainder(self, other):
-        return ew.remainder(self, other)
+        return dv.remainder(self, other)
 
     def clamp_min(self, min):  # noqa: A002 - PyTorch's names
         return ew.clamp_min(self, min)

@@ -15,6 +15,7 @@ from op_table import (
 )
 
 import deepx as dx
+from deepx.ops import division as dv
 from deepx.ops import elementwise as ew
 from deepx.ops import matmul as mm
 from deepx.ops import movement as mv
@@ -288,15 +289,15 @@ CORE_OPS = [
            lambda rng: _clamp_samples(rng, "max"), covers=(ew.Clip,), tol_reason="exact",
            torch=_torch_clamp_max),
     OpInfo("floor_divide", lambda a, b: a // b, np.floor_divide, _division_samples,
-           covers=(ew.FloorDivide,), grad=False, tol_reason="fmod is exact; the quotient of "
+           covers=(dv.FloorDivide,), grad=False, tol_reason="fmod is exact; the quotient of "
            "a - fmod(a, b) by b lies within an ulp of an integer, which floor then settles",
            torch=SAME_CALL),
     OpInfo("remainder", lambda a, b: a % b, np.remainder,
-           lambda rng: _division_samples(rng, ints=False), covers=(ew.Remainder,), atol32=1e-4,
+           lambda rng: _division_samples(rng, ints=False), covers=(dv.Remainder,), atol32=1e-4,
            rtol32=1e-5, tol_reason="fmod is exact; values up to 200 carry float32's 1e-5 "
            "absolute spacing", torch=SAME_CALL),
     OpInfo("remainder_int", lambda a, b: a % b, np.remainder, _int_division_samples,
-           covers=(ew.Remainder,), grad=False, tol_reason="exact", torch=SAME_CALL),
+           covers=(dv.Remainder,), grad=False, tol_reason="exact", torch=SAME_CALL),
     OpInfo("to_float64", lambda x: x.to(dx.float64) * 2, lambda x: x * 2,
            _unary_samples(rand), covers=(ew.Cast,), torch=_torch_to_float64),
     OpInfo("sum", lambda x, **kw: x.sum(**kw), _np_reduce(np.sum), _reduce_samples(rand),
