@@ -61,7 +61,7 @@ def promote(a: DType, b: DType) -> DType:
 
 
 def promote_scalar(t: DType, value) -> DType:
-    """Result dtype of a tensor with a Python scalar: the scalar only lifts the category."""
+    """Result dtype of a tensor (with dims) and a Python scalar; see result_type."""
     return result_type(_Operand(t, 1), value)
 
 

@@ -21,7 +21,8 @@
  * elementwise_binary(op, n, ndim, shape, stride_a, stride_b, a, b, out)
  *     out[i] = a[..] op b[..] for BinaryOp ADD..MINIMUM, FLOOR_DIVIDE, REMAINDER; matches
  *     NumpyBackend.binary (NaN propagates through MAXIMUM/MINIMUM; integer POW by repeated
- *     squaring, PyTorch's truncation for negative exponents; integer // and % by 0 give 0).
+ *     squaring, PyTorch's truncation for negative exponents; integer // and % by 0 give 0;
+ *     integer +, -, * and pow wrap in two's complement, computed without C's signed overflow).
  *     The host never sends integer DIV (NumPy's true division gives float; it casts first).
  * elementwise_compare(op, n, ndim, shape, stride_a, stride_b, a, b, out: uchar)
  *     BinaryOp EQ..OR, bool output.
@@ -34,6 +35,7 @@
  *     col_stride 0 (repeated) or 1 (contiguous). Geometry: 2-D, global
  *     (ceil(inner / 16), rows); each work-item computes 16 consecutive columns of one row
  *     with vector loads (the row's last, ragged block element by element); guards both.
+ *     Integer types and POW, FLOOR_DIVIDE, REMAINDER go lane by lane through binary_apply.
  * elementwise_where(n, ndim, shape, stride_c, stride_a, stride_b, cond: uchar, a, b, out)
  *     out[i] = cond ? a : b with broadcasting; matches NumpyBackend.where.
  * elementwise_where_rows(inner, rows, view_c, view_a, view_b, cond: uchar, a, b, out)

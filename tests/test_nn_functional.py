@@ -1,6 +1,6 @@
-"""deepx.nn.functional beyond the op table: agreement with PyTorch (where installed), extreme
-logits, bad-input errors raised before any kernel runs, batch-norm running statistics and
-dropout statistics."""
+"""deepx.nn.functional beyond the op table (whose OpInfo.torch twins check values and gradients
+against PyTorch): max-pool indices and batch-norm running statistics against PyTorch, extreme
+logits, bad-input errors raised before any kernel runs, and dropout statistics."""
 from __future__ import annotations
 
 import numpy as np
