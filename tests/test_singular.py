@@ -345,3 +345,20 @@ def test_inplace_floor_divide_remainder_clamp(backend, request):
     _, tx, ty = _inplace_sequence(torch, lambda v, dt: _make(torch, v, dt))
     np.testing.assert_array_equal(x, tx)
     np.testing.assert_array_equal(y, ty)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "opencl"])
+@pytest.mark.parametrize("dtype", [np.int32, np.int64])
+def test_integer_division_by_zero_primitive_is_defined(backend, dtype, request):
+    """The ops raise first, but the primitive itself is defined (guarded divisor, no C UB):
+    integer // 0 and % 0 give 0 on both backends, as NumPy; MIN // -1 wraps, MIN % -1 is 0."""
+    from deepx.backend import BinaryOp
+
+    be = dx.device(_device(backend, request)).backend
+    lowest = np.iinfo(dtype).min
+    a = be.from_numpy(np.array([7, -7, 0, lowest, lowest], dtype=dtype))
+    b = be.from_numpy(np.array([0, 0, 0, -1, 0], dtype=dtype))
+    np.testing.assert_array_equal(be.to_numpy(be.binary(BinaryOp.FLOOR_DIVIDE, a, b)),
+                                  [0, 0, 0, lowest, 0])
+    np.testing.assert_array_equal(be.to_numpy(be.binary(BinaryOp.REMAINDER, a, b)),
+                                  [0, 0, 0, 0, 0])
