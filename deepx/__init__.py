@@ -16,6 +16,7 @@ from .device import Device, default_device, device, devices, set_default_device,
 from .dtypes import bool_, float32, float64, int32, int64
 from .errors import DeepxError
 from .gradcheck import gradcheck
+from .graphs import Graph, graph
 from .ops.division import floor_divide, remainder
 from .ops.elementwise import (abs, add, clamp_max, clamp_min, clip, div, exp, log, maximum, minimum,
                               mul, neg, pow, rsqrt, sigmoid, sqrt, sub, tanh, where)
@@ -41,7 +42,7 @@ __all__ = [
     "eye", "rand", "randn", "randint", "zeros_like", "ones_like", "full_like", "rand_like",
     "randn_like", "manual_seed", "initial_seed", "no_grad", "enable_grad", "is_grad_enabled",
     "gradcheck", "Device", "device", "devices", "default_device", "set_default_device",
-    "DeepxError", "synchronize",
+    "DeepxError", "synchronize", "Graph", "graph",
     "float32", "float64", "int32", "int64", "bool_", "dtypes", "abs", "add", "clip", "clamp",
     "clamp_min", "clamp_max", "floor_divide", "remainder", "rsqrt",
     "div", "exp", "log", "maximum", "minimum", "mul", "neg", "pow", "sigmoid", "sqrt", "sub",

@@ -1,8 +1,11 @@
 """The backend contract: the primitives every backend implements, with shapes.
 
-A backend array has `.shape` (tuple of ints) and `.dtype` (a NumPy dtype object) and is
-contiguous in C order. Primitives allocate their output; only the `*_` primitives write into
-an argument. Op kinds inside a family are enums, never strings.
+A backend array has `.shape` (tuple of ints) and `.dtype` (a NumPy dtype object). It is a view:
+elements at `storage_offset + sum(idx * strides)` of a storage that other arrays (views) may
+share, as PyTorch's tensors and CMU needle's NDArray. Every primitive accepts any view as input
+(the elementwise, reduction, copy and matmul primitives read strided views in place; the others
+make a contiguous copy first) and returns a new C-contiguous array. Only the `*_` primitives
+write into an argument, through its view. Op kinds inside a family are enums, never strings.
 """
 from __future__ import annotations
 
@@ -148,11 +151,11 @@ class Backend:
         raise NotImplementedError
 
     def strided_copy(self, x, shape, strides, offset):
-        """out[idx] = x.flat[offset + sum(idx * strides)]: permute, expand and slice in one."""
+        """out[idx] = x.flat[offset + sum(idx * strides)], x.flat in C order of x's shape."""
         raise NotImplementedError
 
     def strided_assign_(self, dst, shape, strides, offset, src):
-        """In place: dst.flat[offset + sum(idx * strides)] = src[idx]; src has `shape`."""
+        """In place: dst.flat[offset + sum(idx * strides)] = src[idx]; dst dense, src `shape`."""
         raise NotImplementedError
 
     # ---- indexing ----
@@ -166,7 +169,7 @@ class Backend:
 
     # ---- in-place updates (optimizers, init) ----
     def assign_(self, dst, src):
-        """In place: dst[...] = src (same shape and dtype)."""
+        """In place: dst[...] = src (src broadcast to dst's shape); writes through dst's view."""
         raise NotImplementedError
 
     # ==================================================================== nn primitives
