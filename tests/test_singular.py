@@ -38,6 +38,10 @@ POINTS = [
           ([[0, 1, 0], [1, 0, 0]],), "max(dim): all of it to the returned (first) index"),
     Point("min_dim_ties", lambda f, x: x.min(dim=0).values, ([[1, 0], [1, 0]],), [1, 0],
           ([[1, 1], [0, 0]],), "min(dim): all of it to the returned (first) index"),
+    Point("max_dim_nan", lambda f, x: x.max(dim=1).values, ([[1, NAN, 3, NAN], [2, 5, 5, 1]],),
+          [NAN, 5], ([[0, 1, 0, 0], [0, 1, 0, 0]],), "max(dim): the first NaN is the max"),
+    Point("min_dim_nan", lambda f, x: x.min(dim=0).values, ([[1, 2], [NAN, 2]],), [NAN, 2],
+          ([[0, 1], [1, 0]],), "min(dim): the NaN is the min"),
     Point("amax_ties", lambda f, x: x.amax(dim=1), ([[1, 3, 3], [2, 2, 0]],), [3, 2],
           ([[0, 0.5, 0.5], [0.5, 0.5, 0]],), "amax: split evenly among the tied maxima"),
     Point("amin_ties", lambda f, x: x.amin(), ([[1, 3], [1, 1]],), 1,
@@ -121,6 +125,8 @@ POINTS = [
           ([1, 1, 0, 0, 0], [0, 0, 0, 1, 0], [0, 0, 1, 0, 1]),
           "x where inside (bounds included); min where x < min < max; max where x > max or "
           "max < min (then max is the output)"),
+    Point("clamp_nan_bound", lambda f, x, lo: x.clamp(min=lo), ([1, 1], [NAN, 0]), [NAN, 1],
+          ([0, 1], [0, 0]), "a NaN bound propagates; no gradient where x >= min is false"),
     Point("clamp_min_tensor", lambda f, x, lo: x.clamp(min=lo), ([0, 1, -1], [0, 0, 0]),
           [0, 1, 0], ([1, 1, 0], [0, 0, 1]), "x where x >= min, min where x < min"),
     Point("hinge_at_margin", lambda f, x: f.hinge_embedding_loss(
