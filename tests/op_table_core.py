@@ -634,53 +634,62 @@ def _roll_samples(rng):
             Sample((rand(rng, 127, 33),), {"shifts": 40, "dims": 0}, name="big", big=True)]
 
 
+def _index_fill_torch(x):
+    import torch
+
+    return x.index_fill(1, torch.tensor([0, 2, -1]), -2.0)
+
+
 def _roll_ref(x, shifts, dims=None, t=False):
     return np.roll(_np_t(x, t), shifts, axis=dims)
 
 
 CORE_OPS += [
-    OpInfo("gather", lambda x, idx, dim, t=False: _maybe_t(x, t).gather(dim, dx.tensor(
-        idx, device=x.device)), _gather_dim_ref, _gather_dim_samples, covers=(ix.GatherDim,)),
-    OpInfo("scatter", lambda x, s, idx, dim, t=False: _maybe_t(x, t).scatter(
-        dim, dx.tensor(idx, device=x.device), s), _scatter_ref, _scatter_samples,
-        covers=(ix.Scatter,)),
+    # Index and mask arrays reach `fn` as integer/bool tensors, so most calls are the same
+    # method calls on deepx and on torch tensors (torch=SAME_CALL).
+    OpInfo("gather", lambda x, idx, dim, t=False: _maybe_t(x, t).gather(dim, idx),
+           _gather_dim_ref, _gather_dim_samples, covers=(ix.GatherDim,), torch=SAME_CALL),
+    OpInfo("scatter", lambda x, s, idx, dim, t=False: _maybe_t(x, t).scatter(dim, idx, s),
+           _scatter_ref, _scatter_samples, covers=(ix.Scatter,), torch=SAME_CALL),
     OpInfo("scatter_value", lambda x, s, idx, dim, t=False: _maybe_t(x, t).scatter(
-        dim, dx.tensor(idx, device=x.device), 2.5) * s.sum(),
+        dim, idx, 2.5) * s.sum(),
         lambda x, s, idx, dim, t=False: _scatter_ref(x, np.full(idx.shape, 2.5), idx, dim, t)
-        * s.sum(), _scatter_samples, covers=(ix.Scatter,)),
-    OpInfo("scatter_add", lambda x, s, idx, dim: x.scatter_add(dim, dx.tensor(
-        idx, device=x.device), s), lambda x, s, idx, dim: _scatter_ref(x, s, idx, dim, add=True),
-        _scatter_add_samples, covers=(ix.Scatter,), tol_reason="a few float32 additions"),
+        * s.sum(), _scatter_samples, covers=(ix.Scatter,), torch=SAME_CALL),
+    OpInfo("scatter_add", lambda x, s, idx, dim: x.scatter_add(dim, idx, s),
+           lambda x, s, idx, dim: _scatter_ref(x, s, idx, dim, add=True),
+           _scatter_add_samples, covers=(ix.Scatter,), tol_reason="a few float32 additions",
+           torch=SAME_CALL),
     OpInfo("masked_fill", lambda x, m, v=None, value=None, t=False: _masked_fill_fn(
-        x, dx.tensor(m, device=x.device), v if v is not None else value, t),
+        x, m, v if v is not None else value, t),
         lambda x, m, v=None, value=None, t=False: _masked_fill_ref(
             x, m, v if v is not None else value, t), _masked_fill_samples,
-        covers=(ew.Where,)),
+        covers=(ew.Where,), torch=SAME_CALL),
     OpInfo("index_fill", lambda x: x.index_fill(1, dx.tensor([0, 2, -1], device=x.device), -2.0),
            lambda x: np.concatenate([np.full(x[:, :1].shape, -2.0), x[:, 1:2],
                                      np.full(x[:, 2:3].shape, -2.0), x[:, 3:-1],
                                      np.full(x[:, -1:].shape, -2.0)], axis=1),
            lambda rng: [Sample((rand(rng, 2, 7),)), Sample((rand(rng, 1, 5, 3),))],
-           covers=(ew.Where,)),
-    OpInfo("sort", _sort_fn, _sort_ref, _sort_samples, covers=(ix.GatherDim,)),
+           covers=(ew.Where,), torch=_index_fill_torch),
+    OpInfo("sort", _sort_fn, _sort_ref, _sort_samples, covers=(ix.GatherDim,), torch=SAME_CALL),
     OpInfo("topk", lambda x, **kw: x.topk(**kw).values, _topk_ref, _topk_samples,
-           covers=(ix.GatherDim,)),
+           covers=(ix.GatherDim,), torch=SAME_CALL),
     OpInfo("einsum", _einsum_fn, _einsum_ref, _einsum_samples,
            covers=(vw.View, mm.MatMul, vw.Permute, rd.Sum), atol32=1e-4, rtol32=1e-4,
-           tol_reason="matmul-shaped contractions: float32 dot products in another order"),
+           tol_reason="matmul-shaped contractions: float32 dot products in another order",
+           torch=lambda *xs, eq: torch_fn("einsum")(eq, *xs)),
     OpInfo("repeat", lambda x, sizes, t=False: _maybe_t(x, t).repeat(*sizes),
            lambda x, sizes, t=False: np.tile(_np_t(x, t), sizes), _repeat_samples,
-           covers=(vw.Expand, vw.Reshape)),
+           covers=(vw.Expand, vw.Reshape), torch=SAME_CALL),
     OpInfo("tile", lambda x: x.tile((2,)), lambda x: np.tile(x, (1,) * (x.ndim - 1) + (2,)),
            lambda rng: [Sample((rand(rng, 3, 1, 5),)), Sample((rand(rng, 7),))],
-           covers=(vw.Expand,)),
+           covers=(vw.Expand,), torch=SAME_CALL),
     OpInfo("flip", lambda x, dims, t=False: _maybe_t(x, t).flip(dims),
            lambda x, dims, t=False: np.flip(_np_t(x, t), dims).copy(), _flip_samples,
-           covers=(rp.Flip,)),
+           covers=(rp.Flip,), torch=SAME_CALL),
     OpInfo("roll", lambda x, t=False, **kw: _maybe_t(x, t).roll(**kw), _roll_ref,
-           _roll_samples, covers=(vw.View, mv.Cat)),
+           _roll_samples, covers=(vw.View, mv.Cat), torch=SAME_CALL),
     OpInfo("where_method", lambda x, y: x.where(x > 0, y), lambda x, y: np.where(x > 0, x, y),
            lambda rng: [Sample((away_from_zero(rng, 3, 4), rand(rng, 4)), name="bcast"),
                         Sample((away_from_zero(rng, 1, 13), rand(rng, 7, 1)), name="both")],
-           covers=(ew.Where,)),
+           covers=(ew.Where,), torch=SAME_CALL),
 ]

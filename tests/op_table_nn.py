@@ -796,12 +796,15 @@ def _embedding_samples(rng):
                    name="big", big=True)]
 
 
-def _embedding_fn(idx, w, padding_idx=None):
-    index = dx.tensor(idx, device=w.device)
-    out = F.embedding(index, w, padding_idx=padding_idx)
+def _embedding_fn(idx, w, padding_idx=None, embedding=F.embedding):
+    out = embedding(idx, w, padding_idx=padding_idx)
     if padding_idx is None:
         return out
-    return out * (index != padding_idx % w.shape[0]).unsqueeze(-1)
+    return out * (idx != padding_idx % w.shape[0]).unsqueeze(-1)
+
+
+def _embedding_torch(idx, w, padding_idx=None):
+    return _embedding_fn(idx, w, padding_idx, embedding=_tf("embedding"))
 
 
 def _embedding_ref(idx, w, padding_idx=None):
@@ -844,20 +847,22 @@ def _ce_prob_ref(x, t, w=None, reduction="mean", label_smoothing=0.0):
 
 NN_OPS += [
     OpInfo("pad_modes", lambda x, **kw: F.pad(x, **kw), _np_pad_mode, _pad_mode_samples,
-           covers=(mv.Gather,)),
+           covers=(mv.Gather,), torch=_tf("pad")),
     OpInfo("interpolate_nearest", lambda x, **kw: F.interpolate(x, mode="nearest", **kw),
-           _interp_ref, _interp_samples, covers=(mv.Gather,)),
+           _interp_ref, _interp_samples, covers=(mv.Gather,),
+           torch=lambda x, **kw: _tf("interpolate")(x, mode="nearest", **kw)),
     # The padding row's zero gradient is PyTorch's rule, not the derivative, so finite
     # differences would disagree there: the table masks those outputs (the rule itself is
     # checked against torch in test_api_tensor.py).
     OpInfo("embedding", _embedding_fn, _embedding_ref, _embedding_samples,
-           covers=(ix.GatherDim, ew.Where)),
+           covers=(ix.GatherDim, ew.Where), torch=_embedding_torch),
     OpInfo("cross_entropy_probs", _ce_prob_fn, _ce_prob_ref, _ce_prob_samples,
            covers=(act.LogSoftmax, ew.Mul, rd.Sum), atol32=1e-5, rtol32=1e-4,
-           tol_reason="log-softmax then a C-long float32 sum"),
-    OpInfo("one_hot", lambda idx, **kw: F.one_hot(dx.tensor(idx), **kw).float(),
+           tol_reason="log-softmax then a C-long float32 sum",
+           torch=lambda x, t, w=None, **kw: _tf("cross_entropy")(x, t, weight=w, **kw)),
+    OpInfo("one_hot", lambda idx, **kw: F.one_hot(idx, **kw).float(),
            lambda idx, num_classes=-1: np.eye(idx.max() + 1 if num_classes < 0 else num_classes)
            [idx], lambda rng: [Sample((rng.integers(0, 5, (3, 4)),), {"num_classes": 7}),
                                Sample((np.array([0, 3, 1]),), {}, name="inferred")],
-           grad=False),
+           grad=False, torch=lambda idx, **kw: _tf("one_hot")(idx, **kw).float()),
 ]
