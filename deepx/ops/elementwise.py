@@ -102,8 +102,10 @@ class Abs(Function):
         return b.binary(BinaryOp.MUL, grad, b.unary(UnaryOp.SIGN, x))
 
 
-class Tanh(Function):
+class TanhFunction(Function):
     """y = tanh x; dy/dx = 1 - y^2."""
+
+    name = "tanh"
 
     @staticmethod
     def forward(ctx, x):
@@ -120,8 +122,10 @@ class Tanh(Function):
                         b.binary(BinaryOp.SUB, one, b.binary(BinaryOp.MUL, out, out)))
 
 
-class Sigmoid(Function):
+class SigmoidFunction(Function):
     """y = 1 / (1 + e^-x), computed without overflow; dy/dx = y (1 - y)."""
+
+    name = "sigmoid"
 
     @staticmethod
     def forward(ctx, x):
@@ -557,12 +561,12 @@ def neg(x):
 
 def tanh(x):
     """Elementwise tanh."""
-    return Tanh.apply(_as_float(x))
+    return TanhFunction.apply(_as_float(x))
 
 
 def sigmoid(x):
     """Elementwise logistic sigmoid."""
-    return Sigmoid.apply(_as_float(x))
+    return SigmoidFunction.apply(_as_float(x))
 
 
 def compare(op: BinaryOp, name: str, a, b):
