@@ -569,10 +569,18 @@ def sigmoid(x):
     return SigmoidFunction.apply(_as_float(x))
 
 
+class Compare(Function):
+    """z = a op b for a comparison or logical BinaryOp: bool, so never recorded."""
+
+    name = "compare"
+
+    @staticmethod
+    def forward(ctx, a, b, op, name):
+        broadcast_shapes(name, tuple(a.shape), tuple(b.shape))
+        return ctx.backend.binary(op, a, b)
+
+
 def compare(op: BinaryOp, name: str, a, b):
     """A comparison with broadcasting; returns a bool tensor and records nothing."""
     a, b = _operands(name, a, b)
-    if a.device != b.device:
-        Add.apply(a, b)  # raises the device-mismatch error with both shapes
-    broadcast_shapes(name, tuple(a.shape), tuple(b.shape))
-    return _tensor_types()._wrap(a.device.backend.binary(op, a._data, b._data), a.device)
+    return Compare.apply(a, b, op=op, name=name)
