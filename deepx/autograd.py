@@ -157,7 +157,8 @@ class Node:
 
     @property
     def name(self) -> str:
-        return self.fn.__name__
+        """The op's name as a record shows it (ReLUFunction's record is ReLU, as ReluBackward)."""
+        return self.fn.__name__.removesuffix("Function")
 
     def __repr__(self) -> str:
         # PyTorch's spelling: <MulBackward0 object at 0x...>

@@ -190,6 +190,14 @@ inline void chunk_store(VTYPE r, __global DTYPE* out, int count) {
     for (int j = 0; j < count; ++j) out[j] = v[j];
 }
 
+/* long -> DTYPE keeping the low bits (two's complement wrap, as NumPy and PyTorch) without an
+ * out-of-range conversion, which C leaves implementation-defined. Integer DTYPEs only. */
+inline DTYPE wrap_int(long v) {
+    if (sizeof(DTYPE) >= sizeof(long)) return (DTYPE)v;
+    ulong sign_bit = 1UL << (sizeof(DTYPE) * 8 - 1);
+    return (DTYPE)((long)(((ulong)v + sign_bit) & (2 * sign_bit - 1)) - (long)sign_bit);
+}
+
 __kernel void elementwise_unary(int op, int n, REAL alpha, int x_offset,
                                 __global const DTYPE* x, __global DTYPE* out) {
     int i0 = get_global_id(0) * ROWS_VEC;
@@ -197,6 +205,15 @@ __kernel void elementwise_unary(int op, int n, REAL alpha, int x_offset,
     int count = n - i0;
     x += x_offset + i0;
     out += i0;
+    if (IS_INTEGRAL(DTYPE) && (op == UNARY_NEG || op == UNARY_ABS)) {
+        /* -MIN wraps to MIN (as NumPy and PyTorch) through ulong: C's signed negation of MIN
+         * would overflow */
+        for (int j = 0; j < min(count, ROWS_VEC); ++j) {
+            long a = (long)x[j];
+            out[j] = (op == UNARY_ABS && a >= 0) ? x[j] : wrap_int(as_long(0UL - (ulong)a));
+        }
+        return;
+    }
     VTYPE v = chunk_load(x, count);
     VTYPE zero = (VTYPE)0;
     VTYPE r;
@@ -238,14 +255,6 @@ __kernel void elementwise_predicate(int op, int n, REAL alpha, int x_offset,
     VTYPE v = VLOAD(0, x);
     /* vector comparisons give -1 for true: negated, NumPy's bool 1 */
     VSTORE(TO_UCHARS(-(op == UNARY_STEP ? v > (DTYPE)alpha : v == (VTYPE)0)), 0, out);
-}
-
-/* long -> DTYPE keeping the low bits (two's complement wrap, as NumPy and PyTorch) without an
- * out-of-range conversion, which C leaves implementation-defined. Integer DTYPEs only. */
-inline DTYPE wrap_int(long v) {
-    if (sizeof(DTYPE) >= sizeof(long)) return (DTYPE)v;
-    ulong sign_bit = 1UL << (sizeof(DTYPE) * 8 - 1);
-    return (DTYPE)((long)(((ulong)v + sign_bit) & (2 * sign_bit - 1)) - (long)sign_bit);
 }
 
 /* base ** exponent for integer types, PyTorch's powi: a negative exponent truncates

@@ -368,3 +368,14 @@ def test_integer_division_by_zero_primitive_is_defined(backend, dtype, request):
                                   [0, 0, 0, lowest, 0])
     np.testing.assert_array_equal(be.to_numpy(be.binary(BinaryOp.REMAINDER, a, b)),
                                   [0, 0, 0, 0, 0])
+
+
+@pytest.mark.parametrize("backend", ["numpy", "opencl"])
+@pytest.mark.parametrize("dtype", [np.int32, np.int64])
+def test_integer_negation_wraps_at_the_minimum(backend, dtype, request):
+    """-MIN and |MIN| wrap to MIN, as NumPy and PyTorch (the kernel avoids C's overflow)."""
+    info = np.iinfo(dtype)
+    values = [info.min, -5, 0, 7, info.max]
+    x = dx.tensor(np.array(values, dtype=dtype), device=_device(backend, request))
+    assert (-x).tolist() == [info.min, 5, 0, -7, -info.max]
+    assert x.abs().tolist() == [info.min, 5, 0, 7, info.max]

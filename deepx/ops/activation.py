@@ -22,7 +22,7 @@ def _positive(backend, x):
     return backend.unary(UnaryOp.STEP, x, 0.0)
 
 
-class ReLU(Function):
+class ReLUFunction(Function):
     """y = max(x, 0); dy/dx = 1 where y > 0 (0 at the kink, as PyTorch)."""
 
     name = "relu"
@@ -66,7 +66,7 @@ class Hardtanh(Function):
         return be.where(inside, grad, scalar_like(be, 0, grad))
 
 
-class LeakyReLU(Function):
+class LeakyReLUFunction(Function):
     """y = x if x > 0 else slope * x; dy/dx = 1 or slope (slope at 0, as PyTorch's x > 0)."""
 
     name = "leaky_relu"
@@ -85,7 +85,7 @@ class LeakyReLU(Function):
         return be.where(_positive(be, x), grad, scaled)
 
 
-class PReLU(Function):
+class PReLUFunction(Function):
     """y = x if x > 0 else w * x, w broadcast per channel; dw sums g * x where x <= 0.
 
     At 0 (PyTorch's x > 0 test): dy/dx = w and dw gets g * 0.
@@ -114,7 +114,7 @@ class PReLU(Function):
         return grad_x, grad_w
 
 
-class ELU(Function):
+class ELUFunction(Function):
     """y = x if x > 0 else alpha (e^x - 1); dy/dx = 1 or y + alpha (alpha at 0, as PyTorch)."""
 
     name = "elu"
@@ -138,7 +138,7 @@ _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 _GELU_CUBIC = 0.044715
 
 
-class GELU(Function):
+class GELUFunction(Function):
     """y = x Phi(x) (exact, erf) or 0.5 x (1 + tanh(k (x + 0.044715 x^3))) (approximate='tanh').
 
     Exact: dy/dx = Phi(x) + x phi(x). Tanh: dy/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) k (1 + 3c x^2).
@@ -152,13 +152,13 @@ class GELU(Function):
         ctx.save_for_backward(x)
         ctx.approximate = approximate
         half_x = be.binary(BinaryOp.MUL, x, scalar_like(be, 0.5, x))
-        return be.binary(BinaryOp.MUL, half_x, GELU._one_plus(be, x, approximate))
+        return be.binary(BinaryOp.MUL, half_x, GELUFunction._one_plus(be, x, approximate))
 
     @staticmethod
     def _one_plus(be, x, approximate):
         """1 + erf(x / sqrt 2), or 1 + tanh(k (x + c x^3))."""
         if approximate == "tanh":
-            inner = GELU._tanh_inner(be, x)
+            inner = GELUFunction._tanh_inner(be, x)
             core = be.unary(UnaryOp.TANH, inner)
         else:
             core = be.unary(UnaryOp.ERF, be.binary(BinaryOp.MUL, x, scalar_like(be, 0.5 ** 0.5, x)))
@@ -178,7 +178,7 @@ class GELU(Function):
         mul, add = BinaryOp.MUL, BinaryOp.ADD
         half = scalar_like(be, 0.5, x)
         if ctx.approximate == "tanh":
-            t = be.unary(UnaryOp.TANH, GELU._tanh_inner(be, x))
+            t = be.unary(UnaryOp.TANH, GELUFunction._tanh_inner(be, x))
             one_minus_t2 = be.binary(BinaryOp.SUB, scalar_like(be, 1, x), be.binary(mul, t, t))
             dpoly = be.binary(add, scalar_like(be, _SQRT_2_OVER_PI, x),
                               be.binary(mul, be.binary(mul, x, x),
@@ -186,7 +186,7 @@ class GELU(Function):
             left = be.binary(mul, half, be.binary(add, t, scalar_like(be, 1, x)))
             right = be.binary(mul, be.binary(mul, be.binary(mul, half, x), one_minus_t2), dpoly)
         else:
-            cdf = be.binary(mul, half, GELU._one_plus(be, x, "none"))
+            cdf = be.binary(mul, half, GELUFunction._one_plus(be, x, "none"))
             x2 = be.binary(mul, x, x)
             gauss = be.unary(UnaryOp.EXP, be.binary(mul, x2, scalar_like(be, -0.5, x)))
             pdf = be.binary(mul, gauss, scalar_like(be, 1 / math.sqrt(2 * math.pi), x))
@@ -194,7 +194,7 @@ class GELU(Function):
         return be.binary(mul, grad, be.binary(add, left, right))
 
 
-class Softplus(Function):
+class SoftplusFunction(Function):
     """y = log(1 + e^(beta x)) / beta, or x where beta x > threshold; dy/dx = sigmoid(beta x).
 
     At beta x == threshold the smooth branch, as PyTorch (the test is strict).
@@ -219,7 +219,7 @@ class Softplus(Function):
                         be.binary(BinaryOp.MUL, grad, be.unary(UnaryOp.SIGMOID, bx)))
 
 
-class SiLU(Function):
+class SiLUFunction(Function):
     """y = x sigmoid(x); dy/dx = s (1 + x (1 - s))."""
 
     name = "silu"
@@ -241,7 +241,7 @@ class SiLU(Function):
         return be.binary(BinaryOp.MUL, grad, d)
 
 
-class Softmax(Function):
+class SoftmaxFunction(Function):
     """y = e^(x - max) / sum e^(x - max) along `axis`; dx = y (g - sum(g y))."""
 
     name = "softmax"
@@ -260,7 +260,7 @@ class Softmax(Function):
         return ctx.backend.softmax_backward(out, grad, ctx.axis, cls.log)
 
 
-class LogSoftmax(Softmax):
+class LogSoftmaxFunction(SoftmaxFunction):
     """y = x - max - log sum e^(x - max) along `axis`; dx = g - e^y sum(g)."""
 
     name = "log_softmax"
@@ -274,7 +274,7 @@ def relu(input, inplace=False):  # noqa: A002 - PyTorch's argument names
     if input.dtype is dtypes.bool_:
         raise DTypeError(f"relu: Boolean inputs not supported for relu (shape "
                          f"{tuple(input.shape)})")
-    return ReLU.apply(input)
+    return ReLUFunction.apply(input)
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):  # noqa: A002
@@ -292,7 +292,7 @@ def relu6(input, inplace=False):  # noqa: A002 - PyTorch's argument names
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):  # noqa: A002
     """x if x > 0 else negative_slope * x; any shape."""
-    return LeakyReLU.apply(_as_float(input), negative_slope=float(negative_slope))
+    return LeakyReLUFunction.apply(_as_float(input), negative_slope=float(negative_slope))
 
 
 def prelu(input, weight):  # noqa: A002 - PyTorch's argument names
@@ -307,29 +307,29 @@ def prelu(input, weight):  # noqa: A002 - PyTorch's argument names
         weight = reshape(weight, ())
     else:
         weight = reshape(weight, (channels,) + (1,) * (input.ndim - 2))
-    return PReLU.apply(input, weight)
+    return PReLUFunction.apply(input, weight)
 
 
 def elu(input, alpha=1.0, inplace=False):  # noqa: A002 - PyTorch's argument names
     """x if x > 0 else alpha (e^x - 1); any shape."""
-    return ELU.apply(_as_float(input), alpha=float(alpha))
+    return ELUFunction.apply(_as_float(input), alpha=float(alpha))
 
 
 def gelu(input, approximate="none"):  # noqa: A002 - PyTorch's argument names
     """x Phi(x), exactly (approximate='none') or with the tanh formula; any shape."""
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return GELU.apply(_as_float(input), approximate=approximate)
+    return GELUFunction.apply(_as_float(input), approximate=approximate)
 
 
 def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002 - PyTorch's argument names
     """log(1 + e^(beta x)) / beta, linear where beta x > threshold; any shape."""
-    return Softplus.apply(_as_float(input), beta=float(beta), threshold=float(threshold))
+    return SoftplusFunction.apply(_as_float(input), beta=float(beta), threshold=float(threshold))
 
 
 def silu(input, inplace=False):  # noqa: A002 - PyTorch's argument names
     """x * sigmoid(x); any shape."""
-    return SiLU.apply(_as_float(input))
+    return SiLUFunction.apply(_as_float(input))
 
 
 def _softmax_dim(op, x, dim):
@@ -352,9 +352,9 @@ def _softmax(fn, op, input, dim, dtype):  # noqa: A002
 
 def softmax(input, dim=None, dtype=None):  # noqa: A002 - PyTorch's argument names
     """e^x / sum e^x along dim, computed max-subtracted; same shape."""
-    return _softmax(Softmax, "softmax", input, dim, dtype)
+    return _softmax(SoftmaxFunction, "softmax", input, dim, dtype)
 
 
 def log_softmax(input, dim=None, dtype=None):  # noqa: A002 - PyTorch's argument names
     """x - logsumexp(x) along dim, computed max-subtracted; same shape."""
-    return _softmax(LogSoftmax, "log_softmax", input, dim, dtype)
+    return _softmax(LogSoftmaxFunction, "log_softmax", input, dim, dtype)

@@ -32,7 +32,7 @@ def _group_weight(backend, weight, n, groups):
                            (n * groups, o // groups, k))
 
 
-class Conv2d(Function):
+class Conv2dFunction(Function):
     """y = conv2d(x, w) + b: im2col, then one batched matmul; backward uses col2im.
 
     dW = sum_n dY_n cols_n^T, dcols = W^T dY -> col2im, db = sum of dY over (N, OH, OW).
@@ -89,7 +89,7 @@ class Conv2d(Function):
         return grad_x, grad_w, grad_b
 
 
-class Linear(Function):
+class LinearFunction(Function):
     """y = x W^T + b with W (out, in): the matmul primitive's transpose flag, no copy of W.
 
     dx = dy W, dW = dy^T x, db = sum of dy over the rows.
@@ -178,7 +178,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     padding = pair(op, "padding", padding, 0)
     _check_conv(op, tuple(x.shape), tuple(weight.shape), bias, stride, padding, dilation,
                 groups)
-    out = Conv2d.apply(x, weight, bias, stride=stride, padding=padding, dilation=dilation,
+    out = Conv2dFunction.apply(x, weight, bias, stride=stride, padding=padding, dilation=dilation,
                        groups=groups)
     return squeeze(out, 0) if unbatched else out
 
@@ -239,4 +239,4 @@ def linear(input, weight, bias=None):  # noqa: A002 - PyTorch's argument names
         raise ShapeError(f"linear: bias must have shape ({weight.shape[0]},), got "
                          f"{tuple(bias.shape)} (weight {tuple(weight.shape)})")
     _check_float("linear", ("input", input), ("weight", weight), ("bias", bias))
-    return Linear.apply(input, weight, bias)
+    return LinearFunction.apply(input, weight, bias)

@@ -102,8 +102,10 @@ class Abs(Function):
         return b.binary(BinaryOp.MUL, grad, b.unary(UnaryOp.SIGN, x))
 
 
-class Tanh(Function):
+class TanhFunction(Function):
     """y = tanh x; dy/dx = 1 - y^2."""
+
+    name = "tanh"
 
     @staticmethod
     def forward(ctx, x):
@@ -120,8 +122,10 @@ class Tanh(Function):
                         b.binary(BinaryOp.SUB, one, b.binary(BinaryOp.MUL, out, out)))
 
 
-class Sigmoid(Function):
+class SigmoidFunction(Function):
     """y = 1 / (1 + e^-x), computed without overflow; dy/dx = y (1 - y)."""
+
+    name = "sigmoid"
 
     @staticmethod
     def forward(ctx, x):
@@ -557,18 +561,26 @@ def neg(x):
 
 def tanh(x):
     """Elementwise tanh."""
-    return Tanh.apply(_as_float(x))
+    return TanhFunction.apply(_as_float(x))
 
 
 def sigmoid(x):
     """Elementwise logistic sigmoid."""
-    return Sigmoid.apply(_as_float(x))
+    return SigmoidFunction.apply(_as_float(x))
+
+
+class Compare(Function):
+    """z = a op b for a comparison or logical BinaryOp: bool, so never recorded."""
+
+    name = "compare"
+
+    @staticmethod
+    def forward(ctx, a, b, op, name):
+        broadcast_shapes(name, tuple(a.shape), tuple(b.shape))
+        return ctx.backend.binary(op, a, b)
 
 
 def compare(op: BinaryOp, name: str, a, b):
     """A comparison with broadcasting; returns a bool tensor and records nothing."""
     a, b = _operands(name, a, b)
-    if a.device != b.device:
-        Add.apply(a, b)  # raises the device-mismatch error with both shapes
-    broadcast_shapes(name, tuple(a.shape), tuple(b.shape))
-    return _tensor_types()._wrap(a.device.backend.binary(op, a._data, b._data), a.device)
+    return Compare.apply(a, b, op=op, name=name)

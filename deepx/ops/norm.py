@@ -93,7 +93,7 @@ class BatchNorm(Function):
         return (grad_x, *_param_grads(ctx, grad, xhat, (0, 2), (c,)), None, None)
 
 
-class LayerNorm(Function):
+class LayerNormFunction(Function):
     """Per-row normalisation of x (M, D) over D, statistics from norm_stats; w, b are (D,)."""
 
     name = "layer_norm"
@@ -120,7 +120,7 @@ class LayerNorm(Function):
         return (grad_x, *_param_grads(ctx, grad, xhat, (0,), (d,)))
 
 
-class Dropout(Function):
+class DropoutFunction(Function):
     """y = x * mask / (1 - p), mask = (u >= p) for u uniform from the counter-based generator.
 
     The threshold is p rounded up to the generator's 2^-24 grid, so float32 and float64 (and
@@ -222,7 +222,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # no
     w = None if weight is None else reshape(weight, (d,))
     b = None if bias is None else reshape(bias, (d,))
     _check_params(op, d, x, weight=w, bias=b)
-    return reshape(LayerNorm.apply(x, w, b, eps=float(eps)), input.shape)
+    return reshape(LayerNormFunction.apply(x, w, b, eps=float(eps)), input.shape)
 
 
 def _dropout(op, input, p, training):  # noqa: A002
@@ -234,7 +234,7 @@ def _dropout(op, input, p, training):  # noqa: A002
     if not training:
         return input
     seed, offset = rng.next_offset(input.shape)
-    return Dropout.apply(input, p=float(p), seed=seed, offset=offset)
+    return DropoutFunction.apply(input, p=float(p), seed=seed, offset=offset)
 
 
 def dropout(input, p=0.5, training=True, inplace=False):  # noqa: A002

@@ -10,7 +10,7 @@ from ..errors import DTypeError, ShapeError
 from .conv import pair
 
 
-class MaxPool2d(Function):
+class MaxPool2dFunction(Function):
     """y = max over each window; the gradient goes to the (first) max of each window."""
 
     name = "max_pool2d"
@@ -29,7 +29,7 @@ class MaxPool2d(Function):
         return ctx.backend.max_pool2d_backward(grad, argmax, *ctx.geom)
 
 
-class AvgPool2d(Function):
+class AvgPool2dFunction(Function):
     """y = window sum / divisor; each input pixel gets grad / divisor of every window it is in."""
 
     name = "avg_pool2d"
@@ -90,14 +90,14 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1,  # noqa: 
     geom = _pool_args(op, input, kernel_size, stride, padding, dilation, ceil_mode)
     kernel, stride, padding, out_size = geom
     x = unsqueeze(input, 0) if input.ndim == 3 else input
-    out = MaxPool2d.apply(x, kernel_size=kernel, stride=stride, padding=padding,
+    out = MaxPool2dFunction.apply(x, kernel_size=kernel, stride=stride, padding=padding,
                           dilation=dilation, output_size=out_size)
     out = squeeze(out, 0) if input.ndim == 3 else out
     if not return_indices:
         return out
     from ..tensor import Tensor
 
-    # The indices are rare (max_unpool); recomputing them keeps MaxPool2d single-output.
+    # The indices are rare (max_unpool); recomputing them keeps MaxPool2dFunction single-output.
     _, argmax = x.device.backend.max_pool2d(x._data, kernel, stride, padding, dilation,
                                             out_size)
     indices = Tensor._wrap(argmax, x.device)
@@ -117,7 +117,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,  # n
         raise ShapeError(f"{op}: divisor_override must be a positive int, got "
                          f"{divisor_override!r}")
     x = unsqueeze(input, 0) if input.ndim == 3 else input
-    out = AvgPool2d.apply(x, kernel_size=kernel, stride=stride, padding=padding,
+    out = AvgPool2dFunction.apply(x, kernel_size=kernel, stride=stride, padding=padding,
                           output_size=out_size, count_include_pad=bool(count_include_pad),
                           divisor=divisor_override or 0)
     return squeeze(out, 0) if input.ndim == 3 else out

@@ -275,22 +275,30 @@ def amin(x, dim=None, keepdim=False):
     return Min.apply(x, axes=normalize_dims("amin", dim, x.ndim, x.shape), keepdim=keepdim)
 
 
-def _arg(op, name, x, dim, keepdim):
-    from ..tensor import Tensor
+class ArgReduce(Function):
+    """int64 index of the max/min along one axis (all of a flattened input when axis is None);
+    an index has no gradient, so this is never recorded."""
 
+    name = "arg_reduce"
+
+    @staticmethod
+    def forward(ctx, x, op, axis, keepdim):
+        be = ctx.backend
+        if dtypes.of(x) is dtypes.bool_:  # bools compare as 0/1
+            x = be.cast(x, dtypes.int32)
+        if axis is None:
+            x, axis, keepdim = be.reshape(x, (math.prod(x.shape),)), 0, False
+        elif not x.shape:
+            x, keepdim = be.reshape(x, (1,)), False
+        return be.arg_reduce(op, x, axis, keepdim)
+
+
+def _arg(op, name, x, dim, keepdim):
     if x.numel() == 0:
         raise ShapeError(f"{name}: cannot take {name} of an empty tensor of shape "
                          f"{tuple(x.shape)}")
-    be = x.device.backend
-    data = x._data if x.dtype is not dtypes.bool_ else be.cast(x._data, dtypes.int32)
-    if dim is None:
-        data = be.reshape(data, (x.numel(),))
-        axis, keepdim = 0, False
-    else:
-        axis = normalize_dim(name, dim, x.ndim, x.shape)
-        if x.ndim == 0:
-            data, keepdim = be.reshape(data, (1,)), False
-    return Tensor._wrap(be.arg_reduce(op, data, axis, keepdim), x.device)
+    axis = None if dim is None else normalize_dim(name, dim, x.ndim, x.shape)
+    return ArgReduce.apply(x, op=op, axis=axis, keepdim=keepdim)
 
 
 def argmax(x, dim=None, keepdim=False):
