@@ -18,10 +18,12 @@ import deepx as dx
 from deepx.ops import division as dv
 from deepx.ops import elementwise as ew
 from deepx.ops import indexing as ix
+from deepx.ops import logical as lg
 from deepx.ops import matmul as mm
 from deepx.ops import movement as mv
 from deepx.ops import reduce as rd
 from deepx.ops import repeat as rp
+from deepx.ops import sort as srt
 from deepx.ops import views as vw
 
 # Shapes used across families: size-1 dims, primes, broadcasting pairs and a 0-d tensor.
@@ -649,6 +651,43 @@ def _roll_samples(rng):
             Sample((rand(rng, 127, 33),), {"shifts": 40, "dims": 0}, name="big", big=True)]
 
 
+def _argsort_samples(rng):
+    ties = rng.integers(0, 4, (5, 7)).astype(np.float64)  # stable order among ties
+    return [Sample((ties,), {"dim": 1}, name="ties"),
+            Sample((ties,), {"dim": 0, "descending": True}, name="ties-desc"),
+            Sample((distinct(rng, 13),), {}, name="1d"),
+            Sample((rng.integers(0, 50, (3, 1500)).astype(np.float64),), {"dim": 1},
+                   name="merge-path", big=True)]
+
+
+def _argsort_ref(x, dim=-1, descending=False):
+    if not descending:
+        return np.argsort(x, axis=dim, kind="stable")
+    return x.shape[dim] - 1 - np.flip(np.argsort(np.flip(x, dim), axis=dim, kind="stable"), dim)
+
+
+def _all_any_samples(rng):
+    x = rng.integers(0, 3, (4, 5)).astype(np.float64)
+    x[1] = 1.0
+    return [Sample((x,), {"dim": 1}, name="dim"), Sample((x,), {}, name="all"),
+            Sample((x,), {"dim": 0, "keepdim": True}, name="keepdim"),
+            Sample((rng.integers(0, 2, (2, 1, 3)) > 0,), {"dim": (0, 2)}, name="bool"),
+            Sample((np.zeros((0, 3)),), {"dim": 0}, name="empty")]
+
+
+def _all_any_samples_no_kw(rng):
+    return [Sample(s.inputs, name=s.name) for s in _all_any_samples(rng) if s.name != "bool"] \
+        + [Sample((rng.integers(0, 2, (2, 1, 3)) > 0,), name="bool"),
+           Sample((np.array(2.0),), name="0d")]
+
+
+def _bincount_samples(rng):
+    x = rng.integers(0, 6, (40,))
+    return [Sample((x,), name="counts"), Sample((x,), {"minlength": 9}, name="minlength"),
+            Sample((x, rng.uniform(-1, 1, 40)), name="weights", requires_grad=(False, False)),
+            Sample((np.zeros(0, np.int64),), {"minlength": 3}, name="empty")]
+
+
 def _index_fill_torch(x):
     import torch
 
@@ -703,6 +742,20 @@ CORE_OPS += [
            covers=(rp.Flip,), torch=SAME_CALL),
     OpInfo("roll", lambda x, t=False, **kw: _maybe_t(x, t).roll(**kw), _roll_ref,
            _roll_samples, covers=(vw.View, mv.Cat), torch=SAME_CALL),
+    # Integer and bool results (never recorded): exact on both backends and against torch.
+    OpInfo("argsort", lambda x, **kw: x.argsort(**kw), _argsort_ref, _argsort_samples,
+           covers=(srt.Argsort,), grad=False, tol_reason="exact: indices",
+           torch=lambda x, **kw: x.argsort(stable=True, **kw)),
+    OpInfo("all_any", lambda x, **kw: x.all(**kw) | ~x.any(**kw),
+           lambda x, dim=None, keepdim=False: np.all(x, axis=dim, keepdims=keepdim)
+           | ~np.any(x, axis=dim, keepdims=keepdim), _all_any_samples,
+           covers=(lg.All, lg.Any), grad=False, tol_reason="exact: bools", torch=SAME_CALL),
+    OpInfo("nonzero", lambda x: x.nonzero(), np.argwhere, _all_any_samples_no_kw,
+           covers=(ix.Nonzero,), grad=False, tol_reason="exact: indices", torch=SAME_CALL),
+    OpInfo("bincount", lambda x, w=None, **kw: x.bincount(w, **kw),
+           lambda x, w=None, **kw: np.bincount(x, w, **kw), _bincount_samples,
+           covers=(ix.Bincount,), grad=False, tol_reason="a few float32 additions in order",
+           torch=SAME_CALL),
     OpInfo("where_method", lambda x, y: x.where(x > 0, y), lambda x, y: np.where(x > 0, x, y),
            lambda rng: [Sample((away_from_zero(rng, 3, 4), rand(rng, 4)), name="bcast"),
                         Sample((away_from_zero(rng, 1, 13), rand(rng, 7, 1)), name="both")],

@@ -858,7 +858,7 @@ NN_OPS += [
     OpInfo("embedding", _embedding_fn, _embedding_ref, _embedding_samples,
            covers=(ix.GatherDim, ew.Where), torch=_embedding_torch),
     OpInfo("cross_entropy_probs", _ce_prob_fn, _ce_prob_ref, _ce_prob_samples,
-           covers=(act.LogSoftmax, ew.Mul, rd.Sum), atol32=1e-5, rtol32=1e-4,
+           covers=(act.LogSoftmaxFunction, ew.Mul, rd.Sum), atol32=1e-5, rtol32=1e-4,
            tol_reason="log-softmax then a C-long float32 sum",
            torch=lambda x, t, w=None, **kw: _tf("cross_entropy")(x, t, weight=w, **kw)),
     OpInfo("one_hot", lambda idx, **kw: F.one_hot(idx, **kw).float(),

@@ -191,8 +191,7 @@ def masked_fill(input, mask, value):  # noqa: A002 - PyTorch's argument names
                              f"shape {tuple(value.shape)}")
         fill = value.to(input.dtype).to(input.device)
     else:
-        fill = tensor_cls._wrap(input.device.backend.full((), value, input.dtype),
-                                input.device)
+        fill = full((), value, dtype=input.dtype, device=input.device)
     return Where.apply(mask.to(input.device), fill, input)
 
 
@@ -218,23 +217,40 @@ def index_fill(input, dim, index, value):  # noqa: A002 - PyTorch's argument nam
     return masked_fill(input, mask, value)
 
 
+class Nonzero(Function):
+    """int64 (count, ndim) coordinates of x's nonzero elements; never recorded."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.backend.nonzero(x)
+
+
+class Bincount(Function):
+    """Counts (int64) or weight sums of non-negative int64 values into `size` bins; never
+    recorded (PyTorch gives bincount no gradient)."""
+
+    @staticmethod
+    def forward(ctx, x, weights, size):
+        be = ctx.backend
+        if weights is None:
+            weights = be.full(tuple(x.shape), 1, dtypes.int64)
+        return be.scatter_add(x, weights, 0, size)
+
+
 def nonzero(input, as_tuple=False):  # noqa: A002 - PyTorch's argument names
     """int64 (count, ndim) coordinates of the nonzero elements in C order; as_tuple: one
     (count,) tensor per dim (a 0-d input counts as 1-D). Reads the count on the host."""
-    tensor_cls = _tensor_cls()
-    be = input.device.backend
-    coords = tensor_cls._wrap(be.nonzero(input._data), input.device)
+    coords = Nonzero.apply(input)
     if not as_tuple:
         return coords
     if input.ndim == 0:
-        return (tensor_cls._wrap(be.full((coords.shape[0],), 0, dtypes.int64), input.device),)
+        return (full((coords.shape[0],), 0, dtype=dtypes.int64, device=input.device),)
     return tuple(coords[:, d] for d in range(input.ndim))
 
 
 def bincount(input, weights=None, minlength=0):  # noqa: A002 - PyTorch's argument names
     """Counts of each value of a 1-D non-negative int tensor: (max(input.max() + 1,
     minlength),), int64, or the sums of weights (1-D, input's length; weights' dtype)."""
-    tensor_cls = _tensor_cls()
     if input.ndim != 1 or input.dtype.is_floating_point or input.dtype is dtypes.bool_:
         raise ShapeError(f"bincount: input must be a 1-D integer tensor, got "
                          f"{input.dtype.name} {tuple(input.shape)}")
@@ -249,14 +265,9 @@ def bincount(input, weights=None, minlength=0):  # noqa: A002 - PyTorch's argume
     size = int(minlength)
     if input.numel():
         size = max(size, int(input.max().item()) + 1)
-    be = input.device.backend
-    index = be.cast(input._data, dtypes.int64)
-    if weights is None:
-        src = be.full(tuple(input.shape), 1, dtypes.int64)
-    else:
-        dt = weights.dtype if weights.dtype.is_floating_point else dtypes.float64
-        src = be.cast(weights.to(input.device)._data, dt)
-    return tensor_cls._wrap(be.scatter_add(index, src, 0, size), input.device)
+    if weights is not None and not weights.dtype.is_floating_point:
+        weights = weights.to(dtypes.float64)  # PyTorch sums integer weights in double
+    return Bincount.apply(input.to(dtypes.int64), weights, size=size)
 
 
 def one_hot(tensor, num_classes=-1):

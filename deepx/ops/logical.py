@@ -2,40 +2,57 @@
 allclose, equal. Nothing here is recorded (PyTorch gives these no gradient)."""
 from __future__ import annotations
 
+import math
+
 from .. import dtypes
-from ..autograd import no_grad
+from ..autograd import Function, no_grad
 from ..backend import BinaryOp, ReduceOp
 from ..shapes import normalize_dims
 from .arrays import scalar_like
 
 
-def _tensor_cls():
-    from ..tensor import Tensor
+class _Logical(Function):
+    """all/any over a sorted tuple of axes: x != 0 reduced by min (all) or max (any); bool,
+    so never recorded. Over no elements all() is True and any() False, as in PyTorch."""
 
-    return Tensor
+    want_all = True
+
+    @classmethod
+    def forward(cls, ctx, x, axes, keepdim):
+        be = ctx.backend
+        if not math.prod(x.shape):
+            shape = tuple(1 if i in axes else n for i, n in enumerate(x.shape)) if keepdim \
+                else tuple(n for i, n in enumerate(x.shape) if i not in axes)
+            return be.full(shape, cls.want_all, dtypes.bool_)
+        truth = be.cast(be.binary(BinaryOp.NE, x, scalar_like(be, 0, x)), dtypes.int32)
+        op = ReduceOp.MIN if cls.want_all else ReduceOp.MAX
+        return be.cast(be.reduce(op, truth, axes, keepdim), dtypes.bool_)
 
 
-def _logical_reduce(op, x, dim, keepdim, want_all):
-    axes = normalize_dims(op, dim, x.ndim, x.shape)
-    be = x.device.backend
-    truth = be.binary(BinaryOp.NE, x._data, scalar_like(be, 0, x._data))
-    as_int = be.cast(truth, dtypes.int32)
-    if not x.numel():  # all() of nothing is True, any() is False
-        shape = tuple(1 if i in axes else s for i, s in enumerate(x.shape)) if keepdim else \
-            tuple(s for i, s in enumerate(x.shape) if i not in axes)
-        return _tensor_cls()._wrap(be.full(shape, want_all, dtypes.bool_), x.device)
-    red = be.reduce(ReduceOp.MIN if want_all else ReduceOp.MAX, as_int, axes, keepdim)
-    return _tensor_cls()._wrap(be.cast(red, dtypes.bool_), x.device)
+class All(_Logical):
+    """True where every element over the axes is nonzero."""
+
+    name = "all"
+    want_all = True
+
+
+class Any(_Logical):
+    """True where some element over the axes is nonzero."""
+
+    name = "any"
+    want_all = False
 
 
 def all_(input, dim=None, keepdim=False):  # noqa: A002 - PyTorch's argument names
     """True where every element (over dim: int, tuple or None = all) is nonzero; bool."""
-    return _logical_reduce("all", input, dim, keepdim, True)
+    return All.apply(input, axes=normalize_dims("all", dim, input.ndim, input.shape),
+                     keepdim=keepdim)
 
 
 def any_(input, dim=None, keepdim=False):  # noqa: A002 - PyTorch's argument names
     """True where some element (over dim: int, tuple or None = all) is nonzero; bool."""
-    return _logical_reduce("any", input, dim, keepdim, False)
+    return Any.apply(input, axes=normalize_dims("any", dim, input.ndim, input.shape),
+                     keepdim=keepdim)
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A002

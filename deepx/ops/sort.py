@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import collections
 
+from ..autograd import Function
 from ..errors import ShapeError
 from ..shapes import normalize_dim
 from .indexing import GatherDim
@@ -15,14 +16,23 @@ SortResult = collections.namedtuple("sort", ["values", "indices"])
 TopKResult = collections.namedtuple("topk", ["values", "indices"])
 
 
+class Argsort(Function):
+    """int64 stable sort order of x along axis (0-d x sorts as shape (1,)); an order has no
+    gradient, so this is never recorded."""
+
+    name = "argsort"
+
+    @staticmethod
+    def forward(ctx, x, axis, descending):
+        if not x.shape:
+            x = ctx.backend.reshape(x, (1,))
+        return ctx.backend.argsort(x, axis, descending)
+
+
 def _order(op, x, dim, descending):
     """(axis, int64 stable sort order along axis); 0-d tensors sort as shape (1,)."""
-    from ..tensor import Tensor
-
     axis = normalize_dim(op, dim, x.ndim, x.shape)
-    data = x._data if x.ndim else x.device.backend.reshape(x._data, (1,))
-    order = x.device.backend.argsort(data, axis, descending)
-    return axis, Tensor._wrap(order, x.device)
+    return axis, Argsort.apply(x, axis=axis, descending=descending)
 
 
 def _values(x, order, axis):
