@@ -142,3 +142,21 @@ def test_train_mnist_default_folder_and_missing_files(tmp_path, monkeypatch, cap
     assert train.parse_args(["--dataset", "mnist"]).data_dir is None
     with pytest.raises(SystemExit, match=r"--download .*" + str(tmp_path / "mnist")):
         train.main(quick(tmp_path / "out", "--dataset", "mnist", "--device", "numpy"))
+
+
+@pytest.mark.parametrize("example", [moons, spiral, schedules, init])
+def test_example_plots_are_labelled_and_uncovered(example, tmp_path, monkeypatch):
+    import matplotlib.figure
+    from test_report import check_figure
+
+    figures = []
+    save = matplotlib.figure.Figure.savefig
+
+    def keep(fig, *args, **kwargs):
+        figures.append(fig)
+        return save(fig, *args, **kwargs)
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", keep)
+    example.main(quick(tmp_path, "--device", "numpy"))
+    assert figures
+    for fig in figures:
+        check_figure(fig)

@@ -204,3 +204,41 @@ def test_floor_and_step_tables_render_with_ratios():
     assert "| PyTorch CPU | not run: ImportError: no torch | |" in block
     assert "| MLP 784-512-256-10, batch 128 | 4 ms ± 2% (2x) | not run | 2 ms ± 2% | 51 |" \
         in block
+
+
+def check_figure(fig) -> None:
+    """Title, axis labels on every drawn axes; no legend overlapping any axes (data area)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)  # plt.close left the figure a bare canvas
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    axes = [ax for ax in fig.axes if ax.axison]
+    suptitle = fig._suptitle.get_text() if fig._suptitle else ""
+    for ax in axes:
+        assert ax.get_title() or suptitle, "an axes without a title"
+        assert ax.get_xlabel() and ax.get_ylabel(), f"{ax.get_title()}: unlabelled axis"
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend()] + list(fig.legends)
+    for legend in legends:
+        box = legend.get_window_extent(renderer)
+        for ax in axes:
+            assert not box.overlaps(ax.get_window_extent(renderer)), \
+                f"the legend covers the axes {ax.get_title()!r}"
+
+
+def test_every_report_plot_is_labelled_and_uncovered(tmp_path, monkeypatch):
+    import matplotlib.figure
+
+    from deepx import report, report_plots
+
+    figures = []
+    save = matplotlib.figure.Figure.savefig
+
+    def keep(fig, *args, **kwargs):
+        figures.append(fig)
+        return save(fig, *args, **kwargs)
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", keep)
+    drawn = report_plots.draw_all(report.load_results(_committed()), tmp_path)
+    assert all(drawn.values()) and len(figures) == len(drawn)
+    for fig in figures:
+        check_figure(fig)
