@@ -314,9 +314,11 @@ def write_markdown(path, results, env, data, skipped, plots, quick, command) -> 
 
     lines = ["# deepx benchmark report", "",
              f"{'Quick run (small sizes only). ' if quick else ''}Measured by {command}. "
-             "Times are medians; 'spread' is the interquartile range over the median (a "
-             "benchmark spread over 10% was measured again and the steadier run kept). Every "
-             "implementation's result was checked against its neighbour before timing. "
+             "Times are medians; 'spread' is the interquartile range over the median"
+             + (" (a benchmark spread over 10% was measured again and the steadier run kept)"
+                if data.get("deepx_processes") else
+                " (an older run: one process for every system, no second measurement)")
+             + ". Every implementation's result was checked against its neighbour before timing. "
              "GFLOP/s counts the textbook FLOPs (2MNK for matmul); GB/s counts the least "
              "traffic (inputs read once, output written once), so both are lower bounds; both "
              "use the median. 'Best' is the fastest round. 'Speed vs NumPy' is NumPy's median "
