@@ -251,8 +251,8 @@ def process_lines(data: dict) -> list[str]:
         text = f"- Process `{name}`: thread pools: {pools}"
         if proc.get("torch"):
             t = proc["torch"]
-            text += (f"; PyTorch {t['version']}, {t['num_threads']} threads, "
-                     f"{', '.join(t['blas']) or 'BLAS not reported'}")
+            text += (f"; PyTorch {t['version']}, {t['num_threads']} threads, kernels "
+                     f"{t.get('cpu_capability')}, {', '.join(t['blas']) or 'BLAS not reported'}")
         if proc.get("threads_env"):
             text += "; " + ", ".join(f"{k}={v}" for k, v in proc["threads_env"].items())
         text += f"; load {proc.get('load_before')} -> {proc.get('load_average')}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import re
 import sys
 
 # Variables some machines set for old OpenBLAS builds; a current OpenBLAS runs slower with them
@@ -46,10 +47,12 @@ def torch_info() -> dict | None:
     if torch is None:
         return None
     config = torch.__config__.show()
-    blas = [line.strip() for line in config.replace(",", "\n").splitlines()
-            if line.strip().startswith(("BLAS_INFO", "LAPACK_INFO"))]
+    blas = re.findall(r"\b(?:BLAS_INFO|LAPACK_INFO)=\w+", config)
+    blas += [line.strip(" -") for line in config.splitlines() if "Math Kernel Library" in line]
+    capability = getattr(getattr(torch.backends, "cpu", None), "get_cpu_capability", None)
     return {"version": torch.__version__, "num_threads": torch.get_num_threads(),
             "num_interop_threads": torch.get_num_interop_threads(), "blas": blas,
+            "cpu_capability": capability() if capability else None,
             "mkldnn": bool(torch.backends.mkldnn.is_available())}
 
 
