@@ -5,6 +5,7 @@ load back into a fresh model. Quick modes take seconds: the full runs are measur
 """
 import gzip
 import hashlib
+import os
 import pathlib
 import struct
 
@@ -160,3 +161,26 @@ def test_example_plots_are_labelled_and_uncovered(example, tmp_path, monkeypatch
     assert figures
     for fig in figures:
         check_figure(fig)
+
+
+def test_kernel_builds_are_announced(opencl_device, capsys):
+    """runtime.program tells BUILD_LISTENERS; the demo's CompileLog prints the slow builds."""
+    from deepx.backend.opencl import runtime
+
+    log = train.CompileLog()
+    runtime.BUILD_LISTENERS.append(log)
+    try:  # an options tuple no other test uses: a fresh build, never a memoised one
+        opencl_device.backend.runtime.program(
+            "elementwise.cl", ("-DDTYPE=float", "-DREAL=float", "-DDEEPX_BUILD_HOOK_TEST=1"))
+    finally:
+        runtime.BUILD_LISTENERS.remove(log)
+    assert log.count == 1 and log.seconds > 0
+    log("conv.cl", ("-DDTYPE=float",), 0.9)
+    log("pool.cl", (), 0.01)  # a warm cache's load: no line
+    out = capsys.readouterr().out
+    assert "compiled kernels/conv.cl -DDTYPE=float in 0.9 s" in out and "pool.cl" not in out
+
+
+def test_train_reports_cores_busy(tmp_path):
+    result = train.main(quick(tmp_path, "--epochs", "1"))
+    assert 0 < result["cores_busy"] <= 4 * (os.cpu_count() or 1)

@@ -18,6 +18,7 @@ for PoCL); a line per program says so instead of a silent first epoch.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
@@ -260,6 +261,7 @@ def main(argv=None) -> dict:
           f"({args.schedule}), batch {batch_size}, {epochs} epochs")
 
     history = []
+    cpu_before = os.times()
     compile_log = CompileLog()
     listeners = _build_listeners(device)
     listeners.append(compile_log)
@@ -282,6 +284,9 @@ def main(argv=None) -> dict:
                   "later runs)", flush=True)
     listeners.remove(compile_log)
     train_s = time.perf_counter() - t_train
+    cpu = os.times()
+    # CPU seconds of all this process's threads (PoCL's too) per wall second of training
+    cores_busy = (cpu.user + cpu.system - cpu_before.user - cpu_before.system) / train_s
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -291,11 +296,13 @@ def main(argv=None) -> dict:
     plot_curves(history, png, f"{model_name} on {source}, {args.optimizer}, batch {batch_size}")
     wall_s = time.perf_counter() - t0
     test_acc = history[-1]["test_accuracy"]
-    print(f"test accuracy {test_acc:.2%} ({len(y_test)} images); training {train_s:.1f} s, "
-          f"wall time {wall_s:.1f} s on {device}")
+    print(f"test accuracy {test_acc:.2%} ({len(y_test)} images); training {train_s:.1f} s "
+          f"({cores_busy:.1f} of {os.cpu_count()} cores busy on average), wall time "
+          f"{wall_s:.1f} s on {device}")
     print(f"wrote {checkpoint}")
     print(f"wrote {png}")
     return {"test_accuracy": test_acc, "train_s": train_s, "wall_s": wall_s,
+            "cores_busy": cores_busy,
             "checkpoint": str(checkpoint), "png": str(png), "history": history,
             "model": model, "model_name": model_name}
 
