@@ -145,7 +145,7 @@ def test_train_mnist_default_folder_and_missing_files(tmp_path, monkeypatch, cap
         train.main(quick(tmp_path / "out", "--dataset", "mnist", "--device", "numpy"))
 
 
-@pytest.mark.parametrize("example", [moons, spiral, schedules, init])
+@pytest.mark.parametrize("example", [moons, spiral, schedules, init, train])
 def test_example_plots_are_labelled_and_uncovered(example, tmp_path, monkeypatch):
     import matplotlib.figure
     from test_report import check_figure

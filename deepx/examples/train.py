@@ -194,18 +194,18 @@ def plot_curves(history: list, path: Path, title: str) -> None:
     ax_loss.set_ylabel("cross-entropy (nats, mean per image)")
     ax_loss.set_title("loss")
     ax_loss.set_yscale("log")
-    ax_loss.legend()
+    _common.legend_below(ax_loss)
     ax_acc.plot(epochs, [h["train_accuracy"] for h in history], marker="o", label="train")
     ax_acc.plot(epochs, [h["test_accuracy"] for h in history], marker="o", label="test")
     ax_acc.set_xlabel("epoch")
     ax_acc.set_ylabel("accuracy (fraction correct)")
     ax_acc.set_title("accuracy")
-    ax_acc.legend()
+    _common.legend_below(ax_acc)
     for ax in (ax_loss, ax_acc):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)
 
 
