@@ -29,8 +29,8 @@ def main(argv=None) -> int:
     report = sub.add_parser(
         "report", help="run the benchmark suite and write a report (default: build/report)",
         description="Run the benchmarks, each system in its own process, and write REPORT.md, "
-                    "plots and benchmarks.json. The full run takes about 6-10 minutes on 2 "
-                    "cores, --quick about 2-3 minutes. Output goes to a scratch folder "
+                    "plots and benchmarks.json. A full run takes roughly 10 minutes on 2 "
+                    "cores, --quick under 3. Output goes to a scratch folder "
                     "(build/report) unless --out says otherwise; `--out reports` rewrites the "
                     "committed reference report.")
     report.add_argument("--quick", action="store_true",
