@@ -84,13 +84,14 @@ def test_quick_report_writes_every_file(quick_report):
     assert "| raw pyopencl enqueue |" in text and "| PyTorch CPU |" in text
     assert "first loss agrees" in text or "first losses disagree" in text
     data = json.loads((out / "benchmarks.json").read_text())
-    assert {"python", "numpy", "opencl"} <= set(data["deepx_processes"])
+    assert {"python", "numpy"} <= set(data["deepx_processes"])
     numpy_proc = data["deepx_processes"]["numpy"]
     assert not {"OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"} & set(numpy_proc["threads_env"])
     assert any(p.get("internal_api") == "openblas" for p in numpy_proc["threadpools"])
     assert data["deepx_bounds"]["copy"]["gbps"] > 0
     assert data["deepx_machine"]["cores"] >= 1
     if _opencl_usable():
+        assert "opencl" in data["deepx_processes"]
         steps = data["deepx_steps"]["opencl"]["workloads"]
         assert steps["mlp"]["launches_per_step"] > 0
         assert data["deepx_floor"]["opencl"]["batched"]["median"] > 0
