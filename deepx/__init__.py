@@ -16,6 +16,7 @@ from .device import Device, default_device, device, devices, set_default_device,
 from .dtypes import bool_, float32, float64, int32, int64
 from .errors import DeepxError
 from .gradcheck import gradcheck
+from .graphs import Graph, graph
 from .ops.elementwise import (abs, add, clip, div, exp, log, maximum, minimum, mul, neg, pow,
                               sigmoid, sqrt, sub, tanh, where)
 from .ops.matmul import matmul
@@ -23,7 +24,7 @@ from .ops.movement import (cat, expand, flatten, index_select, pad, permute, res
                            stack, transpose, unsqueeze)
 from .ops.reduce import amax, amin, argmax, argmin, max, mean, min, std, sum, var
 from .rng import initial_seed, manual_seed
-from . import data, models, nn, optim, viz
+from . import data, models, nn, optim, utils, viz
 from .checkpoint import load, save
 from .profiler import profile
 
@@ -40,11 +41,12 @@ __all__ = [
     "eye", "rand", "randn", "randint", "zeros_like", "ones_like", "full_like", "rand_like",
     "randn_like", "manual_seed", "initial_seed", "no_grad", "enable_grad", "is_grad_enabled",
     "gradcheck", "Device", "device", "devices", "default_device", "set_default_device",
-    "DeepxError", "synchronize",
+    "DeepxError", "synchronize", "Graph", "graph",
     "float32", "float64", "int32", "int64", "bool_", "dtypes", "abs", "add", "clip", "clamp",
     "div", "exp", "log", "maximum", "minimum", "mul", "neg", "pow", "sigmoid", "sqrt", "sub",
     "tanh", "where", "matmul", "cat", "expand", "flatten", "index_select", "pad", "permute",
     "reshape", "squeeze", "stack", "transpose", "unsqueeze", "amax", "amin", "argmax", "argmin",
-    "max", "min", "mean", "std", "sum", "var", "nn", "optim", "data", "models", "viz", "save",
+    "max", "min", "mean", "std", "sum", "var", "nn", "optim", "data", "utils", "models", "viz",
+    "save",
     "load", "profile",
 ]

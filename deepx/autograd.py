@@ -10,7 +10,6 @@ import contextlib
 import itertools
 import weakref
 
-from . import dtypes
 from .backend import BinaryOp
 from .errors import DeepxError, DeviceError
 
@@ -19,6 +18,13 @@ _SECOND_BACKWARD = (
     "after they have already been freed). Saved intermediate values of the graph are freed "
     "when you call .backward(). Specify retain_graph=True if you need to backward through "
     "the graph a second time.")
+
+
+# Parent kinds of a Node: a recorded op's output, or a leaf tensor that accumulates .grad.
+NODE, LEAF = 0, 1
+# deepx.tensor.Tensor, filled in by tensor.py when it loads (the tape must not import it)
+_Tensor: list = []
+_NO_GRADS = {n: (False,) * n for n in range(8)}  # needs_input_grad when nothing is recorded
 
 
 class Tape:
@@ -109,7 +115,7 @@ class Node:
     def __init__(self, fn, ctx, parents, versions, shape, backend) -> None:
         self.fn = fn
         self.ctx = ctx
-        # per positional input: None, ("node", Node) or ("leaf", Tensor)
+        # per positional input: None, (NODE, Node) or (LEAF, Tensor)
         self.parents = parents
         self.seq = next(tape.counter)
         self.versions = versions
@@ -122,6 +128,10 @@ class Node:
     def name(self) -> str:
         return self.fn.__name__
 
+    def __repr__(self) -> str:
+        # PyTorch's spelling: <MulBackward0 object at 0x...>
+        return f"<{self.name}Backward0 object at {hex(id(self))}>"
+
 
 class Function:
     """A differentiable op: static forward(ctx, *arrays, **attrs) and backward(ctx, grad).
@@ -132,6 +142,7 @@ class Function:
 
     name = None  # the public name used in error messages; defaults to the class name
     moves_device = False  # True only for a transfer: its output lives on kwargs["device"]
+    is_view = False  # True when the output shares the first input's storage (ops/views.py)
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -147,38 +158,56 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        """Check devices, run forward on the backend arrays, record a Node when needed."""
-        from .tensor import Tensor
+        """Check devices, run forward on the backend arrays, record a Node when needed.
 
-        tensors = [a for a in args if isinstance(a, Tensor)]
-        device = tensors[0].device
-        for t in tensors[1:]:
-            if t.device != device:
+        This is the hot path of every op: it does only what depends on the call.
+        """
+        tensor_cls = _Tensor[0]
+        device = first = None
+        record = False
+        arrays = []
+        for a in args:
+            if not isinstance(a, tensor_cls):
+                arrays.append(a)
+                continue
+            if first is None:
+                first, device = a, a.device
+            elif a.device is not device and a.device != device:
                 raise DeviceError(
-                    f"{cls.op_name()}: expected all tensors on one device, got "
-                    f"{tensors[0].device} (shape {tuple(tensors[0].shape)}) and {t.device} "
-                    f"(shape {tuple(t.shape)}); move one with .to(device)")
-        record = tape.grad_enabled and any(t.requires_grad for t in tensors)
-        needs = tuple(isinstance(a, Tensor) and a.requires_grad and record for a in args)
+                    f"{cls.op_name()}: expected all tensors on one device, got {device} "
+                    f"(shape {tuple(first.shape)}) and {a.device} (shape {tuple(a.shape)}); "
+                    "move one with .to(device)")
+            if a._requires_grad:
+                record = True
+            arrays.append(a._data)
+        record = record and tape.grad_enabled
+        if record:
+            needs = tuple(isinstance(a, tensor_cls) and a._requires_grad for a in args)
+        else:
+            needs = _NO_GRADS.get(len(args)) or (False,) * len(args)
         ctx = Context(device.backend, needs)
-        arrays = [a._data if isinstance(a, Tensor) else a for a in args]
         out = cls.forward(ctx, *arrays, **kwargs)
-        record = record and dtypes.of(out).is_floating_point
-        result = Tensor._wrap(out, kwargs["device"] if cls.moves_device else device,
-                              requires_grad=record)
+        record = record and out.dtype.kind == "f"
+        result = tensor_cls._wrap(out, kwargs["device"] if cls.moves_device else device,
+                                  requires_grad=record)
+        if cls.is_view:  # shares the input's storage: and so its version counter and base
+            result._version = first._version
+            result._base = first if first._base is None else first._base
         if record:
             parents = []
             for a in args:
-                if not (isinstance(a, Tensor) and a.requires_grad):
+                if not (isinstance(a, _Tensor[0]) and a._requires_grad):
                     parents.append(None)
                 elif a._node is not None:
-                    parents.append(("node", a._node))
+                    parents.append((NODE, a._node))
                 else:
-                    parents.append(("leaf", a))
-            saved = {id(s) for s in ctx.saved if s is not None}
-            versions = [(a._version, a._version.value, tuple(a.shape)) for a in tensors
-                        if id(a._data) in saved]
-            result._node = Node(cls, ctx, parents, versions, tuple(out.shape),
+                    parents.append((LEAF, a))
+            versions = ()
+            if ctx.saved:
+                saved = {id(s) for s in ctx.saved if s is not None}
+                versions = [(a._version, a._version.value, tuple(a.shape)) for a in args
+                            if isinstance(a, tensor_cls) and id(a._data) in saved]
+            result._node = Node(cls, ctx, parents, versions, out.shape,
                                 result.device.backend)
         else:
             ctx.saved = ()
@@ -201,7 +230,8 @@ def backward(root, grad=None, retain_graph=False) -> None:
         if root.numel() != 1:
             raise DeepxError(f"backward: grad can be implicitly created only for scalar "
                              f"outputs, got shape {tuple(root.shape)}; pass grad=")
-        g = backend.full(tuple(root.shape), 1.0, root.dtype)
+        g = backend.full(tuple(root.shape), 1.0, root.dtype) if root.shape else \
+            _constant(backend, 1.0, root.dtype)
     else:
         grad = grad if isinstance(grad, Tensor) else Tensor._wrap(
             backend.from_numpy(_host(grad, root.dtype)), root.device)
@@ -212,15 +242,18 @@ def backward(root, grad=None, retain_graph=False) -> None:
             raise DeepxError(f"backward: grad has shape {tuple(grad.shape)} but the tensor has "
                              f"shape {tuple(root.shape)}")
         g = backend.cast(grad._data, root.dtype) if grad.dtype is not root.dtype else grad._data
-    handed_out = {id(g)}
+    handed_out = {backend.data_ptr(g)}
 
     def to_leaf(leaf, array):
         lb = leaf.device.backend
-        # A gradient array may be shared by several inputs (x + x) or be the caller's own
-        # `grad`: copy it before storing it as a .grad that optimizers may update in place.
-        if id(array) in handed_out:
-            array = lb.cast(array, leaf.dtype)  # a same-dtype cast is a fresh copy
-        handed_out.add(id(array))
+        # A gradient array may be shared by several inputs (x + x), be the caller's own
+        # `grad` or a view of another gradient: store a fresh dense copy as .grad then, since
+        # optimizers may update it in place.
+        if lb.data_ptr(array) in handed_out or not array.shape:  # 0-d: maybe a shared constant
+            array = lb.contiguous(array)
+        else:
+            array = lb.packed(array)
+        handed_out.add(lb.data_ptr(array))
         if leaf.grad is None:
             leaf.grad = Tensor._wrap(array, leaf.device)
         else:
@@ -237,7 +270,7 @@ def backward(root, grad=None, retain_graph=False) -> None:
         if id(node) in nodes:
             continue
         nodes[id(node)] = node
-        stack.extend(p[1] for p in node.parents if p is not None and p[0] == "node")
+        stack.extend(p[1] for p in node.parents if p is not None and p[0] == NODE)
     pending = {id(root._node): g}
     for node in sorted(nodes.values(), key=lambda n: n.seq, reverse=True):
         g = pending.pop(id(node), None)
@@ -262,11 +295,17 @@ def backward(root, grad=None, retain_graph=False) -> None:
             if parent is None or grad_in is None:
                 continue
             kind, target = parent
-            if kind == "node":
+            if kind == NODE:
                 pending[id(target)] = _accumulate(target.backend, pending.get(id(target)),
                                                   grad_in)
             else:
                 to_leaf(target, grad_in)
+
+
+def _constant(backend, value, dtype):
+    from .ops.arrays import constant
+
+    return constant(backend, value, dtype)
 
 
 def _host(data, dtype):

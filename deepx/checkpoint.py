@@ -249,11 +249,29 @@ def _fsync_directory(directory: str) -> None:
 # load
 
 
-def load(path: str | os.PathLike, device=None) -> dict:
-    """Read a save() or safetensors file; leaves become (*shape) deepx Tensors on `device`."""
+def load(path: str | os.PathLike, map_location=None, *, device=None, weights_only=None,
+         mmap=None) -> dict:
+    """Read a save() or safetensors file; leaves become (*shape) deepx Tensors on the device
+    given as map_location (torch's name: a device string such as 'cpu' or 'opencl', or a
+    Device) or device=, else the default device.
+
+    weights_only and mmap are accepted for torch's signature: loading never unpickles or runs
+    code, and reads the file into memory. A callable or dict map_location raises TypeError
+    (a deepx file records no per-tensor device to remap).
+    """
     import deepx  # deepx/__init__.py imports this module
 
     filename = os.fsdecode(os.fspath(path))
+    if map_location is not None:
+        if device is not None:
+            raise TypeError("load: give map_location or device, not both")
+        if callable(map_location) or isinstance(map_location, dict):
+            raise TypeError(f"load: map_location must be a device (such as 'cpu' or "
+                            f"'opencl'), got {type(map_location).__name__}; a deepx "
+                            "checkpoint records no device to remap")
+        device = map_location
+    if device is not None:
+        device = deepx.device(device)
     arrays, metadata = _read(filename)
     tensors = {name: deepx.tensor(_as_deepx_dtype(array, name, filename), device=device)
                for name, array in arrays.items()}

@@ -34,13 +34,21 @@ class Device:
     @property
     def backend(self):
         """The backend object whose primitives compute on this device."""
+        cached = self.__dict__.get("_backend")  # looked up on every op: resolve it once
+        if cached is not None:
+            return cached
         if self.type == "numpy":
-            return _numpy_backend()
-        from .backend.opencl import get_backend
+            backend = _numpy_backend()
+        else:
+            from .backend.opencl import get_backend
 
-        return get_backend(*self.index)
+            backend = get_backend(*self.index)
+        self._backend = backend
+        return backend
 
     def __eq__(self, other) -> bool:
+        if isinstance(other, Device):  # the common case, on every op: no parsing
+            return self.type == other.type and self.index == other.index
         try:
             other = Device(other)
         except DeviceError:

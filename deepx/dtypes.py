@@ -50,9 +50,12 @@ def get(dtype) -> DType:
     return _BY_NAME[name]
 
 
+_BY_NP = {d.np: d for d in ALL}
+
+
 def of(array) -> DType:
     """The DType of a backend array (anything with a NumPy-style `.dtype`)."""
-    return _BY_NAME[array.dtype.name]
+    return _BY_NP[array.dtype]
 
 
 def promote(a: DType, b: DType) -> DType:

@@ -5,9 +5,25 @@ import math
 
 from .errors import ShapeError
 
+_BROADCAST: dict = {}  # (op, shapes) -> result: broadcasting runs on every elementwise call
+
 
 def broadcast_shapes(op: str, *shapes) -> tuple:
     """NumPy broadcasting of several shapes; a ShapeError names the op and the shapes."""
+    key = (op, shapes)
+    try:
+        return _BROADCAST[key]
+    except KeyError:
+        out = _broadcast(op, shapes)
+    except TypeError:  # a shape given as a list: not hashable, not cached
+        return _broadcast(op, tuple(tuple(s) for s in shapes))
+    if len(_BROADCAST) >= 4096:
+        _BROADCAST.clear()
+    _BROADCAST[key] = out
+    return out
+
+
+def _broadcast(op: str, shapes) -> tuple:
     ndim = max(len(s) for s in shapes)
     out = []
     for i in range(ndim):
@@ -70,3 +86,46 @@ def infer_shape(op: str, shape, total: int) -> tuple:
     if math.prod(shape) != total:
         raise ShapeError(f"{op}: shape {shape} is invalid for input of size {total}")
     return shape
+
+
+def is_contiguous(shape, strides) -> bool:
+    """True when a view with these element strides is C-contiguous (size-1 dims ignored)."""
+    step = 1
+    for n, s in zip(reversed(shape), reversed(strides)):
+        if n == 0:
+            return True
+        if n != 1:
+            if s != step:
+                return False
+            step *= n
+    return True
+
+
+def view_strides(shape, strides, new_shape):
+    """Strides that show a (shape, strides) view as new_shape without a copy, else None.
+
+    PyTorch's computeStride (aten/src/ATen/TensorUtils.cpp): each run of old dims that are
+    contiguous with each other can be split or merged freely; a new dim may not straddle two.
+    """
+    if not shape or math.prod(shape) == 0:
+        return contiguous_strides(new_shape)
+    new_strides = [0] * len(new_shape)
+    view_d = len(new_shape) - 1
+    chunk_base_stride = strides[-1] if strides else 1
+    tensor_numel, view_numel = 1, 1
+    for d in range(len(shape) - 1, -1, -1):
+        tensor_numel *= shape[d]
+        # a run ends where the next (outer) dim is not laid out right after this one
+        if d == 0 or (shape[d - 1] != 1 and strides[d - 1] != tensor_numel * chunk_base_stride):
+            while view_d >= 0 and (view_numel < tensor_numel or new_shape[view_d] == 1):
+                new_strides[view_d] = view_numel * chunk_base_stride
+                view_numel *= new_shape[view_d]
+                view_d -= 1
+            if view_numel != tensor_numel:
+                return None
+            if d > 0:
+                chunk_base_stride = strides[d - 1]
+                tensor_numel, view_numel = 1, 1
+    if view_d != -1:
+        return None
+    return tuple(new_strides)

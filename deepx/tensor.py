@@ -7,11 +7,12 @@ from . import autograd, dtypes
 from .autograd import VersionCounter
 from .backend import BinaryOp, UnaryOp
 from .device import Device
-from .errors import DeepxError, DTypeError
+from .errors import DeepxError, DTypeError, ShapeError
 from .ops import elementwise as ew
 from .ops import matmul as mm
 from .ops import movement as mv
 from .ops import reduce as rd
+from .ops import views as vw
 
 
 class Tensor:
@@ -20,18 +21,20 @@ class Tensor:
     Build one with `deepx.tensor(...)`; `_wrap` is the internal constructor from a backend array.
     """
 
-    __slots__ = ("_data", "device", "_requires_grad", "grad", "_node", "_version", "__weakref__")
+    __slots__ = ("_data", "device", "_requires_grad", "grad", "_node", "_version", "_base",
+                 "__weakref__")
     __array_priority__ = 1000  # numpy scalars on the left defer to our dunders
 
     @classmethod
     def _wrap(cls, data, device, requires_grad=False) -> Tensor:
         t = cls.__new__(cls)
         t._data = data
-        t.device = device if isinstance(device, Device) else Device(device)
+        t.device = device if type(device) is Device else Device(device)
         t._requires_grad = requires_grad
         t.grad = None
         t._node = None
         t._version = VersionCounter()
+        t._base = None  # the tensor whose storage this view shares (PyTorch's ._base)
         return t
 
     # ------------------------------------------------------------ properties
@@ -47,6 +50,10 @@ class Tensor:
     @property
     def dtype(self) -> dtypes.DType:
         return dtypes.of(self._data)
+
+    @property
+    def _version_value(self) -> int:
+        return self._version.value
 
     @property
     def requires_grad(self) -> bool:
@@ -79,8 +86,84 @@ class Tensor:
 
     @property
     def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
-        """All dims reversed."""
+        """All dims reversed, as a view."""
         return mv.permute(self, tuple(reversed(range(self.ndim))))
+
+    # ------------------------------------------------------------ storage and views
+    def stride(self, dim=None):
+        """Element strides of this view of its storage (one dim's stride if dim is given)."""
+        strides = self.device.backend.strides(self._data)
+        if dim is None:
+            return strides
+        from .shapes import normalize_dim
+
+        return strides[normalize_dim("stride", dim, self.ndim, self.shape)]
+
+    def storage_offset(self) -> int:
+        """Elements between the start of the storage and this view's first element."""
+        return self.device.backend.storage_offset(self._data)
+
+    def is_contiguous(self) -> bool:
+        """True when the elements lie in C order without gaps (size-1 dims ignored)."""
+        from .shapes import is_contiguous
+
+        return is_contiguous(self.shape, self.stride())
+
+    def contiguous(self) -> Tensor:
+        """self when C-contiguous, else a contiguous copy (recorded on the tape)."""
+        return mv.contiguous(self)
+
+    def data_ptr(self) -> int:
+        """An int naming the first element's address; equal for views starting there."""
+        return self.device.backend.data_ptr(self._data)
+
+    def untyped_storage(self):
+        """The storage this tensor views: equal (==, is) for every view of one storage."""
+        return (self._base if self._base is not None else self)._storage_token()
+
+    def _storage_token(self):
+        return _Storage(self)
+
+    def _is_view(self) -> bool:
+        return self._base is not None
+
+    def view(self, *shape) -> Tensor:
+        """The same storage seen with another shape; ShapeError if the strides do not allow."""
+        if len(shape) == 1 and isinstance(shape[0], (dtypes.DType, type)):
+            raise DTypeError("view: reinterpreting a tensor's bytes as another dtype is not "
+                             "supported; use .to(dtype)")
+        return mv.view(self, *shape)
+
+    def view_as(self, other) -> Tensor:
+        return mv.view(self, other.shape)
+
+    def narrow(self, dim, start, length) -> Tensor:
+        return vw.narrow(self, dim, start, length)
+
+    def select(self, dim, index) -> Tensor:
+        return vw.select(self, dim, index)
+
+    def unbind(self, dim=0) -> tuple:
+        return vw.unbind(self, dim)
+
+    def split(self, split_size_or_sections, dim=0) -> tuple:
+        return vw.split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks, dim=0) -> tuple:
+        return vw.chunk(self, chunks, dim)
+
+    def diagonal(self, offset=0, dim1=0, dim2=1) -> Tensor:
+        return vw.diagonal(self, offset, dim1, dim2)
+
+    def unfold(self, dimension, size, step) -> Tensor:
+        return vw.unfold(self, dimension, size, step)
+
+    def t(self) -> Tensor:
+        """Transpose of a tensor with at most 2 dims (a view)."""
+        if self.ndim > 2:
+            raise ShapeError(f"t: expects a tensor with <= 2 dimensions, but self is "
+                             f"{self.ndim}D (shape {self.shape})")
+        return mv.transpose(self, 0, 1) if self.ndim == 2 else self
 
     @property
     def mT(self) -> Tensor:  # noqa: N802 - PyTorch's name
@@ -165,7 +248,7 @@ class Tensor:
         if self.device.type != "numpy":
             extras.append(f"device='{self.device}'")
         if self._node is not None:
-            extras.append(f"grad_fn=<{self._node.name}Backward>")
+            extras.append(f"grad_fn=<{self._node.name}Backward0>")
         elif self._requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([data] + extras) + ")"
@@ -241,77 +324,117 @@ class Tensor:
         """A copy that stays in the graph."""
         return ew.Cast.apply(self, dtype=self.dtype)  # a same-dtype cast is a fresh copy
 
-    def contiguous(self) -> Tensor:
-        return self
-
-    # ------------------------------------------------------------ in-place (never recorded)
+    # ------------------------------------------------------------ in-place
     def _check_inplace(self, op: str) -> None:
-        if autograd.is_grad_enabled() and self._requires_grad:
-            raise DeepxError(f"{op}: a leaf Variable that requires grad is being used in an "
-                             "in-place operation; wrap it in `with deepx.no_grad():`")
+        """PyTorch's refusals: a leaf (or a view of one) that requires grad, overlapping memory."""
+        if autograd.is_grad_enabled():
+            base = self._base
+            if self._requires_grad and self._node is None and base is None:
+                raise DeepxError(f"{op}: a leaf Variable that requires grad is being used in "
+                                 "an in-place operation; wrap it in `with deepx.no_grad():`")
+            if base is not None and base._requires_grad and base._node is None:
+                raise DeepxError(f"{op}: a view of a leaf Variable that requires grad is being "
+                                 "used in an in-place operation")
+        for n, st in zip(self.shape, self.stride()):
+            if st == 0 and n > 1:
+                raise DeepxError(
+                    f"{op}: unsupported operation: more than one element of the written-to "
+                    f"tensor (shape {self.shape}, strides {self.stride()}) refers to a single "
+                    "memory location. Please clone() the tensor before performing the "
+                    "operation.")
 
-    def _set_(self, array) -> Tensor:
-        if array is not self._data:  # t.copy_(t) would be an overlapping copy: nothing to do
-            self.device.backend.assign_(self._data, array)
+    def _write(self, op: str, result: Tensor) -> Tensor:
+        """Store `result` (broadcast to self's shape) through self's view of its storage.
+
+        Recorded like PyTorch: self's history becomes result's, and an in-place op through a
+        view gives the base a CopySlices record (so gradients flow through both).
+        """
+        from .ops.views import CopySlices
+
+        self._check_inplace(op)
+        if tuple(result.shape) != self.shape:
+            from .shapes import broadcast_shapes
+
+            joint = broadcast_shapes(op, result.shape, self.shape)
+            if joint != self.shape:
+                raise ShapeError(f"{op}: output with shape {self.shape} doesn't match the "
+                                 f"broadcast shape {joint}")
+        if result.dtype is not self.dtype:
+            if result.dtype.is_floating_point and not self.dtype.is_floating_point:
+                raise DTypeError(f"{op}: result type {result.dtype.name} can't be cast to the "
+                                 f"desired output type {self.dtype.name} (shape {self.shape})")
+            result = ew.Cast.apply(result, dtype=self.dtype)
+        be = self.device.backend
+        node = result._node
+        if node is not None and node.ctx is not None and any(
+                a is self._data for a in node.ctx.saved):
+            # backward needs self's old values, which the write destroys: keep a copy
+            # (PyTorch's original_self); its version no longer needs checking
+            old = be.contiguous(self._data)
+            node.ctx.saved = tuple(old if a is self._data else a for a in node.ctx.saved)
+            node.versions = [v for v in node.versions if v[0] is not self._version]
+        be.assign_(self._data, result._data)
         self._version.value += 1
+        if not autograd.is_grad_enabled() or not (result._requires_grad or
+                                                  self._requires_grad):
+            return self
+        base = self._base
+        if base is None:
+            self._node, self._requires_grad = result._node, result._requires_grad
+            return self
+        if not base.is_contiguous():
+            raise DeepxError(f"{op}: an in-place op through a view of a non-contiguous base "
+                             f"tensor (shape {base.shape}, strides {base.stride()}) cannot be "
+                             "recorded; call .contiguous() on the base first")
+        offset = self.storage_offset() - base.storage_offset()
+        region = (self.shape, self.stride(), offset)
+        new_base = CopySlices.apply(base, result, view=region)
+        base._node, base._requires_grad = new_base._node, new_base._requires_grad
+        # self now reads the new base: record it as a view of it
+        again = vw.View.apply(base, geom=vw.Region(*region))
+        self._node, self._requires_grad = again._node, again._requires_grad
         return self
-
-    def __deepcopy__(self, memo) -> Tensor:
-        """copy.deepcopy: new storage on the same device; grads and leaf status kept."""
-        if id(self) in memo:
-            return memo[id(self)]
-        if self._node is not None:
-            raise DeepxError("deepcopy: only leaf tensors support the deepcopy protocol (call "
-                             ".detach() first), as in PyTorch")
-        t = type(self)._wrap(self.device.backend.cast(self._data, self.dtype), self.device,
-                             requires_grad=self._requires_grad)
-        memo[id(self)] = t
-        if self.grad is not None:
-            t.grad = self.grad.__deepcopy__(memo)
-        return t
 
     def _same(self, value):
         if isinstance(value, Tensor):
-            return mv.expand(value.to(self.dtype).to(self.device), self.shape)._data
-        return self.device.backend.full(self.shape, value, self.dtype)
+            return value.to(self.device)
+        return tensor(value, dtype=self.dtype, device=self.device)
 
     def zero_(self) -> Tensor:
         """Fill with zeros in place."""
         return self.fill_(0)
 
     def fill_(self, value) -> Tensor:
-        """Fill with a scalar in place."""
-        self._check_inplace("fill_")
-        return self._set_(self._same(value))
+        """Fill with a scalar (or a 0-d tensor) in place."""
+        if isinstance(value, Tensor) and value.ndim:
+            raise ShapeError(f"fill_: only supports 0-dimension value tensor but got tensor "
+                             f"with {value.ndim} dimensions (shape {value.shape})")
+        return self._write("fill_", self._same(value))
 
     def copy_(self, src) -> Tensor:
         """Copy src (broadcast, converted) into this tensor in place."""
-        self._check_inplace("copy_")
-        src = src if isinstance(src, Tensor) else tensor(src, device=self.device)
-        return self._set_(self._same(src))
+        src = self._same(src)
+        if src.dtype is not self.dtype:
+            src = src.to(self.dtype)
+        return self._write("copy_", src)
 
     def add_(self, other, alpha=1) -> Tensor:
         """self += alpha * other in place."""
-        self._check_inplace("add_")
-        with autograd.no_grad():
-            step = ew.mul(other, alpha) if alpha != 1 else other
-            return self._set_(self._same(ew.add(self, step)))
+        step = ew.mul(other, alpha) if alpha != 1 else other
+        return self._write("add_", ew.add(self, step))
 
     def sub_(self, other, alpha=1) -> Tensor:
         """self -= alpha * other in place."""
-        return self.add_(other, alpha=-alpha)
+        step = ew.mul(other, alpha) if alpha != 1 else other
+        return self._write("sub_", ew.sub(self, step))
 
     def mul_(self, other) -> Tensor:
         """self *= other in place."""
-        self._check_inplace("mul_")
-        with autograd.no_grad():
-            return self._set_(self._same(ew.mul(self, other)))
+        return self._write("mul_", ew.mul(self, other))
 
     def div_(self, other) -> Tensor:
         """self /= other in place."""
-        self._check_inplace("div_")
-        with autograd.no_grad():
-            return self._set_(self._same(ew.div(self, other)))
+        return self._write("div_", ew.div(self, other))
 
     def __iadd__(self, other):
         return self.add_(other)
@@ -327,42 +450,42 @@ class Tensor:
 
     def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
         """Clamp in place."""
-        self._check_inplace("clamp_")
-        with autograd.no_grad():
-            return self._set_(ew.clip(self, min, max)._data)
+        return self._write("clamp_", ew.clip(self, min, max))
 
     def uniform_(self, a=0.0, b=1.0) -> Tensor:
         """Fill in place with U(a, b) from deepx's generator."""
         self._check_inplace("uniform_")
         with autograd.no_grad():
-            return self._set_(ew.add(ew.mul(rand(*self.shape, dtype=self.dtype,
-                                                 device=self.device), b - a), a)._data)
+            return self._write("uniform_", ew.add(ew.mul(rand(*self.shape, dtype=self.dtype,
+                                                              device=self.device), b - a), a))
 
     def normal_(self, mean=0.0, std=1.0) -> Tensor:
         """Fill in place with N(mean, std^2) from deepx's generator."""
         self._check_inplace("normal_")
         with autograd.no_grad():
-            return self._set_(ew.add(ew.mul(randn(*self.shape, dtype=self.dtype,
-                                                  device=self.device), std), mean)._data)
+            return self._write("normal_", ew.add(ew.mul(randn(*self.shape, dtype=self.dtype,
+                                                               device=self.device), std), mean))
 
     def __setitem__(self, key, value) -> None:
-        """t[basic index] = value (broadcast), in place; never recorded."""
-        self._check_inplace("setitem")
-        if self._node is not None and autograd.is_grad_enabled():
-            raise DeepxError("setitem: in-place assignment into a tensor that is part of a "
-                             "recorded graph is not supported; build the result with "
-                             "deepx.where or deepx.cat instead")
-        shape, strides, offset, gather = mv.basic_view(self.shape, key)
-        if gather is not None:
+        """t[basic index] = value (broadcast), in place through a view; recorded (CopySlices)."""
+        if mv.basic_view(self.shape, key, self.stride())[3] is not None:
             raise DeepxError("setitem: assignment through an integer-array or mask index is "
                              "not supported; use basic slicing or deepx.where")
-        src = value if isinstance(value, Tensor) else tensor(value, dtype=self.dtype,
-                                                             device=self.device)
-        with autograd.no_grad():
-            src = mv.expand(src.to(self.dtype).to(self.device), shape)
-        if src.numel():
-            self.device.backend.strided_assign_(self._data, shape, strides, offset, src._data)
-        self._version.value += 1
+        mv.getitem(self, key).copy_(value)
+
+    def __deepcopy__(self, memo) -> Tensor:
+        """copy.deepcopy: new storage on the same device; grads and leaf status kept."""
+        if id(self) in memo:
+            return memo[id(self)]
+        if self._node is not None:
+            raise DeepxError("deepcopy: only leaf tensors support the deepcopy protocol (call "
+                             ".detach() first), as in PyTorch")
+        t = type(self)._wrap(self.device.backend.cast(self._data, self.dtype), self.device,
+                             requires_grad=self._requires_grad)
+        memo[id(self)] = t
+        if self.grad is not None:
+            t.grad = self.grad.__deepcopy__(memo)
+        return t
 
     # ------------------------------------------------------------ arithmetic
     def __add__(self, other):
@@ -533,14 +656,11 @@ class Tensor:
 
     # ------------------------------------------------------------ shape
     def reshape(self, *shape):
+        """A view when the strides allow, else a copy (as PyTorch's reshape)."""
         return mv.reshape(self, *shape)
 
-    view = reshape
-
-    def view_as(self, other):
+    def reshape_as(self, other):
         return mv.reshape(self, other.shape)
-
-    reshape_as = view_as
 
     def flatten(self, start_dim=0, end_dim=-1):
         return mv.flatten(self, start_dim, end_dim)
@@ -583,5 +703,29 @@ class Transfer(autograd.Function):
     def backward(ctx, grad):
         return ctx.backend.from_numpy(ctx.target.to_numpy(grad))
 
+
+class _Storage:
+    """Identity of a tensor's storage: two tensors' storages compare equal when one is (a view
+    of) the other's base."""
+
+    __slots__ = ("owner",)
+
+    def __init__(self, owner) -> None:
+        self.owner = owner
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _Storage) and other.owner is self.owner
+
+    def __hash__(self) -> int:
+        return id(self.owner)
+
+    def data_ptr(self) -> int:
+        return self.owner.data_ptr() - self.owner.storage_offset() * self.owner.element_size()
+
+    def nbytes(self) -> int:
+        return self.owner.numel() * self.owner.element_size()
+
+
+autograd._Tensor.append(Tensor)
 
 from .creation import rand, randn, tensor  # noqa: E402  (creation needs Tensor defined)

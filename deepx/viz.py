@@ -16,6 +16,8 @@ import pathlib
 import shutil
 import warnings
 
+from .autograd import NODE
+
 __all__ = ["to_dot", "draw"]
 
 # Colours are part of the reading: blue parameters, yellow inputs, grey ops, red output.
@@ -70,7 +72,7 @@ def _collect(root_node) -> list:
         if id(node) in seen:
             continue
         seen[id(node)] = node
-        stack.extend(p[1] for p in node.parents if p is not None and p[0] == "node")
+        stack.extend(p[1] for p in node.parents if p is not None and p[0] == NODE)
     return sorted(seen.values(), key=lambda n: n.seq)
 
 
@@ -122,7 +124,7 @@ def to_dot(tensor, params=None, show_grads: bool = True, inputs=None) -> str:
             if parent is None:
                 continue  # an input that needs no gradient was never recorded
             kind, source = parent
-            if kind == "node":
+            if kind == NODE:
                 edges.append(f"  {op_ids[id(source)]} -> {ident};")
                 continue
             if id(source) not in leaf_ids:

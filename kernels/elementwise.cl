@@ -13,33 +13,38 @@
  * are contiguous for every operand; at most 8), `stride_*` the element stride of each input
  * along each output dim (0 where the input is broadcast).
  *
- * elementwise_unary(op, n, alpha, x, out)
- *     Chunked. out[i] = f(x[i]) for UnaryOp `op` except STEP/NOT; matches NumpyBackend.unary.
+ * Every input pointer comes with an element offset (x_offset, off_a, ...; for the *_rows
+ * kernels the view's 4th lane): views of a larger buffer are read in place.
+ *
+ * elementwise_unary(op, n, alpha, x_offset, x, out)
+ *     Chunked, x dense from x_offset. out[i] = f(x[i]) for UnaryOp `op` except STEP/NOT; matches NumpyBackend.unary.
  *     Integer inputs: NEG/ABS/SIGN/RELU stay integral, the rest go through REAL and truncate.
- * elementwise_predicate(op, n, alpha, x, out: uchar)
+ * elementwise_predicate(op, n, alpha, x_offset, x, out: uchar)
  *     Chunked. UnaryOp STEP (x > alpha) and NOT (x == 0); bool output; matches NumpyBackend.unary.
- * elementwise_binary(op, n, ndim, shape, stride_a, stride_b, a, b, out)
+ * elementwise_binary(op, n, ndim, shape, stride_a, stride_b, off_a, off_b, a, b, out)
  *     out[i] = a[..] op b[..] for BinaryOp ADD..MINIMUM; matches NumpyBackend.binary
  *     (NaN propagates through MAXIMUM/MINIMUM; integer POW by repeated squaring).
  *     The host never sends integer DIV (NumPy's true division gives float; it casts first).
- * elementwise_compare(op, n, ndim, shape, stride_a, stride_b, a, b, out: uchar)
+ * elementwise_compare(op, n, ndim, shape, stride_a, stride_b, off_a, off_b, a, b, out: uchar)
  *     BinaryOp EQ..OR, bool output.
  * elementwise_binary_rows(op, inner, rows, view_a, view_b, a, b, out)
  *     Fast path of elementwise_binary, same results, for inputs that are contiguous,
  *     scalars, or broadcast along whole rows of the output seen as (rows, inner): a bias
  *     (1, C, 1, 1) over (N, C, H, W), a row (N,) or a column (M, 1) over (M, N); a flat
- *     same-shape operation is rows = 1. view_x = (period, row_stride, col_stride, unused):
- *     row r, column j of input x is x[(r % period) * row_stride + j * col_stride], with
+ *     same-shape operation is rows = 1. view_x = (period, row_stride, col_stride, offset):
+ *     row r, column j of input x is x[offset + (r % period) * row_stride + j * col_stride], with
  *     col_stride 0 (repeated) or 1 (contiguous). Geometry: 2-D, global
  *     (ceil(inner / 16), rows); each work-item computes 16 consecutive columns of one row
  *     with vector loads (the row's last, ragged block element by element); guards both.
- * elementwise_where(n, ndim, shape, stride_c, stride_a, stride_b, cond: uchar, a, b, out)
+ * elementwise_where(n, ndim, shape, stride_c, stride_a, stride_b, offsets, cond: uchar, a, b,
+ *                   out)
+ *     offsets = (cond, a, b, unused) element offsets.
  *     out[i] = cond ? a : b with broadcasting; matches NumpyBackend.where.
  * elementwise_where_rows(inner, rows, view_c, view_a, view_b, cond: uchar, a, b, out)
  *     Fast path of elementwise_where, same results, for operands of the shapes and views
  *     elementwise_binary_rows takes; same geometry.
- * elementwise_cast(n, x, out: OUT_DTYPE)
- *     Chunked. C conversion (float -> int truncates); to bool is x != 0; matches
+ * elementwise_cast(n, x_offset, x, out: OUT_DTYPE)
+ *     Chunked, x dense from x_offset. C conversion (float -> int truncates); to bool is x != 0; matches
  *     NumpyBackend.cast.
  * elementwise_fill(n, value, out)        out[i] = value; matches NumpyBackend.full.
  * elementwise_arange(n, start, step, out)
@@ -180,12 +185,12 @@ inline void chunk_store(VTYPE r, __global DTYPE* out, int count) {
     for (int j = 0; j < count; ++j) out[j] = v[j];
 }
 
-__kernel void elementwise_unary(int op, int n, REAL alpha,
+__kernel void elementwise_unary(int op, int n, REAL alpha, int x_offset,
                                 __global const DTYPE* x, __global DTYPE* out) {
     int i0 = get_global_id(0) * ROWS_VEC;
     if (i0 >= n) return;
     int count = n - i0;
-    x += i0;
+    x += x_offset + i0;
     out += i0;
     VTYPE v = chunk_load(x, count);
     VTYPE zero = (VTYPE)0;
@@ -211,12 +216,12 @@ __kernel void elementwise_unary(int op, int n, REAL alpha,
     chunk_store(r, out, count);
 }
 
-__kernel void elementwise_predicate(int op, int n, REAL alpha,
+__kernel void elementwise_predicate(int op, int n, REAL alpha, int x_offset,
                                     __global const DTYPE* x, __global uchar* out) {
     int i0 = get_global_id(0) * ROWS_VEC;
     if (i0 >= n) return;
     int count = n - i0;
-    x += i0;
+    x += x_offset + i0;
     out += i0;
     if (IS_INTEGRAL(DTYPE) || count < ROWS_VEC) {  /* integers compare in REAL */
         for (int j = 0; j < min(count, ROWS_VEC); ++j) {
@@ -271,11 +276,13 @@ inline uchar compare_apply(int op, DTYPE a, DTYPE b) {
 }
 
 __kernel void elementwise_binary(int op, int n, int ndim, int8 shape,
-                                 int8 stride_a, int8 stride_b,
+                                 int8 stride_a, int8 stride_b, int off_a, int off_b,
                                  __global const DTYPE* a, __global const DTYPE* b,
                                  __global DTYPE* out) {
     int i = get_global_id(0);
     if (i >= n) return;
+    a += off_a;
+    b += off_b;
     int dims[MAX_DIMS], sa[MAX_DIMS], sb[MAX_DIMS];
     load_dims(shape, dims);
     load_dims(stride_a, sa);
@@ -285,11 +292,13 @@ __kernel void elementwise_binary(int op, int n, int ndim, int8 shape,
 }
 
 __kernel void elementwise_compare(int op, int n, int ndim, int8 shape,
-                                  int8 stride_a, int8 stride_b,
+                                  int8 stride_a, int8 stride_b, int off_a, int off_b,
                                   __global const DTYPE* a, __global const DTYPE* b,
                                   __global uchar* out) {
     int i = get_global_id(0);
     if (i >= n) return;
+    a += off_a;
+    b += off_b;
     int dims[MAX_DIMS], sa[MAX_DIMS], sb[MAX_DIMS];
     load_dims(shape, dims);
     load_dims(stride_a, sa);
@@ -304,8 +313,8 @@ __kernel void elementwise_binary_rows(int op, int inner, int rows, int4 view_a, 
     int j0 = get_global_id(0) * ROWS_VEC;
     int row = get_global_id(1);
     if (j0 >= inner || row >= rows) return;
-    int base_a = (row % view_a.s0) * view_a.s1 + j0 * view_a.s2;
-    int base_b = (row % view_b.s0) * view_b.s1 + j0 * view_b.s2;
+    int base_a = view_a.s3 + (row % view_a.s0) * view_a.s1 + j0 * view_a.s2;
+    int base_b = view_b.s3 + (row % view_b.s0) * view_b.s1 + j0 * view_b.s2;
     out += row * inner + j0;
     if (j0 + ROWS_VEC > inner) {  /* the row's ragged end, element by element */
         for (int j = 0; j < inner - j0; ++j) {
@@ -336,11 +345,14 @@ __kernel void elementwise_binary_rows(int op, int inner, int rows, int4 view_a, 
 }
 
 __kernel void elementwise_where(int n, int ndim, int8 shape,
-                                int8 stride_c, int8 stride_a, int8 stride_b,
+                                int8 stride_c, int8 stride_a, int8 stride_b, int4 offsets,
                                 __global const uchar* cond, __global const DTYPE* a,
                                 __global const DTYPE* b, __global DTYPE* out) {
     int i = get_global_id(0);
     if (i >= n) return;
+    cond += offsets.s0;
+    a += offsets.s1;
+    b += offsets.s2;
     int dims[MAX_DIMS], sc[MAX_DIMS], sa[MAX_DIMS], sb[MAX_DIMS];
     load_dims(shape, dims);
     load_dims(stride_c, sc);
@@ -363,9 +375,9 @@ __kernel void elementwise_where_rows(int inner, int rows, int4 view_c, int4 view
     int j0 = get_global_id(0) * ROWS_VEC;
     int row = get_global_id(1);
     if (j0 >= inner || row >= rows) return;
-    int base_c = (row % view_c.s0) * view_c.s1 + j0 * view_c.s2;
-    int base_a = (row % view_a.s0) * view_a.s1 + j0 * view_a.s2;
-    int base_b = (row % view_b.s0) * view_b.s1 + j0 * view_b.s2;
+    int base_c = view_c.s3 + (row % view_c.s0) * view_c.s1 + j0 * view_c.s2;
+    int base_a = view_a.s3 + (row % view_a.s0) * view_a.s1 + j0 * view_a.s2;
+    int base_b = view_b.s3 + (row % view_b.s0) * view_b.s1 + j0 * view_b.s2;
     out += row * inner + j0;
     if (j0 + ROWS_VEC > inner) {  /* the row's ragged end, element by element */
         for (int j = 0; j < inner - j0; ++j) {
@@ -382,10 +394,11 @@ __kernel void elementwise_where_rows(int inner, int rows, int4 view_c, int4 view
 #define OUT_VTYPE CAT(OUT_DTYPE, ROWS_VEC)
 #define TO_OUT_VTYPE CAT(convert_, OUT_VTYPE)
 
-__kernel void elementwise_cast(int n, __global const DTYPE* x, __global OUT_DTYPE* out) {
+__kernel void elementwise_cast(int n, int x_offset, __global const DTYPE* x,
+                               __global OUT_DTYPE* out) {
     int i0 = get_global_id(0) * ROWS_VEC;
     if (i0 >= n) return;
-    x += i0;
+    x += x_offset + i0;
     out += i0;
     if (i0 + ROWS_VEC > n) {  /* the ragged last chunk, element by element */
         for (int j = 0; j < n - i0; ++j) {

@@ -2,7 +2,8 @@
  *
  * Build options: -D DTYPE=<float|double>.
  * Shared arguments: x (N, C) logits; target (N,) long class indices, rows whose target equals
- *   ignore_index give 0 (the host checks every other target is in [0, C)); weight (C,) class
+ *   ignore_index give 0; any other target outside [0, C) gives a NaN loss and NaN gradients
+ *   (deepx's device-side assert: the host does not read targets); weight (C,) class
  *   weights, used only when has_weight (else NULL and every w_c = 1); eps the label
  *   smoothing. Per row, with lse = m + log sum exp(x - m), m the row max:
  *     loss = (1 - eps) w_t (lse - x_t) + eps / C * sum_c w_c (lse - x_c).
@@ -42,6 +43,10 @@ __kernel void loss_cross_entropy_forward(int N, int C, long ignore_index, DTYPE 
         loss[i] = (DTYPE)0;
         return;
     }
+    if (t < 0 || t >= C) {  /* never read out of bounds: flag the row instead */
+        loss[i] = NAN;
+        return;
+    }
     DTYPE w_t = has_weight ? weight[t] : (DTYPE)1;
     DTYPE value = w_t * (l - row[t]);
     if (eps != (DTYPE)0) {
@@ -68,6 +73,10 @@ __kernel void loss_cross_entropy_backward(int N, int C, long ignore_index, DTYPE
     long t = target[r];
     if (t == ignore_index) {
         dx[i] = (DTYPE)0;
+        return;
+    }
+    if (t < 0 || t >= C) {
+        dx[i] = NAN;
         return;
     }
     DTYPE w_t = has_weight ? weight[t] : (DTYPE)1;

@@ -20,13 +20,18 @@
  *     columns x + j * RTS_N: neighbouring work-items touch neighbouring columns, which lets
  *     a CPU runtime vectorise across work-items and keeps GPU local-memory reads
  *     conflict-free. Results are deterministic (fixed summation order per output).
- * matmul_pack(rows, K, width, stride_r, stride_k, batch_src, src, dst)
- *     Copies a (rows x K) operand, read at src[r * stride_r + k * stride_k] (any transpose),
+ * matmul_pack(rows, K, width, stride_r, stride_k, batch_src, src_offset, src, dst)
+ *     Copies a (rows x K) operand, read at src[src_offset + r * stride_r + k * stride_k] (any
+ *     transpose, slice or other strided view; batch b starts batch_src elements further),
  *     into panels of `width` rows: dst[(p * K + k) * width + j] = element (p * width + j, k),
  *     zero for rows past `rows`; ceil(rows / width) * width * K elements per batch.
  *     Geometry: global (K, panels, batch), any local size; work-item (k, p) writes the
  *     `width` contiguous elements of panel p at k. Guards k and p.
- * matmul_blocked(M, N, K, batch_a, batch_b, b_packed, A, B, C)   (float and double only)
+ * matmul_blocked(M, N, K, batch_a, batch_b, b_packed, bias_mode, bias, A, B, C)
+ *                                                                (float and double only)
+ *     bias_mode 0: no bias (bias may be NULL); 1: bias (N,) added to every row of C (a
+ *     linear layer); 2: bias (M,) added to every column (a convolution's channels). The
+ *     bias is added once the sum is complete, as matmul-then-add would round it.
  *     The CPU kernel, over A packed by matmul_pack in panels of WPT_M rows and B either
  *     packed (b_packed = 1: its N columns in panels of VEC) or read in place (b_packed = 0:
  *     B stored (K, N), not transposed; the host does this for small M, where B's rows are
@@ -160,13 +165,13 @@ void matmul_tiled(int M, int N, int K, int batch_a, int batch_b, int trans_a, in
 #define VSTORE CAT(vstore, VEC)
 
 __kernel void matmul_pack(int rows, int K, int width, int stride_r, int stride_k, int batch_src,
-                          __global const DTYPE* src, __global DTYPE* dst) {
+                          int src_offset, __global const DTYPE* src, __global DTYPE* dst) {
     int k = get_global_id(0);
     int panel = get_global_id(1);
     int batch = get_global_id(2);
     int padded = (rows + width - 1) / width * width;
     if (k >= K || panel * width >= padded) return;
-    src += batch * batch_src + k * stride_k;
+    src += src_offset + batch * batch_src + k * stride_k;
     dst += ((long)batch * padded + panel * width) * K + k * width;
     for (int j = 0; j < width; ++j) {
         int r = panel * width + j;
@@ -182,6 +187,7 @@ inline void blocked_step(VTYPE* acc, __global const DTYPE* a_k, VTYPE b_k) {
 
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void matmul_blocked(int M, int N, int K, int batch_a, int batch_b, int b_packed,
+                    int bias_mode, __global const DTYPE* bias,
                     __global const DTYPE* A, __global const DTYPE* B, __global DTYPE* C) {
     int m0 = get_global_id(0) * WPT_M;
     int n0 = get_global_id(1) * VEC;
@@ -212,6 +218,16 @@ void matmul_blocked(int M, int N, int K, int batch_a, int batch_b, int b_packed,
     }
 
     int rows = min(WPT_M, M - m0);
+    if (bias_mode == 1) {  /* (N,): the same VEC columns for every row */
+        DTYPE lanes[VEC];
+        for (int j = 0; j < VEC; ++j) lanes[j] = n0 + j < N ? bias[n0 + j] : (DTYPE)0;
+        VTYPE b_n = VLOAD(0, lanes);
+#pragma unroll
+        for (int i = 0; i < WPT_M; ++i) acc[i] += b_n;
+    } else if (bias_mode == 2) {  /* (M,): one value per row */
+#pragma unroll
+        for (int i = 0; i < WPT_M; ++i) acc[i] += (VTYPE)(i < rows ? bias[m0 + i] : (DTYPE)0);
+    }
     if (n0 + VEC <= N) {
 #pragma unroll
         for (int i = 0; i < WPT_M; ++i) {

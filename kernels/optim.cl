@@ -28,6 +28,13 @@
  * optim_rmsprop(n, param, grad, square_avg, grad_avg, buf, lr, alpha, one_minus_alpha, eps,
  *               weight_decay, momentum, centered, use_momentum, maximize)
  *     Backend.rmsprop_step_. grad_avg is NULL unless centered, buf NULL unless momentum > 0.
+ * optim_adagrad(n, param, grad, state_sum, neg_clr, weight_decay, eps, maximize)
+ *     Backend.adagrad_step_. neg_clr = -lr / (1 + (t - 1) * lr_decay). sum += g * g;
+ *     p += neg_clr * (g / (sqrt(sum) + eps)).
+ * optim_adadelta(n, param, grad, square_avg, acc_delta, neg_lr, rho, one_minus_rho, eps,
+ *                weight_decay, maximize)
+ *     Backend.adadelta_step_. sq = rho sq + (1 - rho) g^2; d = sqrt(acc + eps) / sqrt(sq + eps)
+ *     * g; acc = rho acc + (1 - rho) d^2; p += neg_lr * d.
  */
 #include "common.h"
 
@@ -160,4 +167,50 @@ __kernel void optim_rmsprop(int n, __global DTYPE* param, __global const DTYPE* 
     } else {
         chunk_store(p + (-lr) * g / avg, param + i0, count);
     }
+}
+
+__kernel void optim_adagrad(int n, __global DTYPE* param, __global const DTYPE* grad,
+                            __global DTYPE* state_sum, DTYPE neg_clr, DTYPE weight_decay,
+                            DTYPE eps, int maximize) {
+    int i0 = get_global_id(0) * CHUNK;
+    if (i0 >= n) {
+        return;
+    }
+    int count = n - i0;
+    VTYPE p = chunk_load(param + i0, count);
+    VTYPE g = chunk_load(grad + i0, count);
+    if (maximize) {
+        g = -g;
+    }
+    if (weight_decay != 0) {
+        g = g + weight_decay * p;
+    }
+    VTYPE sum = chunk_load(state_sum + i0, count) + g * g;
+    chunk_store(sum, state_sum + i0, count);
+    chunk_store(p + neg_clr * (g / (sqrt(sum) + eps)), param + i0, count);
+}
+
+__kernel void optim_adadelta(int n, __global DTYPE* param, __global const DTYPE* grad,
+                             __global DTYPE* square_avg, __global DTYPE* acc_delta,
+                             DTYPE neg_lr, DTYPE rho, DTYPE one_minus_rho, DTYPE eps,
+                             DTYPE weight_decay, int maximize) {
+    int i0 = get_global_id(0) * CHUNK;
+    if (i0 >= n) {
+        return;
+    }
+    int count = n - i0;
+    VTYPE p = chunk_load(param + i0, count);
+    VTYPE g = chunk_load(grad + i0, count);
+    if (maximize) {
+        g = -g;
+    }
+    if (weight_decay != 0) {
+        g = g + weight_decay * p;
+    }
+    VTYPE sq = chunk_load(square_avg + i0, count) * rho + one_minus_rho * g * g;
+    chunk_store(sq, square_avg + i0, count);
+    VTYPE acc = chunk_load(acc_delta + i0, count);
+    VTYPE delta = sqrt(acc + eps) / sqrt(sq + eps) * g;
+    chunk_store(acc * rho + one_minus_rho * delta * delta, acc_delta + i0, count);
+    chunk_store(p + neg_lr * delta, param + i0, count);
 }

@@ -11,7 +11,9 @@
  * run. MAX/MIN propagate NaN as NumPy does; arg-reductions return the first index on ties
  * (and the first NaN), as np.argmax.
  *
- * reduce_serial(op, n_out, R, nk, kshape, kstrides, nr, rshape, rstrides, x, out)
+ * Every kernel takes x_offset, the element offset of the input view's first element in x.
+ *
+ * reduce_serial(op, n_out, R, nk, kshape, kstrides, nr, rshape, rstrides, x_offset, x, out)
  *     Geometry: 1-D, one work-item per output (global n_out rounded up; guard o < n_out).
  *     Loops over r in order. For many short reductions. Matches NumpyBackend.reduce.
  * reduce_tree(op, n_out, R, ..., x, out, scratch: local OUT_DTYPE[L])
@@ -59,12 +61,12 @@ inline bool arg_better(int op, DTYPE v, long i, DTYPE best, long at) {
     load_dims(rstrides, rs)
 
 __kernel void reduce_serial(int op, int n_out, int R, int nk, int8 kshape, int8 kstrides,
-                            int nr, int8 rshape, int8 rstrides,
+                            int nr, int8 rshape, int8 rstrides, int x_offset,
                             __global const DTYPE* x, __global OUT_DTYPE* out) {
     int o = get_global_id(0);
     if (o >= n_out) return;
     LOAD_DIMS;
-    int base = strided_offset(o, nk, kd, ks);
+    int base = x_offset + strided_offset(o, nk, kd, ks);
     OUT_DTYPE acc = op == REDUCE_SUM ? (OUT_DTYPE)0 : (OUT_DTYPE)x[base];
     for (int r = 0; r < R; ++r) {
         acc = reduce_combine(op, acc, (OUT_DTYPE)x[base + reduced_offset(r, nr, rd, rs)]);
@@ -73,14 +75,14 @@ __kernel void reduce_serial(int op, int n_out, int R, int nk, int8 kshape, int8 
 }
 
 __kernel void reduce_tree(int op, int n_out, int R, int nk, int8 kshape, int8 kstrides,
-                          int nr, int8 rshape, int8 rstrides,
+                          int nr, int8 rshape, int8 rstrides, int x_offset,
                           __global const DTYPE* x, __global OUT_DTYPE* out,
                           __local OUT_DTYPE* scratch) {
     int o = get_group_id(0);
     int t = get_local_id(0);
     int L = get_local_size(0);
     LOAD_DIMS;
-    int base = strided_offset(o, nk, kd, ks);
+    int base = x_offset + strided_offset(o, nk, kd, ks);
     /* MAX/MIN start from element 0: folding it in twice changes nothing */
     OUT_DTYPE acc = op == REDUCE_SUM ? (OUT_DTYPE)0 : (OUT_DTYPE)x[base];
     for (int r = t; r < R; r += L) {
@@ -96,12 +98,12 @@ __kernel void reduce_tree(int op, int n_out, int R, int nk, int8 kshape, int8 ks
 }
 
 __kernel void argreduce_serial(int op, int n_out, int R, int nk, int8 kshape, int8 kstrides,
-                               int nr, int8 rshape, int8 rstrides,
+                               int nr, int8 rshape, int8 rstrides, int x_offset,
                                __global const DTYPE* x, __global long* out) {
     int o = get_global_id(0);
     if (o >= n_out) return;
     LOAD_DIMS;
-    int base = strided_offset(o, nk, kd, ks);
+    int base = x_offset + strided_offset(o, nk, kd, ks);
     DTYPE best = x[base];
     long at = 0;
     for (int r = 1; r < R; ++r) {
@@ -115,14 +117,14 @@ __kernel void argreduce_serial(int op, int n_out, int R, int nk, int8 kshape, in
 }
 
 __kernel void argreduce_tree(int op, int n_out, int R, int nk, int8 kshape, int8 kstrides,
-                             int nr, int8 rshape, int8 rstrides,
+                             int nr, int8 rshape, int8 rstrides, int x_offset,
                              __global const DTYPE* x, __global long* out,
                              __local DTYPE* values, __local long* where) {
     int o = get_group_id(0);
     int t = get_local_id(0);
     int L = get_local_size(0);
     LOAD_DIMS;
-    int base = strided_offset(o, nk, kd, ks);
+    int base = x_offset + strided_offset(o, nk, kd, ks);
     DTYPE best = x[base];
     long at = 0;
     for (int r = t; r < R; r += L) {

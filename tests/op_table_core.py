@@ -9,6 +9,7 @@ from deepx.ops import elementwise as ew
 from deepx.ops import matmul as mm
 from deepx.ops import movement as mv
 from deepx.ops import reduce as rd
+from deepx.ops import views as vw
 
 # Shapes used across families: size-1 dims, primes, broadcasting pairs and a 0-d tensor.
 BROADCAST_PAIRS = [((3, 4), (3, 4)), ((2, 3, 4), (4,)), ((5, 1), (1, 7)), ((1,), (13,)),
@@ -79,6 +80,27 @@ def _getitem_samples(rng):
 
 def _getitem_ref(x, key):
     return x[key]
+
+
+def _unfold_ref(x, dimension, size, step):
+    windows = [np.take(x, range(i, i + size), axis=dimension)
+               for i in range(0, x.shape[dimension] - size + 1, step)]
+    return np.moveaxis(np.stack(windows, axis=dimension), dimension + 1, -1)
+
+
+def _inplace_through_view(x, w):
+    """A non-leaf written through a slice (CopySlices on its base), then read as a whole."""
+    y = x * 1
+    y[1:3].mul_(w)
+    y[0].add_(w)
+    return y * y
+
+
+def _inplace_through_view_ref(x, w):
+    y = x.copy()
+    y[1:3] *= w
+    y[0] += w
+    return y * y
 
 
 def _gather_samples(rng):
@@ -215,30 +237,75 @@ CORE_OPS = [
                         Sample((rand(rng, 2, 3, 5),), {"shape": (-1, 5)}),
                         Sample((rand(rng, 1),), {"shape": ()}),
                         Sample((rand(rng, 127, 33),), {"shape": (33, -1)}, big=True)],
-           covers=(mv.Reshape,)),
+           covers=(vw.Reshape, vw.ReshapeView)),
     OpInfo("flatten", lambda x, **kw: x.flatten(**kw),
            lambda x, start_dim=0: x.reshape(x.shape[:start_dim] + (-1,)),
            lambda rng: [Sample((rand(rng, 2, 3, 4),), {"start_dim": 1}),
                         Sample((rand(rng, 2, 3, 4),), {}),
                         Sample((rand(rng, 64, 13, 7),), {"start_dim": 1}, big=True)],
-           covers=(mv.Reshape,)),
+           covers=(vw.Reshape, vw.ReshapeView)),
     OpInfo("permute", lambda x, **kw: x.permute(kw["dims"]), lambda x, dims: x.transpose(dims),
            lambda rng: [Sample((rand(rng, 2, 3, 4),), {"dims": (2, 0, 1)}),
                         Sample((rand(rng, 1, 7),), {"dims": (1, 0)}),
                         Sample((rand(rng, 33, 17, 65),), {"dims": (1, 2, 0)}, big=True)],
-           covers=(mv.Permute,)),
+           covers=(vw.Permute,)),
     OpInfo("transpose", lambda x: x.transpose(0, -1),
            lambda x: np.swapaxes(x, 0, -1) if x.ndim else x,
-           _unary_samples(rand), covers=(mv.Permute,)),
-    OpInfo("T", lambda x: x.T, lambda x: x.T, _unary_samples(rand), covers=(mv.Permute,)),
+           _unary_samples(rand), covers=(vw.Permute,)),
+    OpInfo("T", lambda x: x.T, lambda x: x.T, _unary_samples(rand), covers=(vw.Permute,)),
     OpInfo("unsqueeze_squeeze", lambda x: x.unsqueeze(0).squeeze(), lambda x: np.squeeze(x),
-           _unary_samples(rand), covers=(mv.Reshape,)),
+           _unary_samples(rand), covers=(vw.Reshape, vw.ReshapeView)),
     OpInfo("expand", lambda x: x.expand(2, 3, -1),
            lambda x: np.broadcast_to(x, (2, 3, x.shape[-1])),
            lambda rng: [Sample((rand(rng, 3, 1),)), Sample((rand(rng, 1, 4),)),
-                        Sample((rand(rng, 4),))], covers=(mv.Expand,)),
+                        Sample((rand(rng, 4),))], covers=(vw.Expand,)),
     OpInfo("getitem", lambda x, key: x[key], _getitem_ref, _getitem_samples,
-           covers=(mv.Slice,)),
+           covers=(vw.View,)),
+    OpInfo("view", lambda x, **kw: x.view(kw["shape"]), lambda x, shape: x.reshape(shape),
+           lambda rng: [Sample((rand(rng, 3, 4),), {"shape": (2, 6)}),
+                        Sample((rand(rng, 1, 7),), {"shape": (7, 1, 1)}),
+                        Sample((rand(rng, 13, 2),), {"shape": (-1,)})],
+           covers=(vw.ReshapeView,)),
+    OpInfo("reshape_copy", lambda x: x.T.reshape(-1), lambda x: x.T.reshape(-1),
+           lambda rng: [Sample((rand(rng, 3, 4),)), Sample((rand(rng, 7, 13),))],
+           covers=(vw.Reshape, vw.Permute)),
+    OpInfo("contiguous", lambda x: x.T.contiguous() * 1, lambda x: x.T,
+           lambda rng: [Sample((rand(rng, 3, 4),)), Sample((rand(rng, 2, 5, 3),))],
+           covers=(vw.Contiguous,)),
+    OpInfo("narrow", lambda x, **kw: x.narrow(**kw), lambda x, dim, start, length:
+           np.take(x, range(start, start + length), axis=dim),
+           lambda rng: [Sample((rand(rng, 5, 7),), {"dim": 1, "start": 2, "length": 4}),
+                        Sample((rand(rng, 5, 7),), {"dim": 0, "start": 0, "length": 1})],
+           covers=(vw.View,)),
+    OpInfo("select", lambda x, **kw: x.select(**kw), lambda x, dim, index:
+           np.take(x, index, axis=dim),
+           lambda rng: [Sample((rand(rng, 5, 7),), {"dim": 1, "index": -1}),
+                        Sample((rand(rng, 3, 4, 2),), {"dim": 0, "index": 2})],
+           covers=(vw.View,)),
+    OpInfo("unbind_split_chunk",
+           lambda x: (x.unbind(1)[1] * 2 + x.split([1, 2], 1)[1].sum(1) +
+                      x.chunk(2, 1)[0].sum(1)),
+           lambda x: x[:, 1] * 2 + x[:, 1:].sum(1) + x[:, :2].sum(1),
+           lambda rng: [Sample((rand(rng, 4, 3),)), Sample((rand(rng, 1, 3),))],
+           covers=(vw.View, ew.Mul, ew.Add, rd.Sum)),
+    OpInfo("diagonal", lambda x, **kw: x.diagonal(**kw),
+           lambda x, offset=0, dim1=0, dim2=1: np.diagonal(x, offset, dim1, dim2),
+           lambda rng: [Sample((rand(rng, 4, 5),), {}),
+                        Sample((rand(rng, 4, 5),), {"offset": 2}),
+                        Sample((rand(rng, 4, 5),), {"offset": -1}),
+                        Sample((rand(rng, 3, 4, 5),), {"dim1": 1, "dim2": 2})],
+           covers=(vw.View,)),
+    OpInfo("unfold", lambda x, **kw: x.unfold(**kw), _unfold_ref,
+           lambda rng: [Sample((rand(rng, 2, 7),), {"dimension": 1, "size": 3, "step": 1},
+                               name="overlapping"),
+                        Sample((rand(rng, 9, 2),), {"dimension": 0, "size": 2, "step": 3},
+                               name="gaps")],
+           covers=(vw.View,)),
+    OpInfo("inplace_through_view", _inplace_through_view,
+           lambda x, w: _inplace_through_view_ref(x, w),
+           lambda rng: [Sample((rand(rng, 3, 4), rand(rng, 4))),
+                        Sample((rand(rng, 5, 4), rand(rng, 1)))],
+           covers=(vw.CopySlices, vw.View, ew.Mul, ew.Add)),
     OpInfo("index_select", lambda x, idx, dim: dx.index_select(x, dim, idx),
            lambda x, idx, dim: np.take(x, idx, axis=dim), _gather_samples,
            covers=(mv.Gather,)),

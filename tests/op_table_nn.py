@@ -335,6 +335,39 @@ def _dropout_samples(rng):
             Sample((rand(rng, 127, 129),), {"p": 0.25}, name="big", big=True)]
 
 
+def _dropout2d_ref(x, p=0.5, training=True):
+    if not training or p == 0:
+        return x
+    planes = x.shape[:-2]
+    u = (random_bits(0, np.arange(math.prod(planes))) >> np.uint32(8)) * 2.0 ** -24
+    keep = (u.reshape(*planes, 1, 1) >= p).astype(np.float64)
+    return x * (keep * (1.0 / (1.0 - p))) if p < 1 else np.zeros_like(x)
+
+
+def _dropout2d_samples(rng):
+    return [Sample((rand(rng, 3, 5, 2, 7),), {"p": 0.5}, name="nchw"),
+            Sample((rand(rng, 13, 1, 3),), {"p": 0.3}, name="chw"),
+            Sample((rand(rng, 2, 3, 4, 1),), {"p": 1.0}, name="p1"),
+            Sample((rand(rng, 2, 3, 4, 4),), {"p": 0.5, "training": False}, name="eval"),
+            Sample((rand(rng, 8, 64, 9, 9),), {"p": 0.2}, name="big", big=True)]
+
+
+def _embedding_ref(idx, weight):
+    # padding_idx is no derivative (its row's gradient is zeroed by design), so it is tested
+    # in test_nn_layers_more.py against torch, not here under gradcheck
+    return np.take(weight, idx, axis=0)
+
+
+def _embedding_samples(rng):
+    def ids(*shape, v):
+        return rng.integers(0, v, size=shape).astype(np.int64)
+
+    return [Sample((ids(4, 3, v=7), rand(rng, 7, 5)), name="2d-input"),
+            Sample((ids(13, v=3), rand(rng, 3, 1)), name="repeats"),
+            Sample((np.array(4, dtype=np.int64), rand(rng, 5, 3)), name="0d-input"),
+            Sample((ids(64, 35, v=127), rand(rng, 127, 33)), name="big", big=True)]
+
+
 # ---------------------------------------------------------------- losses
 def _reduce_ref(loss, reduction):
     return {"none": loss, "sum": loss.sum(), "mean": loss.mean()}[reduction]
@@ -583,6 +616,11 @@ NN_OPS = [
     OpInfo("dropconnect", _seeded(F.dropconnect), _dropout_ref,
            lambda rng: [Sample((rand(rng, 6, 5),), {"p": 0.4}, name="weight")],
            covers=(norm.Dropout,), tol_reason="dropout on a weight matrix"),
+    OpInfo("dropout2d", _seeded(F.dropout2d), _dropout2d_ref, _dropout2d_samples,
+           covers=(ew.Mul,), tol_reason="same mask bits on both backends; one scale"),
+    OpInfo("embedding", lambda idx, w, **kw: F.embedding(idx, w, **kw), _embedding_ref,
+           _embedding_samples, covers=(mv.Gather, ew.Where),
+           tol_reason="row copies; the backward sums repeated rows in float32"),
     OpInfo("cross_entropy", _cross_entropy_fn, _cross_entropy_ref, _cross_entropy_samples,
            covers=(loss.CrossEntropy, mv.Permute, ew.Div), atol32=1e-5, rtol32=1e-5,
            tol_reason=_LOSS_TOL),

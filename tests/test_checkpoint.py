@@ -780,3 +780,62 @@ def test_fuzz_through_real_files(tmp_path):
     tree = load(path)
     assert tree["groups"] == [{"lr": 0.1, "betas": (0.9, 0.999), "params": [0]}]
     assert _same(tree["state"][0]["buf"].numpy(), originals["state.0.buf"])
+
+
+# ---------------------------------------------------------------- torch.load / torch.save habits
+def test_load_map_location_places_every_tensor(tmp_path):
+    import deepx
+
+    path = tmp_path / "m.safetensors"
+    save({"w": deepx.ones(2, 3), "opt": {"state": {0: {"step": 3}}, "param_groups": []}}, path)
+    for where, name in (("cpu", "numpy"), (deepx.device("numpy"), "numpy")):
+        got = load(path, map_location=where)
+        assert got["w"].device == deepx.device(name)
+        assert got["opt"]["state"][0]["step"] == 3
+    got = load(path, "cpu", weights_only=True)  # positional, as torch.load(f, 'cpu')
+    assert got["w"].device == deepx.device("numpy")
+    with pytest.raises(TypeError, match="map_location must be a device.*function"):
+        load(path, map_location=lambda storage, loc: storage)
+    with pytest.raises(TypeError, match="map_location must be a device.*dict"):
+        load(path, map_location={"cuda:0": "cpu"})
+    with pytest.raises(TypeError, match="not both"):
+        load(path, map_location="cpu", device="numpy")
+
+
+def test_training_checkpoint_resumes_model_optimizer_and_scheduler(tmp_path):
+    import deepx as dx
+    from deepx import nn, optim
+
+    def make():
+        dx.manual_seed(0)
+        model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+        opt = optim.Adagrad(model.parameters(), lr=0.1)
+        sched = optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+        return model, opt, sched
+
+    x = dx.tensor(np.random.default_rng(0).standard_normal((16, 4)).astype(np.float32))
+    y = dx.tensor(np.arange(16) % 2)
+
+    def train(model, opt, sched, steps):
+        for _ in range(steps):
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+            sched.step()
+
+    model, opt, sched = make()
+    train(model, opt, sched, 3)
+    path = tmp_path / "ckpt.pt"
+    dx.save({"epoch": 3, "model": model.state_dict(), "optimizer": opt.state_dict(),
+             "scheduler": sched.state_dict(), "loss": 0.25}, path)
+    train(model, opt, sched, 3)
+    ckpt = dx.load(path, map_location="cpu")
+    model2, opt2, sched2 = make()
+    model2.load_state_dict(ckpt["model"])
+    opt2.load_state_dict(ckpt["optimizer"])
+    sched2.load_state_dict(ckpt["scheduler"])
+    assert ckpt["epoch"] == 3 and ckpt["loss"] == 0.25
+    train(model2, opt2, sched2, 3)
+    for a, b in zip(model.parameters(), model2.parameters()):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
+    assert opt2.param_groups[0]["lr"] == opt.param_groups[0]["lr"] == 0.1 * 0.5 ** 3

@@ -306,6 +306,10 @@ def test_loader_custom_samplers_and_no_batching():
     ({"sampler": [0], "shuffle": True}, "sampler option is mutually exclusive with shuffle"),
     ({"batch_size": None, "drop_last": True}, "mutually exclusive with drop_last"),
     ({"seed": 1, "generator": 2}, "generator option is mutually exclusive with seed"),
+    ({"num_workers": -1}, "num_workers option should be non-negative"),
+    ({"timeout": -1}, "timeout option should be non-negative"),
+    ({"prefetch_factor": 2}, "prefetch_factor option could only be specified"),
+    ({"persistent_workers": True}, "persistent_workers option needs num_workers > 0"),
 ])
 def test_loader_mutual_exclusion(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -535,3 +539,106 @@ def test_mnist_real_test_set():
     assert ds.targets.min() == 0 and ds.targets.max() == 9
     assert np.bincount(ds.targets).tolist() == [980, 1135, 1032, 1010, 982,
                                                 892, 958, 1028, 974, 1009]
+
+
+# ---------------------------------------------------------------- torch.utils.data's path and args
+def test_utils_data_is_torch_s_import_path_for_the_same_objects():
+    import deepx.data
+    import deepx.utils.data as tud
+
+    for name in ("Dataset", "TensorDataset", "DataLoader", "Subset", "random_split",
+                 "Sampler", "RandomSampler", "SequentialSampler", "BatchSampler",
+                 "default_collate"):
+        assert getattr(tud, name) is getattr(deepx.data, name), name
+    import deepx
+
+    assert deepx.utils.data.DataLoader is DataLoader
+
+
+def test_loader_signature_follows_torch():
+    torch = pytest.importorskip("torch")
+    import inspect
+
+    ours = inspect.signature(DataLoader).parameters
+    theirs = inspect.signature(torch.utils.data.DataLoader).parameters
+    assert [n for n in ours if n != "seed"] == list(theirs)
+    for name in theirs:
+        if name not in ("shuffle",):  # torch's None means False
+            assert ours[name].default == theirs[name].default, name
+
+
+class WorkerEcho(Dataset):
+    """i -> (host row, a deepx Tensor on the NumPy device, worker id, the copy's tag)."""
+
+    def __init__(self, n, fail_at=None):
+        self.n = n
+        self.fail_at = fail_at
+        self.tag = -1
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        if i == self.fail_at:
+            raise KeyError(f"sample {i} is broken")
+        from deepx.utils.data import get_worker_info
+
+        info = get_worker_info()
+        return (np.array([i, i * i], dtype=np.float32), deepx.tensor([float(i)], device="numpy"),
+                -1 if info is None else info.id, self.tag)
+
+
+def tag_worker(worker_id):
+    from deepx.utils.data import get_worker_info
+
+    get_worker_info().dataset.tag = 100 + worker_id
+
+
+def _epoch(loader):
+    return [[as_numpy(field).tolist() for field in batch] for batch in loader]
+
+
+def test_worker_processes_load_the_same_batches_in_order():
+    def loader(workers, **kwargs):
+        return DataLoader(WorkerEcho(11), 3, True, num_workers=workers, seed=4,
+                          worker_init_fn=tag_worker, **kwargs)
+
+    plain = _epoch(loader(0))
+    seen = []
+    for kwargs in ({}, {"prefetch_factor": 1, "pin_memory": True}):
+        batches = _epoch(loader(2, **kwargs))
+        # same indices in the same order; the deepx Tensor field came back as a Tensor
+        assert [b[:2] for b in batches] == [b[:2] for b in plain]
+        ids = [i for b in batches for i in b[2]]
+        tags = [t for b in batches for t in b[3]]
+        assert set(ids) <= {0, 1} and tags == [100 + i for i in ids]
+        seen.extend(ids)
+    assert all(i == -1 for b in plain for i in b[2] + b[3])  # no worker, no init_fn
+
+
+def test_worker_collate_sees_tensors_and_errors_surface():
+    got = []
+
+    def collate(samples):
+        got.append(type(samples[0][1]).__name__)
+        return len(samples)
+
+    sizes = list(DataLoader(WorkerEcho(5), batch_size=2, num_workers=1, collate_fn=collate))
+    assert sizes == [2, 2, 1] and got == ["Tensor"] * 3
+    one = list(DataLoader(WorkerEcho(2), batch_size=None, num_workers=1))  # no auto-batching
+    assert as_numpy(one[1][0]).tolist() == [1.0, 1.0]
+    with pytest.raises(KeyError, match="sample 3 is broken"):
+        list(DataLoader(WorkerEcho(6, fail_at=3), batch_size=2, num_workers=2))
+    with pytest.raises(ValueError, match="'fork' is not supported"):
+        list(DataLoader(WorkerEcho(2), num_workers=1, multiprocessing_context="fork"))
+
+
+def test_tensor_dataset_batches_in_process_even_with_workers():
+    data = TensorDataset(np.arange(20.0).reshape(10, 2), np.arange(10))
+    plain = _epoch(DataLoader(data, batch_size=3, shuffle=True, seed=4))
+    calls = []
+    workers = DataLoader(data, 3, True, num_workers=4, pin_memory=True, prefetch_factor=2,
+                         persistent_workers=True, worker_init_fn=calls.append, seed=4)
+    assert workers.num_workers == 4 and workers.pin_memory
+    assert _epoch(workers) == plain
+    assert calls == []  # the fast path starts no workers

@@ -329,3 +329,151 @@ def test_errors():
         sched.OneCycleLR(Plain([dx.tensor([1.0], requires_grad=True)]), 0.1, total_steps=5)
     sched.OneCycleLR(Plain([dx.tensor([1.0], requires_grad=True)]), 0.1, total_steps=5,
                      cycle_momentum=False)
+
+
+# ---------------------------------------------------------------- LambdaLR, SequentialLR, plateau
+def test_lambda_lr_per_group_functions():
+    opt = _sgd((0.1, 0.3))
+    s = sched.LambdaLR(opt, [lambda e: 0.5 ** e, lambda e: 1 / (1 + e)])
+    lrs = [[g["lr"] for g in opt.param_groups]]
+    for _ in range(6):
+        opt.step()
+        s.step()
+        lrs.append([g["lr"] for g in opt.param_groups])
+    np.testing.assert_allclose(lrs, [[0.1 * 0.5 ** e, 0.3 / (1 + e)] for e in range(7)],
+                               rtol=1e-12)
+    with pytest.raises(ValueError, match="Expected 2 lr_lambdas, but got 1"):
+        sched.LambdaLR(opt, [lambda e: 1.0])
+
+
+def _sequential(opt, last=None):
+    warm = sched.LinearLR(opt, start_factor=0.1, total_iters=3)
+    second = sched.ExponentialLR(opt, gamma=0.5) if last is None else last(opt)
+    return sched.SequentialLR(opt, [warm, second], milestones=[3])
+
+
+def test_sequential_lr_warmup_then_decay():
+    opt = _sgd()
+    got = _run(_sequential(opt), opt, 8)
+    want = [0.1 * (0.1 + 0.9 * e / 3) for e in range(3)] + [0.1 * 0.5 ** e for e in range(6)]
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_plateau_reduces_after_patience_with_cooldown_and_min_lr():
+    opt = _sgd()
+    s = sched.ReduceLROnPlateau(opt, factor=0.5, patience=1, cooldown=1, min_lr=0.02)
+    metrics = [1.0, 0.9, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95]
+    lrs = []
+    for m in metrics:
+        opt.step()
+        s.step(dx.tensor(m))  # a 0-d tensor works, as torch's float(metrics)
+        lrs.append(opt.param_groups[0]["lr"])
+    # bad epochs at 0.95: the 2nd one reduces; one cooldown step; then every 2nd again
+    assert lrs == pytest.approx([0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.025, 0.025, 0.025, 0.02])
+    assert s.get_last_lr() == [0.02]
+    with pytest.raises(ValueError, match="Factor should be < 1.0"):
+        sched.ReduceLROnPlateau(opt, factor=1.0)
+    with pytest.raises(ValueError, match="mode avg is unknown"):
+        sched.ReduceLROnPlateau(opt, mode="avg")
+    with pytest.raises(ValueError, match="does not support `ReduceLROnPlateau`"):
+        sched.SequentialLR(opt, [sched.ExponentialLR(opt, 0.5), s], milestones=[2])
+
+
+PLATEAU_METRICS = [5.0, 4.0, 4.0, 3.9999, 4.1, 4.2, 3.0, 3.0, 3.0, 3.0, 2.0, 2.5, 2.6, 2.7,
+                   2.8, 2.9, 3.0, 1.0, 1.0, 1.0]
+
+
+@pytest.mark.parametrize("kwargs", [
+    {}, {"patience": 2, "factor": 0.3}, {"mode": "max", "patience": 1, "threshold_mode": "abs",
+                                         "threshold": 0.5, "cooldown": 2},
+    {"patience": 0, "min_lr": [0.01, 0.001], "eps": 1e-3},
+])
+def test_plateau_matches_torch(kwargs):
+    torch = pytest.importorskip("torch")
+    opt, topt = _sgd((0.1, 0.05)), _sgd((0.1, 0.05), cls=torch.optim.SGD)
+    s = sched.ReduceLROnPlateau(opt, **kwargs)
+    ts = torch.optim.lr_scheduler.ReduceLROnPlateau(topt, **kwargs)
+    for m in PLATEAU_METRICS:
+        opt.step()
+        topt.step()
+        s.step(m)
+        ts.step(m)
+        assert s.get_last_lr() == pytest.approx(ts.get_last_lr(), rel=1e-13)
+        assert (s.best, s.num_bad_epochs, s.cooldown_counter) == (ts.best, ts.num_bad_epochs,
+                                                                  ts.cooldown_counter)
+
+
+@pytest.mark.parametrize("which", ["lambda", "sequential", "sequential3"])
+def test_lambda_and_sequential_match_torch(which):
+    torch = pytest.importorskip("torch")
+
+    def build(mod, opt):
+        if which == "lambda":
+            return mod.LambdaLR(opt, lambda e: 0.9 ** e + 0.01 * e)
+        warm = mod.LinearLR(opt, start_factor=0.2, total_iters=4)
+        cos = mod.CosineAnnealingLR(opt, T_max=5, eta_min=0.001)
+        if which == "sequential":
+            return mod.SequentialLR(opt, [warm, cos], milestones=[4])
+        step = mod.StepLR(opt, step_size=2, gamma=0.5)
+        return mod.SequentialLR(opt, [warm, step, cos], milestones=[3, 8])
+
+    opt, topt = _sgd((0.1, 0.05)), _sgd((0.1, 0.05), cls=torch.optim.SGD)
+    s, ts = build(sched, opt), build(torch.optim.lr_scheduler, topt)
+    for _ in range(20):
+        assert s.get_last_lr() == pytest.approx(ts.get_last_lr(), rel=1e-12, abs=1e-16)
+        assert [g["lr"] for g in opt.param_groups] == pytest.approx(
+            [g["lr"] for g in topt.param_groups], rel=1e-12, abs=1e-16)
+        opt.step()
+        topt.step()
+        s.step()
+        ts.step()
+
+
+@pytest.mark.parametrize("make", [
+    lambda opt: sched.LambdaLR(opt, lambda e: 0.8 ** e),
+    _sequential,
+    lambda opt: _sequential(opt, lambda o: sched.CosineAnnealingLR(o, T_max=4)),
+], ids=["LambdaLR", "SequentialLR", "SequentialLR-cosine"])
+def test_new_schedulers_state_dict_round_trip(make, tmp_path):
+    opt_a = _sgd()
+    a = make(opt_a)
+    _run(a, opt_a, 5)
+    # through a checkpoint file: nested scheduler states are plain values
+    dx.save({"optimizer": opt_a.state_dict(), "scheduler": a.state_dict()}, tmp_path / "s.st")
+    loaded = dx.load(tmp_path / "s.st")
+    opt_b = _sgd()
+    b = make(opt_b)
+    opt_b.load_state_dict(loaded["optimizer"])
+    b.load_state_dict(loaded["scheduler"])
+    assert _run(b, opt_b, 8) == _run(a, opt_a, 8)
+
+
+def test_plateau_state_dict_round_trip(tmp_path):
+    opt_a = _sgd()
+    a = sched.ReduceLROnPlateau(opt_a, mode="max", patience=1)
+    for m in [1.0, 0.5, 0.5]:
+        a.step(m)
+    dx.save(a.state_dict(), tmp_path / "p.st")
+    b = sched.ReduceLROnPlateau(_sgd())
+    b.load_state_dict(dx.load(tmp_path / "p.st"))
+    assert (b.mode, b.best, b.num_bad_epochs, b.mode_worse) == ("max", 1.0, 0, -math.inf)
+    b.step(0.2)
+    a.step(0.2)
+    assert b.num_bad_epochs == a.num_bad_epochs == 1
+
+
+@pytest.mark.parametrize("cls", [optim.SGD, optim.Adagrad, optim.Adadelta])
+def test_param_group_lr_edit_mid_training_takes_effect(cls):
+    w = dx.tensor([1.0, 2.0], device="numpy", requires_grad=True)
+    ref = dx.tensor([1.0, 2.0], device="numpy", requires_grad=True)
+    opt, opt_ref = cls([w], lr=0.1), cls([ref], lr=0.5)
+    for step in range(2):
+        w.grad = dx.tensor([1.0, -1.0], device="numpy")
+        ref.grad = dx.tensor([1.0, -1.0], device="numpy")
+        if step == 1:  # the edit: from here w steps as if built with lr=0.5
+            opt.param_groups[0]["lr"] = 0.5
+            before, before_ref = w.numpy(), ref.numpy()
+        opt.step()
+        opt_ref.step()
+    np.testing.assert_allclose(w.numpy() - before, ref.numpy() - before_ref, rtol=1e-6)
+    assert not np.allclose(w.numpy() - before, 0.2 * (ref.numpy() - before_ref))

@@ -369,6 +369,8 @@ ADAM_ARGS = [(1e-3, 0.9, 0.999, 1e-8, 0.01, 3, True, True, False),
              (1e-2, 0.3, 0.5, 1e-6, 0.0, 5, True, False, False)]
 RMSPROP_ARGS = [(1e-2, 0.99, 1e-8, 0.01, 0.9, True, False),
                 (1e-2, 0.9, 1e-8, 0.0, 0.0, False, True)]
+ADAGRAD_ARGS = [(1e-2, 0.0, 0.0, 1e-10, 1, False), (0.1, 0.5, 0.01, 1e-6, 4, True)]
+ADADELTA_ARGS = [(1.0, 0.9, 1e-6, 0.0, False), (0.5, 0.5, 1e-3, 0.01, True)]
 
 
 def optim_case(be, method, n, args, with_states):
@@ -397,6 +399,10 @@ def test_optimizer_steps_chunks_and_ragged_ends(be, n):
         optim_case(be, "adam_step_", n, args, (True, True, args[6]))
     for args in RMSPROP_ARGS:
         optim_case(be, "rmsprop_step_", n, args, (True, args[5], args[4] > 0))
+    for args in ADAGRAD_ARGS:
+        optim_case(be, "adagrad_step_", n, args, (True,))
+    for args in ADADELTA_ARGS:
+        optim_case(be, "adadelta_step_", n, args, (True, True))
 
 
 # ---------------------------------------------------------------- softmax

@@ -92,6 +92,33 @@ def ref_rmsprop(p, grads, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentu
     return out
 
 
+def ref_adagrad(p, grads, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
+                eps=1e-10, maximize=False):
+    total, out = initial_accumulator_value, []
+    for t, g in enumerate(grads, start=1):
+        g = -g if maximize else g
+        if weight_decay != 0:
+            g = g + weight_decay * p
+        total = total + g * g
+        p = p - lr / (1 + (t - 1) * lr_decay) * g / (np.sqrt(total) + eps)
+        out.append(p)
+    return out
+
+
+def ref_adadelta(p, grads, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, maximize=False):
+    sq, acc, out = 0.0, 0.0, []
+    for g in grads:
+        g = -g if maximize else g
+        if weight_decay != 0:
+            g = g + weight_decay * p
+        sq = rho * sq + (1 - rho) * g * g
+        delta = np.sqrt(acc + eps) / np.sqrt(sq + eps) * g
+        acc = rho * acc + (1 - rho) * delta * delta
+        p = p - lr * delta
+        out.append(p)
+    return out
+
+
 CASES = [
     (optim.SGD, ref_sgd, {"lr": 0.1}),
     (optim.SGD, ref_sgd, {"lr": 0.1, "momentum": 0.9}),
@@ -107,6 +134,13 @@ CASES = [
     (optim.RMSprop, ref_rmsprop, {"lr": 0.01, "alpha": 0.9, "weight_decay": 0.1}),
     (optim.RMSprop, ref_rmsprop, {"lr": 0.01, "momentum": 0.9, "centered": True}),
     (optim.RMSprop, ref_rmsprop, {"lr": 0.01, "momentum": 0.5, "maximize": True, "eps": 1e-4}),
+    (optim.Adagrad, ref_adagrad, {}),
+    (optim.Adagrad, ref_adagrad, {"lr": 0.1, "lr_decay": 0.5, "weight_decay": 0.1,
+                                  "initial_accumulator_value": 0.3}),
+    (optim.Adagrad, ref_adagrad, {"lr": 0.05, "eps": 1e-3, "maximize": True}),
+    (optim.Adadelta, ref_adadelta, {}),
+    (optim.Adadelta, ref_adadelta, {"lr": 0.5, "rho": 0.8, "eps": 1e-4, "weight_decay": 0.1}),
+    (optim.Adadelta, ref_adadelta, {"maximize": True}),
 ]
 CASE_IDS = [f"{cls.__name__}-" + "-".join(f"{k}={v}" for k, v in kw.items())
             for cls, _, kw in CASES]
@@ -189,7 +223,8 @@ def test_matches_torch(cls, ref, kwargs):
     assert set(ours["param_groups"][0]) <= set(theirs["param_groups"][0])
 
 
-@pytest.mark.parametrize("cls", [optim.SGD, optim.Adam, optim.AdamW, optim.RMSprop])
+@pytest.mark.parametrize("cls", [optim.SGD, optim.Adam, optim.AdamW, optim.RMSprop,
+                                 optim.Adagrad, optim.Adadelta])
 def test_signature_follows_torch(cls):
     torch = pytest.importorskip("torch")
     ours = inspect.signature(cls).parameters
@@ -200,6 +235,12 @@ def test_signature_follows_torch(cls):
     # the same positional order, as far as torch's positional arguments go
     positional = [n for n, p in ours.items() if p.kind is p.POSITIONAL_OR_KEYWORD]
     assert positional == list(theirs)[:len(positional)]
+    # every torch argument is accepted, so a torch call never fails on a keyword
+    assert set(theirs) <= set(ours), set(theirs) - set(ours)
+    w = dx.tensor([1.0], requires_grad=True)
+    cls([w], foreach=False)
+    with pytest.raises(NotImplementedError, match="differentiable=True"):
+        cls([w], differentiable=True)
 
 
 def test_param_groups_with_their_own_options(device):
@@ -256,6 +297,8 @@ def test_zero_grad(set_to_none, device):
     (optim.Adam, {"lr": 0.01, "amsgrad": True}),
     (optim.AdamW, {"lr": 0.01}),
     (optim.RMSprop, {"lr": 0.01, "momentum": 0.5, "centered": True}),
+    (optim.Adagrad, {"lr": 0.1, "lr_decay": 0.1, "initial_accumulator_value": 0.1}),
+    (optim.Adadelta, {"lr": 0.5}),
 ])
 def test_state_dict_round_trip_resumes_identically(cls, kwargs, device):
     inits, grads = _data(4, steps=6)
@@ -446,3 +489,32 @@ def test_scheduler_step_before_optimizer_step_warns():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         sched2.step()
+
+
+@pytest.mark.parametrize("cls,kwargs,replayable", [
+    (optim.Adadelta, {"weight_decay": 0.1}, True),
+    (optim.Adagrad, {"lr": 0.1}, True),
+    (optim.Adagrad, {"lr": 0.1, "lr_decay": 0.1}, False),
+])
+def test_graph_capture_replays_the_eager_step(cls, kwargs, replayable, opencl_device):
+    inits, grads = _data(6, steps=1)
+    eager, graphed = (_params(inits, dx.float32, opencl_device) for _ in range(2))
+    _set_grads(eager, grads[0], dx.float32)
+    _set_grads(graphed, grads[0], dx.float32)
+    opt_eager, opt_graph = cls(eager, **kwargs), cls(graphed, **kwargs)
+    opt_eager.step()
+    opt_graph.step()
+    g = dx.Graph()
+    if not replayable:  # the decayed lr is a launch argument that changes every step
+        with pytest.raises(DeepxError, match="lr_decay"):
+            with dx.graph(g, device=opencl_device):
+                opt_graph.step()
+        return
+    with dx.graph(g, device=opencl_device):
+        opt_graph.step()  # runs once while recording
+    opt_eager.step()
+    for _ in range(3):
+        g.replay()
+        opt_eager.step()
+    for p_graph, p_eager in zip(graphed, eager):
+        np.testing.assert_array_equal(p_graph.numpy(), p_eager.numpy())

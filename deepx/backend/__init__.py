@@ -1,8 +1,11 @@
 """The backend contract: the primitives every backend implements, with shapes.
 
-A backend array has `.shape` (tuple of ints) and `.dtype` (a NumPy dtype object) and is
-contiguous in C order. Primitives allocate their output; only the `*_` primitives write into
-an argument. Op kinds inside a family are enums, never strings.
+A backend array has `.shape` (tuple of ints) and `.dtype` (a NumPy dtype object). It is a view:
+elements at `storage_offset + sum(idx * strides)` of a storage that other arrays (views) may
+share, as PyTorch's tensors and CMU needle's NDArray. Every primitive accepts any view as input
+(the elementwise, reduction, copy and matmul primitives read strided views in place; the others
+make a contiguous copy first) and returns a new C-contiguous array. Only the `*_` primitives
+write into an argument, through its view. Op kinds inside a family are enums, never strings.
 """
 from __future__ import annotations
 
@@ -133,10 +136,11 @@ class Backend:
         raise NotImplementedError
 
     # ---- matmul ----
-    def matmul(self, a, b, transpose_a=False, transpose_b=False):
+    def matmul(self, a, b, transpose_a=False, transpose_b=False, bias=None):
         """(Ba, M, K) @ (Bb, K, N) -> (B, M, N), Ba and Bb in {B, 1}.
 
-        transpose_a reads a as (Ba, K, M); transpose_b reads b as (Bb, N, K).
+        transpose_a reads a as (Ba, K, M); transpose_b reads b as (Bb, N, K). bias, (N,) or
+        (M, 1), is added to every product once it is complete (a linear or conv layer's bias).
         """
         raise NotImplementedError
 
@@ -146,11 +150,11 @@ class Backend:
         raise NotImplementedError
 
     def strided_copy(self, x, shape, strides, offset):
-        """out[idx] = x.flat[offset + sum(idx * strides)]: permute, expand and slice in one."""
+        """out[idx] = x.flat[offset + sum(idx * strides)], x.flat in C order of x's shape."""
         raise NotImplementedError
 
     def strided_assign_(self, dst, shape, strides, offset, src):
-        """In place: dst.flat[offset + sum(idx * strides)] = src[idx]; src has `shape`."""
+        """In place: dst.flat[offset + sum(idx * strides)] = src[idx]; dst dense, src `shape`."""
         raise NotImplementedError
 
     # ---- indexing ----
@@ -164,7 +168,7 @@ class Backend:
 
     # ---- in-place updates (optimizers, init) ----
     def assign_(self, dst, src):
-        """In place: dst[...] = src (same shape and dtype)."""
+        """In place: dst[...] = src (src broadcast to dst's shape); writes through dst's view."""
         raise NotImplementedError
 
     # ==================================================================== nn primitives
@@ -235,6 +239,16 @@ class Backend:
     def rmsprop_step_(self, param, grad, square_avg, grad_avg, momentum_buf, lr, alpha, eps,
                       weight_decay, momentum, centered, maximize):
         """torch.optim.RMSprop on one param (*S), in place; grad_avg/momentum_buf None if unused."""
+        raise NotImplementedError
+
+    def adagrad_step_(self, param, grad, state_sum, lr, lr_decay, weight_decay, eps, step,
+                      maximize):
+        """torch.optim.Adagrad on one param (*S), step number `step` (from 1), in place."""
+        raise NotImplementedError
+
+    def adadelta_step_(self, param, grad, square_avg, acc_delta, lr, rho, eps, weight_decay,
+                       maximize):
+        """torch.optim.Adadelta on one param (*S), in place on param, square_avg, acc_delta."""
         raise NotImplementedError
 
 

@@ -40,6 +40,30 @@ def _flat_index(shape, strides, offset) -> np.ndarray:
 
 _erf = np.frompyfunc(math.erf, 1, 1)
 
+# Floating-point errors are silent in deepx (PyTorch computes inf and nan without warnings).
+# np.errstate costs ~3 us per call, several times a small ufunc, so the elementwise hot path
+# sets NumPy's error-state context variable to a prebuilt "ignore" state directly; other
+# NumPy versions fall back to np.errstate.
+try:
+    from numpy._core import _ufunc_config as _ufunc_config
+
+    _IGNORE = _ufunc_config._make_extobj(all="ignore")
+    _ERRSTATE = _ufunc_config._extobj_contextvar
+except (ImportError, AttributeError, TypeError):  # pragma: no cover - other NumPy versions
+    _ERRSTATE = None
+
+
+def _quiet(fn, *args):
+    """fn(*args) with NumPy's floating-point warnings off."""
+    if _ERRSTATE is None:
+        with np.errstate(all="ignore"):
+            return fn(*args)
+    token = _ERRSTATE.set(_IGNORE)
+    try:
+        return fn(*args)
+    finally:
+        _ERRSTATE.reset(token)
+
 
 def _sigmoid(x):
     e = np.exp(-np.abs(x))
@@ -123,31 +147,30 @@ class NumpyBackend(NumpyNNPrimitives, NumpyOptimPrimitives, Backend):
 
     def cast(self, x, dtype):
         with np.errstate(all="ignore"):
-            return x.astype(dtype.np)
+            return x.astype(dtype.np, order="C")
 
     def unary(self, op, x, alpha=0.0):
         with np.errstate(all="ignore"):
             out = _UNARY[op](x, alpha)
-        return np.asarray(out).astype(bool if op in (UnaryOp.STEP, UnaryOp.NOT) else x.dtype,
-                                      copy=False)
+        return _dense(out, bool if op in (UnaryOp.STEP, UnaryOp.NOT) else x.dtype)
 
     def binary(self, op, a, b):
-        with np.errstate(all="ignore"):
-            return np.asarray(_BINARY[op](a, b))
+        return _dense(_quiet(_BINARY[op], a, b))
 
     def where(self, cond, a, b):
-        return np.where(cond, a, b)
+        return _dense(np.where(cond, a, b))
 
     def reduce(self, op, x, axes, keepdim):
-        return np.asarray(_REDUCE[op](x, axis=tuple(axes), keepdims=keepdim))
+        return _dense(_REDUCE[op](x, axis=tuple(axes), keepdims=keepdim))
 
     def arg_reduce(self, op, x, axis, keepdim):
-        return np.asarray(_ARG_REDUCE[op](x, axis=axis, keepdims=keepdim)).astype(np.int64)
+        return _dense(_ARG_REDUCE[op](x, axis=axis, keepdims=keepdim), np.int64)
 
-    def matmul(self, a, b, transpose_a=False, transpose_b=False):
+    def matmul(self, a, b, transpose_a=False, transpose_b=False, bias=None):
         a = a.swapaxes(-1, -2) if transpose_a else a
         b = b.swapaxes(-1, -2) if transpose_b else b
-        return np.ascontiguousarray(np.matmul(a, b))
+        out = np.matmul(a, b)
+        return _dense(out if bias is None else _quiet(np.add, out, bias))
 
     def reshape(self, x, shape):
         return x.reshape(shape)
@@ -170,3 +193,43 @@ class NumpyBackend(NumpyNNPrimitives, NumpyOptimPrimitives, Backend):
 
     def assign_(self, dst, src):
         dst[...] = src
+
+    # ---- views
+    def as_strided(self, x, shape, strides, offset):
+        item = x.itemsize
+        # move the start `offset` elements on, then lay the view over x's memory from there
+        start = np.lib.stride_tricks.as_strided(x, shape=(offset + 1,), strides=(item,))
+        return np.lib.stride_tricks.as_strided(start[offset:], tuple(shape),
+                                               tuple(s * item for s in strides))
+
+    def contiguous(self, x):
+        return np.array(x, copy=True, order="C")
+
+    def packed(self, x):
+        return _dense(x)
+
+    def strides(self, x):
+        item = x.itemsize
+        return tuple(s // item for s in x.strides)
+
+    def storage_offset(self, x):
+        root = x
+        while getattr(root, "base", None) is not None and hasattr(root.base,
+                                                                   "__array_interface__"):
+            root = root.base
+        return (_address(x) - _address(root)) // x.itemsize
+
+    def data_ptr(self, x):
+        return _address(x)
+
+
+def _dense(a, dtype=None):
+    """a as a C-contiguous ndarray (a copy only when needed; 0-d stays 0-d, unlike
+    np.ascontiguousarray)."""
+    a = np.asarray(a, dtype=dtype)
+    return a if a.flags.c_contiguous else a.copy(order="C")
+
+
+def _address(x) -> int:
+    """Memory address of an array's first element."""
+    return x.__array_interface__["data"][0]

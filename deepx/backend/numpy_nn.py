@@ -151,7 +151,8 @@ class NumpyNNPrimitives:
         n, c = x.shape
         w = np.ones(c, dtype=x.dtype) if weight is None else weight
         valid = target != ignore_index
-        t = np.where(valid, target, 0)
+        bad = valid & ((target < 0) | (target >= c))  # NaN rows, as the kernel's device assert
+        t = np.where(valid & ~bad, target, 0)
         with np.errstate(all="ignore"):
             m = np.max(x, axis=1, initial=-np.inf)
             lse = m + np.log(np.sum(np.exp(x - m[:, None]), axis=1))
@@ -159,14 +160,16 @@ class NumpyNNPrimitives:
             if label_smoothing:
                 smooth = np.sum(w[None, :] * (lse[:, None] - x), axis=1)
                 loss = (1 - label_smoothing) * loss + label_smoothing / c * smooth
-        return np.where(valid, loss, 0).astype(x.dtype), lse.astype(x.dtype)
+        loss = np.where(bad, np.nan, np.where(valid, loss, 0))
+        return loss.astype(x.dtype), lse.astype(x.dtype)
 
     def cross_entropy_backward(self, x, lse, target, weight, grad, ignore_index,
                                label_smoothing):
         n, c = x.shape
         w = np.ones(c, dtype=x.dtype) if weight is None else weight
         valid = target != ignore_index
-        t = np.where(valid, target, 0)
+        bad = valid & ((target < 0) | (target >= c))
+        t = np.where(valid & ~bad, target, 0)
         eps = label_smoothing
         with np.errstate(all="ignore"):
             p = np.exp(x - lse[:, None])
@@ -175,7 +178,7 @@ class NumpyNNPrimitives:
             dx = p * coef[:, None] - eps / c * w[None, :]
             dx[np.arange(n), t] -= (1 - eps) * w[t]
             dx = np.where(valid[:, None], dx * grad[:, None], 0)
-        return dx.astype(x.dtype)
+        return np.where(bad[:, None], np.nan, dx).astype(x.dtype)
 
     def norm_stats(self, x):
         with np.errstate(all="ignore"):

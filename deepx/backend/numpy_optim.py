@@ -76,3 +76,26 @@ class NumpyOptimPrimitives:
             param -= lr * momentum_buf
         else:
             param += -lr * g / avg
+
+    def adagrad_step_(self, param, grad, state_sum, lr, lr_decay, weight_decay, eps, step,
+                      maximize):
+        g = -grad if maximize else grad
+        if weight_decay != 0:
+            g = g + weight_decay * param
+        clr = lr / (1 + (step - 1) * lr_decay)
+        state_sum += g * g
+        std = np.sqrt(state_sum) + eps
+        param += -clr * (g / std)
+
+    def adadelta_step_(self, param, grad, square_avg, acc_delta, lr, rho, eps, weight_decay,
+                       maximize):
+        g = -grad if maximize else grad
+        if weight_decay != 0:
+            g = g + weight_decay * param
+        square_avg *= rho
+        square_avg += (1 - rho) * g * g
+        std = np.sqrt(square_avg + eps)
+        delta = np.sqrt(acc_delta + eps) / std * g
+        acc_delta *= rho
+        acc_delta += (1 - rho) * delta * delta
+        param += -lr * delta

@@ -3,6 +3,7 @@ from .dataset import Dataset, Subset, TensorDataset, random_split
 from .datasets import MNIST, FashionMNIST, load_digits, read_idx
 from .loader import DataLoader, default_collate, default_convert
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
+from .workers import WorkerInfo, get_worker_info
 
 __all__ = [
     "MNIST",
@@ -15,8 +16,10 @@ __all__ = [
     "SequentialSampler",
     "Subset",
     "TensorDataset",
+    "WorkerInfo",
     "default_collate",
     "default_convert",
+    "get_worker_info",
     "load_digits",
     "random_split",
     "read_idx",

@@ -7,6 +7,7 @@ import numpy as np
 
 from .dataset import Subset, TensorDataset, _is_tensor
 from .sampler import BatchSampler, RandomSampler, SequentialSampler, as_generator
+from .workers import iterate_in_workers
 
 
 def tensor_from_numpy(array: np.ndarray, device=None):
@@ -130,7 +131,13 @@ def _collate_rows(dataset: TensorDataset, indices: np.ndarray) -> list:
 class DataLoader:
     """Iterate over a map-style dataset in batches, as torch.utils.data.DataLoader does.
 
-    Single process: there are no workers. `generator` (an int seed or a numpy Generator) or
+    num_workers > 0 fetches samples in that many spawned processes (deepx/data/workers.py:
+    never forked, samples cross as host arrays, collate_fn runs in the caller, batches come in
+    sampler order, at most num_workers * prefetch_factor in flight; workers start afresh each
+    epoch, persistent_workers is accepted). A TensorDataset (or Subset of one) with the default
+    collate_fn is batched in the calling process even then: one fancy index and one
+    host-to-device copy per field, which workers would only slow down. pin_memory is accepted
+    and has no effect. `generator` (an int seed or a numpy Generator) or
     `seed` drives shuffling; without either, each epoch's order is drawn from deepx's global
     seed, so deepx.manual_seed makes runs repeat. With the default collate_fn, a
     TensorDataset (or a Subset of one) is batched by fancy-indexing its host arrays and making
@@ -138,9 +145,24 @@ class DataLoader:
     """
 
     def __init__(self, dataset, batch_size: int | None = 1, shuffle: bool = False,
-                 sampler=None, batch_sampler=None, drop_last: bool = False,
-                 collate_fn: Callable | None = None, generator=None,
-                 seed: int | None = None) -> None:
+                 sampler=None, batch_sampler=None, num_workers: int = 0,
+                 collate_fn: Callable | None = None, pin_memory: bool = False,
+                 drop_last: bool = False, timeout: float = 0,
+                 worker_init_fn: Callable | None = None, multiprocessing_context=None,
+                 generator=None, *, prefetch_factor: int | None = None,
+                 persistent_workers: bool = False, pin_memory_device: str = "",
+                 in_order: bool = True, seed: int | None = None) -> None:
+        if num_workers < 0:
+            raise ValueError("num_workers option should be non-negative; use num_workers=0 to "
+                             "disable multiprocessing.")
+        if timeout < 0:
+            raise ValueError("timeout option should be non-negative")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError("prefetch_factor option could only be specified in "
+                             "multiprocessing.let num_workers > 0 to enable multiprocessing, "
+                             "otherwise set prefetch_factor to None.")
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
         if generator is not None and seed is not None:
             raise ValueError("generator option is mutually exclusive with seed")
         if sampler is not None and shuffle:
@@ -170,13 +192,26 @@ class DataLoader:
         self.sampler = sampler
         self.batch_sampler = batch_sampler
         self.collate_fn = collate_fn
+        self.num_workers = num_workers
+        self.pin_memory = pin_memory
+        self.timeout = timeout
+        self.worker_init_fn = worker_init_fn
+        self.multiprocessing_context = multiprocessing_context
+        self.prefetch_factor = prefetch_factor
+        self.persistent_workers = persistent_workers
+        self.pin_memory_device = pin_memory_device
+        self.in_order = in_order
 
     def __iter__(self) -> Iterator:
+        source = _tensor_source(self.dataset) if self.collate_fn is default_collate else None
+        if self.num_workers > 0 and source is None:
+            tasks = self.sampler if self.batch_sampler is None else self.batch_sampler
+            yield from iterate_in_workers(self, tasks, self.collate_fn)
+            return
         if self.batch_sampler is None:  # auto-batching off: one converted sample per step
             for index in self.sampler:
                 yield self.collate_fn(self.dataset[index])
             return
-        source = _tensor_source(self.dataset) if self.collate_fn is default_collate else None
         for indices in self.batch_sampler:
             if source is None:
                 yield self.collate_fn([self.dataset[i] for i in indices])

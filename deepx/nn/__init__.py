@@ -4,7 +4,7 @@ from . import functional  # noqa: F401
 # isort: split
 # The Training API: modules, containers, layers, losses; deepx.nn.init and
 # deepx.nn.regularizers are submodules.
-from . import init, regularizers
+from . import init, regularizers, utils
 from .activations import (
     ELU,
     GELU,
@@ -18,13 +18,14 @@ from .activations import (
     Softplus,
     Tanh,
 )
-from .containers import ModuleList, Sequential
+from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .layers import (
     AdaptiveAvgPool2d,
     AvgPool2d,
     Conv2d,
     DropConnect,
     Dropout,
+    Dropout2d,
     Flatten,
     Identity,
     Linear,
@@ -44,6 +45,7 @@ from .losses import (
 from .module import Module, StateDictError
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .parameter import Parameter
+from .sparse import Embedding
 from .summary import summary
 
 __all__ = [
@@ -53,4 +55,5 @@ __all__ = [
     "Flatten", "ReLU", "LeakyReLU", "PReLU", "ELU", "Sigmoid", "Tanh", "GELU", "SiLU",
     "Softplus", "Softmax", "LogSoftmax", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss",
     "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss", "MultiMarginLoss", "HingeEmbeddingLoss",
+    "utils", "ModuleDict", "ParameterList", "ParameterDict", "Dropout2d", "Embedding",
 ]

@@ -15,7 +15,7 @@ from .module import Module
 from .parameter import Parameter
 
 __all__ = ["Identity", "Linear", "DropConnect", "Conv2d", "MaxPool2d", "AvgPool2d",
-           "AdaptiveAvgPool2d", "Dropout", "Flatten"]
+           "AdaptiveAvgPool2d", "Dropout", "Dropout2d", "Flatten"]
 
 
 def _pair(value) -> tuple:
@@ -220,6 +220,14 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout2d(Dropout):
+    """Zeroes whole channels (N, C, H, W) or (C, H, W) with probability p, scaling the rest by
+    1/(1-p), in training; identity in eval. inplace is accepted and ignored."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout2d(input, self.p, self.training)
 
 
 class Flatten(Module):

@@ -28,6 +28,7 @@ class Parameter(Tensor):
         self.grad = None
         self._node = None
         self._version = data._version  # shared data, shared in-place counter
+        self._base = None
         self.requires_grad_(requires_grad)
 
     def __repr__(self) -> str:

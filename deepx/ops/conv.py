@@ -49,14 +49,16 @@ class Conv2d(Function):
         geom = ((kh, kw), stride, padding, dilation)
         oh, ow = (conv_out_size(*a) for a in zip((h, w), *geom))
         cols = be.im2col(x, *geom)
-        if groups == 1:
-            out = be.matmul(be.reshape(weight, (1, o, cg * kh * kw)), cols)
+        if groups == 1:  # the bias is added inside the matmul: one pass over the output
+            out = be.matmul(be.reshape(weight, (1, o, cg * kh * kw)), cols,
+                            bias=None if bias is None else be.reshape(bias, (o, 1)))
         else:
             cols = be.reshape(cols, (n * groups, cg * kh * kw, oh * ow))
             out = be.matmul(_group_weight(be, weight, n, groups), cols)
+            if bias is not None:
+                out = be.binary(BinaryOp.ADD, be.reshape(out, (n, o, oh * ow)),
+                                be.reshape(bias, (o, 1)))
         out = be.reshape(out, (n, o, oh, ow))
-        if bias is not None:
-            out = be.binary(BinaryOp.ADD, out, be.reshape(bias, (1, o, 1, 1)))
         need_x, need_w, _ = ctx.needs_input_grad
         ctx.save_for_backward(x if need_w else None, weight if need_x else None)
         ctx.shapes = (x.shape, weight.shape, (oh, ow))
@@ -101,9 +103,7 @@ class Linear(Function):
         o, k = weight.shape
         m = math.prod(x.shape[:-1])
         out = be.matmul(be.reshape(x, (1, m, k)), be.reshape(weight, (1, o, k)),
-                        transpose_b=True)
-        if bias is not None:
-            out = be.binary(BinaryOp.ADD, out, bias)
+                        transpose_b=True, bias=bias)  # bias inside the matmul kernel
         need_x, need_w, _ = ctx.needs_input_grad
         ctx.save_for_backward(x if need_w else None, weight if need_x else None)
         ctx.shapes = (x.shape, (m, o, k))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import dtypes
-from ..autograd import Function
+from ..autograd import Function, _Tensor
 from ..backend import BinaryOp, UnaryOp
 from ..errors import DTypeError
 from ..shapes import broadcast_shapes
@@ -349,7 +349,11 @@ def _as_float(x):
 
 def _operands(op: str, a, b, true_divide=False):
     """Wrap a Python scalar and promote both operands to one dtype (PyTorch's rules)."""
-    tensor_cls = _tensor_types()
+    tensor_cls = _Tensor[0]
+    if type(a) is tensor_cls and type(b) is tensor_cls:  # the common case, on every op
+        dt = dtypes.of(a._data)
+        if dt is dtypes.of(b._data) and (dt.is_floating_point or not true_divide):
+            return a, b
     if not isinstance(a, tensor_cls) and not isinstance(b, tensor_cls):
         raise DTypeError(f"{op}: expected at least one tensor, got {type(a).__name__} and "
                          f"{type(b).__name__}")

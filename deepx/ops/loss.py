@@ -1,17 +1,21 @@
 """Losses. cross_entropy is one fused, stable log-sum-exp primitive; binary_cross_entropy has
 its own Function for PyTorch's clamped logs; the rest compose existing ops.
 
-Class-index targets are read on the host once, to check their range before any kernel runs
-and to build the flat indices that pick each row's target.
+cross_entropy never reads class-index targets on the host of an OpenCL device: its kernels
+flag an out-of-range target with a NaN loss (a device-side assert; DEEPX_CHECK_TARGETS=1
+checks on the host instead, at the cost of a device round trip). nll_loss and
+multi_margin_loss read the targets on the host to build the flat indices that pick each row's
+target.
 """
 from __future__ import annotations
 
 import math
+import os
 
 from .. import dtypes
 from ..autograd import Function
 from ..backend import BinaryOp, UnaryOp
-from ..errors import DTypeError, ShapeError
+from ..errors import DeviceError, DTypeError, ShapeError
 from ..shapes import broadcast_shapes
 from . import elementwise as ew
 from .activation import relu, softplus
@@ -96,18 +100,25 @@ def _reduce(loss, reduction):
 def _class_targets(op, input, target, weight, ignore_index=None):  # noqa: A002
     """Check logits (N, C, *) / (C,) against int targets (N, *) / (); flatten to rows.
 
-    Returns x (M, C), the host targets (M,) as int64 and the target's shape.
+    Returns x (M, C), the targets as an int64 tensor (M,) on x's device and the target's
+    shape. Target values are range-checked here only where that costs no device round trip
+    (targets given as host data, the NumPy device) or when DEEPX_CHECK_TARGETS=1; otherwise
+    the kernels flag an out-of-range target with a NaN loss, as a device-side assert would.
     """
-    import numpy as np  # host-side reading of the class indices only
+    from ..creation import tensor
 
-    if not isinstance(target, ew._tensor_types()):
-        target = _host_tensor(np.asarray(target), input)
+    from_host = not isinstance(target, ew._tensor_types())
+    if from_host:
+        target = tensor(target, device=input.device)
     shapes = f"input {tuple(input.shape)}, target {tuple(target.shape)}"
     if not input.dtype.is_floating_point:
         raise DTypeError(f"{op}: expected floating input, got {input.dtype.name} ({shapes})")
     if target.dtype.is_floating_point or target.dtype is dtypes.bool_:
         raise DTypeError(f"{op}: expected class-index targets of an integer dtype, got "
                          f"{target.dtype.name} ({shapes})")
+    if target.device != input.device:
+        raise DeviceError(f"{op}: target is on {target.device} but input is on {input.device} "
+                         f"({shapes})")
     if input.ndim == 0 or input.ndim == 1 and target.ndim != 0 or input.ndim >= 2 and (
             tuple(target.shape) != (input.shape[0],) + tuple(input.shape[2:])):
         raise ShapeError(f"{op}: expected input (N, C, *) with target (N, *), or input (C,) "
@@ -118,12 +129,8 @@ def _class_targets(op, input, target, weight, ignore_index=None):  # noqa: A002
     if weight is not None and (tuple(weight.shape) != (c,) or weight.dtype is not input.dtype):
         raise ShapeError(f"{op}: weight must be a ({c},) tensor of dtype {input.dtype.name}, "
                          f"got {weight.dtype.name} {tuple(weight.shape)} ({shapes})")
-    host = target.numpy().astype(np.int64).reshape(-1)
-    valid = host != ignore_index if ignore_index is not None else np.ones(host.shape, bool)
-    bad = valid & ((host < 0) | (host >= c))
-    if bad.any():
-        raise ShapeError(f"{op}: target {int(host[bad][0])} is out of bounds for {c} classes "
-                         f"({shapes})")
+    if from_host or input.device.type == "numpy" or os.environ.get("DEEPX_CHECK_TARGETS") == "1":
+        _check_range(op, _host_targets(target), c, ignore_index, shapes)
     if input.ndim == 1:
         x = reshape(input, (1, c))
     elif input.ndim == 2:
@@ -131,7 +138,23 @@ def _class_targets(op, input, target, weight, ignore_index=None):  # noqa: A002
     else:  # (N, C, *) -> (N, *, C) -> rows
         dims = (0,) + tuple(range(2, input.ndim)) + (1,)
         x = reshape(permute(input, dims), (-1, c))
-    return x, host, tuple(target.shape)
+    t = reshape(target, (-1,))
+    return x, t if t.dtype is dtypes.int64 else t.to(dtypes.int64), tuple(target.shape)
+
+
+def _host_targets(target):
+    """The targets as a flat int64 host array (a device read on OpenCL)."""
+    import numpy as np  # host-side reading of the class indices only
+
+    return target.numpy().astype(np.int64).reshape(-1)
+
+
+def _check_range(op, host, c, ignore_index, shapes):
+    valid = host != ignore_index if ignore_index is not None else host == host
+    bad = valid & ((host < 0) | (host >= c))
+    if bad.any():
+        raise ShapeError(f"{op}: target {int(host[bad][0])} is out of bounds for {c} classes "
+                         f"({shapes})")
 
 
 def _host_tensor(array, like):
@@ -148,6 +171,18 @@ def _target_weights(x, host, valid, weight):
     return ew.mul(picked, _host_tensor(valid.astype(x.dtype.np), x))
 
 
+def _device_target_weights(x, t, ignore_index, weight):
+    """(M,) weight of each row's target class, 0 for ignored rows, computed on the device."""
+    valid = t != ignore_index
+    if weight is None:
+        return valid.to(x.dtype)
+    safe = ew.where(valid, t, 0)
+    c = x.shape[1]
+    safe = ew.where((safe >= 0) & (safe < c), safe, 0)  # out-of-range rows are NaN already
+    picked = Gather.apply(weight.detach(), safe, axis=0)
+    return ew.mul(picked, valid.to(x.dtype))
+
+
 def _weighted_mean(loss, total_weight):
     return ew.div(sum(loss), total_weight)
 
@@ -160,8 +195,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     reduction = _reduction(op, reduction, size_average, reduce)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
-    x, host, t_shape = _class_targets(op, input, target, weight, ignore_index)
-    t = _host_tensor(host, x)
+    x, t, t_shape = _class_targets(op, input, target, weight, ignore_index)
     loss = CrossEntropy.apply(x, t, None if weight is None else weight.detach(),
                               ignore_index=int(ignore_index),
                               label_smoothing=float(label_smoothing))
@@ -169,9 +203,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         return reshape(loss, t_shape)
     if reduction == "sum":
         return sum(loss)
-    valid = host != ignore_index
-    total = int(valid.sum()) if weight is None else sum(_target_weights(x, host, valid, weight))
-    return _weighted_mean(loss, total)
+    # PyTorch's mean: over the rows that count (their weights), all on the device
+    return _weighted_mean(loss, sum(_device_target_weights(x, t, ignore_index, weight)))
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100,  # noqa: A002
@@ -181,8 +214,10 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100,  
 
     op = "nll_loss"
     reduction = _reduction(op, reduction, size_average, reduce)
-    x, host, t_shape = _class_targets(op, input, target, weight, ignore_index)
+    x, t, t_shape = _class_targets(op, input, target, weight, ignore_index)
+    host = _host_targets(t)  # read anyway, to build flat indices: check them for free
     m, c = x.shape
+    _check_range(op, host, c, ignore_index, f"input {tuple(input.shape)}, target {t_shape}")
     valid = host != ignore_index
     flat = _host_tensor(np.arange(m, dtype=np.int64) * c + np.where(valid, host, 0), x)
     w = _target_weights(x, host, valid, weight)
@@ -286,7 +321,9 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None,  # noqa: A002
         raise ValueError(f"{op}: only p == 1 and p == 2 are supported, got {p}")
     if input.ndim > 2:
         raise ShapeError(f"{op}: expected input (N, C) or (C,), got {tuple(input.shape)}")
-    x, host, t_shape = _class_targets(op, input, target, weight)
+    x, t, t_shape = _class_targets(op, input, target, weight)
+    host = _host_targets(t)
+    _check_range(op, host, x.shape[1], None, f"input {tuple(input.shape)}, target {t_shape}")
     m, c = x.shape
     flat = _host_tensor(np.arange(m, dtype=np.int64) * c + host, x)
     picked = reshape(Gather.apply(reshape(x, (m * c,)), flat, axis=0), (m, 1))

@@ -6,77 +6,8 @@ import math
 from .. import dtypes
 from ..autograd import Function
 from ..errors import DTypeError, ShapeError
-from ..shapes import contiguous_strides, infer_shape, normalize_dim
-from .arrays import unbroadcast
-
-
-class Reshape(Function):
-    """Same elements, new shape."""
-
-    @staticmethod
-    def forward(ctx, x, shape):
-        ctx.shape = x.shape
-        return ctx.backend.reshape(x, shape)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return ctx.backend.reshape(grad, ctx.shape)
-
-
-class Permute(Function):
-    """out.shape[i] = x.shape[dims[i]]; the gradient is permuted back."""
-
-    @staticmethod
-    def forward(ctx, x, dims):
-        ctx.dims = dims
-        return _permute(ctx.backend, x, dims)
-
-    @staticmethod
-    def backward(ctx, grad):
-        inverse = [0] * len(ctx.dims)
-        for i, d in enumerate(ctx.dims):
-            inverse[d] = i
-        return _permute(ctx.backend, grad, tuple(inverse))
-
-
-def _permute(backend, x, dims):
-    strides = contiguous_strides(x.shape)
-    return backend.strided_copy(x, tuple(x.shape[d] for d in dims),
-                                tuple(strides[d] for d in dims), 0)
-
-
-class Expand(Function):
-    """Broadcast x to `shape` (size-1 dims stretched, new leading dims added)."""
-
-    @staticmethod
-    def forward(ctx, x, shape):
-        from .arrays import broadcast_to
-
-        ctx.shape = x.shape
-        return broadcast_to(ctx.backend, x, shape)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return unbroadcast(ctx.backend, grad, ctx.shape)
-
-
-class Slice(Function):
-    """A strided view (basic indexing) copied out; the gradient is scattered back into zeros."""
-
-    name = "getitem"
-
-    @staticmethod
-    def forward(ctx, x, shape, strides, offset):
-        ctx.view = (shape, strides, offset)
-        ctx.shape = x.shape
-        return ctx.backend.strided_copy(x, shape, strides, offset)
-
-    @staticmethod
-    def backward(ctx, grad):
-        be = ctx.backend
-        out = be.full(ctx.shape, 0, dtypes.of(grad))
-        be.strided_assign_(out, *ctx.view, grad)
-        return out
+from ..shapes import contiguous_strides, infer_shape, normalize_dim, view_strides
+from .views import Contiguous, Expand, Permute, Reshape, ReshapeView, View
 
 
 class Gather(Function):
@@ -157,7 +88,38 @@ def reshape(x, *shape):
     shape = infer_shape("reshape", shape, x.numel())
     if shape == tuple(x.shape):
         return x
+    if view_strides(x.shape, x.stride(), shape) is not None:
+        return ReshapeView.apply(x, shape=shape)
     return Reshape.apply(x, shape=shape)
+
+
+def view(x, *shape):
+    """x with a new shape sharing its storage; ShapeError when the strides do not allow it."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    shape = infer_shape("view", shape, x.numel())
+    if view_strides(x.shape, x.stride(), shape) is None:
+        raise ShapeError(f"view: view size is not compatible with input tensor's size and "
+                         f"stride (at least one dimension spans across two contiguous "
+                         f"subspaces): shape {tuple(x.shape)}, strides {x.stride()}, requested "
+                         f"{shape}. Use .reshape(...) instead.")
+    if shape == tuple(x.shape):
+        return ReshapeView.apply(x, shape=shape) if x.requires_grad else _alias(x)
+    return ReshapeView.apply(x, shape=shape)
+
+
+def _alias(x):
+    """A new tensor object viewing all of x (x.view(x.shape), x[...])."""
+    return View.apply(x, geom=_identity_geom)
+
+
+def _identity_geom(shape, strides):
+    return tuple(shape), tuple(strides), 0
+
+
+def contiguous(x):
+    """x itself when C-contiguous, else a contiguous copy that stays in the graph."""
+    return x if x.is_contiguous() else Contiguous.apply(x)
 
 
 def flatten(x, start_dim=0, end_dim=-1):
@@ -318,10 +280,11 @@ def index_select(x, dim, index):
     return Gather.apply(x, index, axis=axis)
 
 
-def basic_view(shape, key):
-    """Resolve an index key on `shape` to (view shape, strides, offset, gather).
+def basic_view(shape, key, strides=None):
+    """Resolve an index key on a (shape, strides) view to (view shape, strides, offset, gather).
 
-    gather is None, or (axis, index) for the one integer-array index, applied after the view.
+    strides default to C-contiguous ones. gather is None, or (axis, index) for the one
+    integer-array index, applied after the view.
     """
     if not isinstance(key, tuple):
         key = (key,)
@@ -338,7 +301,7 @@ def basic_view(shape, key):
     # An Ellipsis (explicit, or implied at the end) stands for the dims not indexed.
     i = next((j for j, k in enumerate(key) if k is Ellipsis), len(key))
     key = key[:i] + (slice(None),) * (len(shape) - n_real) + key[i + 1:]
-    strides = contiguous_strides(shape)
+    strides = contiguous_strides(shape) if strides is None else strides
     out_shape, out_strides, offset, dim, gather = [], [], 0, 0, None
     for k in key:
         if k is None:
@@ -351,7 +314,7 @@ def basic_view(shape, key):
             out_shape.append(n)
             out_strides.append(strides[dim])
         elif isinstance(k, slice):
-            if k.step is not None and k.step <= 0:
+            if k.step is not None and k.step <= 0:  # PyTorch has no negative steps; use flip
                 raise ValueError("getitem: step must be greater than zero")
             start, stop, step = k.indices(n)
             out_shape.append(len(range(start, stop, step)))
@@ -381,13 +344,23 @@ def getitem(x, key):
 
         flat = reshape(x, (-1,) + tuple(x.shape[mask.ndim:]))
         return index_select(flat, 0, np.flatnonzero(mask.numpy()))
-    shape, strides, offset, gather = basic_view(x.shape, key)
-    out = x
-    if shape != tuple(x.shape) or offset or strides != contiguous_strides(x.shape):
-        out = Slice.apply(x, shape=shape, strides=strides, offset=offset)
+    gather = basic_view(x.shape, key, x.stride())[3]
+    out = View.apply(x, geom=_IndexGeom(key))
     if gather is not None:
         out = index_select(out, *gather)
     return out
+
+
+class _IndexGeom:
+    """The view geometry of a basic index key (ints, slices, None, ...) on any strides."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key) -> None:
+        self.key = key
+
+    def __call__(self, shape, strides):
+        return basic_view(shape, self.key, strides)[:3]
 
 
 def _is_array_index(k) -> bool:

@@ -242,6 +242,30 @@ def dropout(input, p=0.5, training=True, inplace=False):  # noqa: A002
     return _dropout("dropout", input, p, training)
 
 
+def dropout2d(input, p=0.5, training=True, inplace=False):  # noqa: A002
+    """Zero whole channels: input (N, C, H, W) or unbatched (C, H, W); each (n, c) plane is
+    kept with probability 1 - p and scaled by 1/(1-p). Identity in eval. inplace is ignored."""
+    from ..creation import rand
+    from .elementwise import mul
+
+    op = "dropout2d"
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
+    if not input.dtype.is_floating_point:
+        raise DTypeError(f"{op}: expected a floating input, got {input.dtype.name} "
+                         f"{tuple(input.shape)}")
+    if input.ndim not in (3, 4):
+        raise ShapeError(f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape "
+                         f"{tuple(input.shape)}")
+    if not training or p == 0:
+        return input
+    if p == 1:
+        return mul(input, 0.0)
+    # one uniform draw per channel plane; the mask broadcasts over H and W
+    u = rand(*input.shape[:-2], 1, 1, dtype=input.dtype, device=input.device)
+    return mul(input, mul((u >= p).to(input.dtype), 1.0 / (1.0 - p)))
+
+
 def dropconnect(weight, p=0.5, training=True):
     """DropConnect: dropout applied to a weight matrix (each connection kept with 1 - p)."""
     return _dropout("dropconnect", weight, p, training)

@@ -17,7 +17,7 @@ from typing import Any
 from .optimizer import Optimizer
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
-           "CyclicLR", "OneCycleLR", "LinearLR"]
+           "CyclicLR", "OneCycleLR", "LinearLR", "LambdaLR", "SequentialLR", "ReduceLROnPlateau"]
 
 EPOCH_DEPRECATION_WARNING = (
     "The epoch parameter in `scheduler.step()` was not necessary and is being deprecated "
@@ -76,6 +76,10 @@ class LRScheduler:
                                    "optimizer's state dict first")
         self.base_lrs = _group_values(optimizer, "initial_lr")
         self.last_epoch = last_epoch
+        self._initial_step()
+
+    def _initial_step(self) -> None:
+        """Reset the step count and take the constructor's step (SequentialLR calls it too)."""
         self._step_count = 0
         self._is_initial = True
         try:
@@ -110,13 +114,18 @@ class LRScheduler:
                           "skipping the first value of the learning rate schedule.",
                           UserWarning, stacklevel=2)
         self._step_count += 1
+        if epoch is not None:
+            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+        self._update_lr(epoch)
+
+    def _update_lr(self, epoch: int | None = None) -> None:
+        """Advance last_epoch (or set it to epoch, using the closed form) and write the lrs."""
         self._get_lr_called_within_step = True
         try:
             if epoch is None:
                 self.last_epoch += 1
                 values = self.get_lr()
             else:
-                warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
                 self.last_epoch = epoch
                 if hasattr(self, "_get_closed_form_lr"):
                     values = self._get_closed_form_lr()
@@ -460,3 +469,8 @@ class OneCycleLR(LRScheduler):
                     break
                 start_step = end_step
         return lrs
+
+
+# Schedulers driven by a function, by other schedulers or by a metric; they subclass the base
+# above, so they are imported last.
+from .lr_scheduler_more import LambdaLR, ReduceLROnPlateau, SequentialLR  # noqa: E402

@@ -203,6 +203,15 @@ def _cast_state(param: Tensor, key, value):
     return Tensor._wrap(value.device.backend.cast(value._data, dtype), value.device)
 
 
+def refuse_differentiable(name: str, differentiable: bool) -> None:
+    """torch's differentiable=True records the step for higher-order gradients; deepx's steps
+    are never recorded. The other torch-only flags (foreach, fused, capturable) choose among
+    torch's implementations; every deepx step is one fused primitive, so they are accepted."""
+    if differentiable:
+        raise NotImplementedError(f"{name}: differentiable=True is not supported by deepx "
+                                  "(optimizer steps are never recorded on the tape)")
+
+
 def zeros_like(p: Tensor) -> Tensor:
     """A new zero-filled state buffer with p's shape, dtype and device."""
     return Tensor._wrap(p.device.backend.full(p.shape, 0.0, p.dtype), p.device)

@@ -1,7 +1,7 @@
 """RMSprop, plain or centered, with momentum and weight decay, as torch.optim.RMSprop."""
 from __future__ import annotations
 
-from .optimizer import Optimizer, bump_versions, zeros_like
+from .optimizer import Optimizer, bump_versions, refuse_differentiable, zeros_like
 
 
 class RMSprop(Optimizer):
@@ -10,12 +10,14 @@ class RMSprop(Optimizer):
     centered subtracts the square of a running mean of g under the root; momentum > 0 keeps
     buf = momentum * buf + g / (sqrt(.) + eps) and steps by lr * buf. State: "step",
     "square_avg", and "momentum_buffer" / "grad_avg" when those options are on.
-    `maximize` is keyword-only here (torch takes capturable and foreach positionally first).
+    capturable and foreach are accepted for torch's signature (every deepx step is fused).
     """
 
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0, momentum: float = 0, centered: bool = False, *,
-                 maximize: bool = False) -> None:
+                 weight_decay: float = 0, momentum: float = 0, centered: bool = False,
+                 capturable: bool = False, foreach: bool | None = None, maximize: bool = False,
+                 differentiable: bool = False) -> None:
+        refuse_differentiable("RMSprop", differentiable)
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= eps:

@@ -1,7 +1,7 @@
 """SGD with momentum, dampening, Nesterov momentum and weight decay, as torch.optim.SGD."""
 from __future__ import annotations
 
-from .optimizer import Optimizer, bump_versions, zeros_like
+from .optimizer import Optimizer, bump_versions, refuse_differentiable, zeros_like
 
 
 class SGD(Optimizer):
@@ -13,7 +13,9 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
                  weight_decay: float = 0, nesterov: bool = False, *,
-                 maximize: bool = False) -> None:
+                 maximize: bool = False, foreach: bool | None = None,
+                 differentiable: bool = False, fused: bool | None = None) -> None:
+        refuse_differentiable("SGD", differentiable)
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:

@@ -1,25 +1,34 @@
-"""CLArray: a C-contiguous array in one OpenCL buffer (none at all when it has no elements)."""
+"""CLArray: a strided view of elements in one OpenCL buffer (none at all when it is empty)."""
 from __future__ import annotations
 
 import math
 
-import numpy as np
+from ...shapes import contiguous_strides, is_contiguous
 
 
 class CLArray:
-    """shape, dtype (a NumPy dtype) and `data`, a device buffer holding the elements in C order.
+    """shape, dtype (a NumPy dtype), `data` (the buffer), element `strides` and `offset`.
 
+    Element idx lives at `offset + sum(idx * strides)` elements into `data`; several CLArrays
+    may share one buffer (views, as in PyTorch's storage and CMU needle's NDArray). `dense`
+    is True when the elements fill `data` from `offset` on in C order, with no gaps.
     `data` is None exactly when size == 0 (PoCL rejects size-0 buffers). The buffer is usually
-    a pool block; it may be any cl.Buffer (e.g. a sub-buffer, as the bounds tests use) whose
-    first `nbytes` bytes hold the array. Views share the buffer: reshape never copies.
+    a pool block; it may be any cl.Buffer (e.g. a sub-buffer, as the bounds tests use).
     """
 
-    __slots__ = ("shape", "dtype", "data", "__weakref__")
+    __slots__ = ("shape", "dtype", "data", "strides", "offset", "dense", "__weakref__")
 
-    def __init__(self, shape, dtype, data) -> None:
-        self.shape = tuple(int(n) for n in shape)
-        self.dtype = np.dtype(dtype)
+    def __init__(self, shape, dtype, data, strides=None, offset=0) -> None:
+        self.shape = shape
+        self.dtype = dtype
         self.data = data
+        self.offset = offset
+        if strides is None:
+            self.strides = contiguous_strides(shape)
+            self.dense = True
+        else:
+            self.strides = strides
+            self.dense = is_contiguous(shape, strides)
 
     @property
     def size(self) -> int:
@@ -34,12 +43,19 @@ class CLArray:
     def nbytes(self) -> int:
         return self.size * self.dtype.itemsize
 
+    @property
+    def packed(self) -> bool:
+        """Dense and starting at the buffer's first element: kernels may read it as flat."""
+        return self.dense and not self.offset
+
     def reshape(self, shape) -> CLArray:
-        """The same buffer seen with another shape of the same size."""
+        """The same buffer seen with another shape of the same size; self must be dense."""
         shape = tuple(int(n) for n in shape)
-        if math.prod(shape) != self.size:
-            raise ValueError(f"cannot reshape array of shape {self.shape} into {shape}")
-        return CLArray(shape, self.dtype, self.data)
+        if math.prod(shape) != self.size or not self.dense:
+            raise ValueError(f"cannot reshape array of shape {self.shape} (strides "
+                             f"{self.strides}) into {shape} without a copy")
+        return CLArray(shape, self.dtype, self.data, None, self.offset)
 
     def __repr__(self) -> str:
-        return f"CLArray(shape={self.shape}, dtype={self.dtype.name})"
+        return (f"CLArray(shape={self.shape}, dtype={self.dtype.name}, strides={self.strides}, "
+                f"offset={self.offset})")

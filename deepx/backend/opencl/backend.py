@@ -40,13 +40,13 @@ import pyopencl.cltypes as cltypes
 
 from ... import dtypes
 from ...errors import DTypeError, OpenCLError, ShapeError
-from ...shapes import broadcast_shapes, contiguous_strides
+from ...shapes import broadcast_shapes, contiguous_strides, view_strides
 from .. import COMPARISONS, ArgReduceOp, Backend, BinaryOp, ReduceOp, UnaryOp
 from .array import CLArray
-from .matmul_config import MatmulConfig, blocked_defines, blocked_rows, candidate_configs
+from .matmul_primitives import CLMatmulPrimitives
 from .nn_primitives import CLNNPrimitives
 from .optim_primitives import CLOptimPrimitives
-from .runtime import Runtime
+from .runtime import MAX_PLANS, PER_CALL, Runtime
 
 C_TYPES = {"float32": "float", "float64": "double", "int32": "int", "int64": "long",
            "bool": "uchar"}
@@ -55,14 +55,16 @@ _SCALAR_TYPES = {"float32": np.float32, "float64": np.float64, "int32": np.int32
 _BOOL = np.dtype(bool)
 _INT32 = np.dtype(np.int32)
 _INT64 = np.dtype(np.int64)
+_FLOAT64 = np.dtype(np.float64)
 _MAX_DIMS = 8
+# Vector kernel arguments as plain structured scalars (pyopencl's make_int8 goes through eval).
+_INT8, _INT4 = cltypes.int8, cltypes.int4
+_INT8_FIELDS, _INT4_FIELDS = _INT8.names, _INT4.names
 _INT_LIMIT = 2 ** 31 - 1  # kernels index with 32-bit ints
 # Reductions longer than this use one work-group per output with a tree in local memory,
 # when there are few enough outputs to keep the device busy that way.
 _TREE_MIN_LENGTH = 256
 _TREE_MAX_OUTPUTS = 1024
-# matmul_blocked reads B in place (no packed copy) up to this many rows of C
-_IN_PLACE_B_MAX_M = 64
 _ROWS_VEC = 16  # elements per work-item of elementwise_binary_rows (ROWS_VEC)
 CHUNK = 16  # elements per work-item of the chunked kernels (ROWS_VEC, optim.cl's CHUNK)
 # Only matmul may reassociate and fuse (its order of summation is its own anyway); the other
@@ -70,18 +72,36 @@ CHUNK = 16  # elements per work-item of the chunked kernels (ROWS_VEC, optim.cl'
 _FILE_OPTIONS = {"matmul.cl": ("-cl-fast-relaxed-math", "-cl-mad-enable")}
 
 
+# the same tables keyed by NumPy dtype objects: no dtype-name lookups on the launch path
+_C_TYPES = {np.dtype(name): c for name, c in C_TYPES.items()}
+_SCALARS = {np.dtype(name): t for name, t in _SCALAR_TYPES.items()}
+
+
 def c_type(np_dtype) -> str:
     """OpenCL C type of a NumPy dtype (bool is stored as uchar)."""
-    name = np.dtype(np_dtype).name
-    if name not in C_TYPES:
-        raise DTypeError(f"dtype {name} is not supported by the OpenCL backend")
-    return C_TYPES[name]
+    c = _C_TYPES.get(np_dtype)
+    if c is None:
+        np_dtype = np.dtype(np_dtype)
+        if np_dtype not in _C_TYPES:
+            raise DTypeError(f"dtype {np_dtype.name} is not supported by the OpenCL backend")
+        c = _C_TYPES[np_dtype]
+    return c
 
 
 def _int8(values) -> np.ndarray:
     """An OpenCL int8 kernel argument holding up to 8 ints (the rest 0)."""
-    values = list(values)
-    return cltypes.make_int8(*(values + [0] * (_MAX_DIMS - len(values))))
+    arg = np.zeros((), _INT8)
+    for i, v in enumerate(values):
+        arg[_INT8_FIELDS[i]] = v
+    return arg
+
+
+def _int4(values) -> np.ndarray:
+    """An OpenCL int4 kernel argument holding 4 ints."""
+    arg = np.zeros((), _INT4)
+    for i, v in enumerate(values):
+        arg[_INT4_FIELDS[i]] = v
+    return arg
 
 
 def collapse(shape, *strides):
@@ -103,22 +123,25 @@ def collapse(shape, *strides):
     return tuple(dims), tuple(tuple(m[k] for m in merged) for k in range(len(strides)))
 
 
-def _broadcast_strides(shape, out_shape):
-    """Element strides of a C-contiguous `shape` read along `out_shape` (0 where broadcast)."""
+def _broadcast_strides(shape, out_shape, strides=None):
+    """Element strides of a view (C-contiguous if strides is None) read along `out_shape`.
+
+    0 where the view is broadcast (a new leading dim, or size 1 stretched).
+    """
     lead = len(out_shape) - len(shape)
-    own = contiguous_strides(shape)
+    own = contiguous_strides(shape) if strides is None else strides
     return (0,) * lead + tuple(0 if n == 1 else s for n, s in zip(shape, own))
 
 
-def _row_view(dims, strides):
-    """(period, row stride, column stride) of an operand over the output as (rows, dims[-1]).
+def _row_view(dims, strides, offset=0):
+    """(period, row stride, column stride, offset) of an operand over the output (rows, dims[-1]).
 
-    Row r reads the operand from (r % period) * row_stride on, so its strides over the leading
-    dims must be zeros, then C-contiguous (a bias, a row, a column); None where they are not,
-    or where the last dim is neither contiguous nor broadcast.
+    Row r reads the operand from offset + (r % period) * row_stride on, so its strides over the
+    leading dims must be zeros, then C-contiguous (a bias, a row, a column); None where they
+    are not, or where the last dim is neither contiguous nor broadcast.
     """
     if not dims:
-        return (1, 0, 0)
+        return (1, 0, 0, offset)
     lead, lead_strides, col = dims[:-1], strides[:-1], strides[-1]
     t = len(lead)  # lead[t:] is read contiguously, lead[:t] is broadcast
     while t > 0 and lead_strides[t - 1] and (
@@ -126,10 +149,10 @@ def _row_view(dims, strides):
         t -= 1
     if col not in (0, 1) or any(lead_strides[:t]):
         return None
-    return (math.prod(lead[t:]), lead_strides[-1] if t < len(lead) else 0, col)
+    return (math.prod(lead[t:]), lead_strides[-1] if t < len(lead) else 0, col, offset)
 
 
-class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, Backend):
+class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, Backend):
     """Primitives on one OpenCL device; see the module docstring for the helper API."""
 
     name = "opencl"
@@ -140,6 +163,9 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, Backend):
         self.local_1d = 1 << (min(256, dev.max_work_group_size, dev.max_work_item_sizes[0])
                               .bit_length() - 1)
         self._matmul_configs: dict = {}
+        # prepared launches: what a primitive call needs beyond its buffers, by (op, layout)
+        self._plans: dict = {}
+        self._kernels: dict = {}
 
     def __repr__(self) -> str:
         return f"OpenCLBackend({self.runtime.name})"
@@ -159,8 +185,7 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, Backend):
 
     def require(self, op: str, np_dtype) -> None:
         """DTypeError naming `op` when this device cannot compute in np_dtype."""
-        np_dtype = np.dtype(np_dtype)
-        if np_dtype == np.float64 and not self.runtime.fp64:
+        if np_dtype == _FLOAT64 and not self.runtime.fp64:
             raise DTypeError(f"{op}: float64 is not supported on {self.runtime.name} (the "
                              "device lacks cl_khr_fp64); use float32")
         c_type(np_dtype)
@@ -174,20 +199,29 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, Backend):
 
     def scalar(self, value, np_dtype):
         """`value` as the NumPy scalar type a kernel argument of np_dtype's C type takes."""
-        return _SCALAR_TYPES[np.dtype(np_dtype).name](value)
+        scalar_type = _SCALARS.get(np_dtype) or _SCALARS[np.dtype(np_dtype)]
+        return scalar_type(value)
 
-    def kernel(self, file: str, name: str, np_dtype, op: str | None = None, **defines):
-        """Kernel `name` of kernels/<file> built with -D DTYPE=<np_dtype> and `defines`."""
-        self.require(op or name, np_dtype)
-        defines.setdefault("REAL", self.real_dtype(np_dtype))
+    def kernel_options(self, file: str, np_dtype, op: str, defines: dict) -> tuple:
+        """Build options: -D DTYPE=<np_dtype>, then -D KEY=VALUE per define, then the file's own."""
         options = [f"-DDTYPE={c_type(np_dtype)}"]
         for key, value in sorted(defines.items()):
             if isinstance(value, np.dtype):
-                self.require(op or name, value)
+                self.require(op, value)
                 value = c_type(value)
             options.append(f"-D{key}={value}")
-        options += _FILE_OPTIONS.get(file, ())
-        return self.runtime.kernel(file, name, tuple(options))
+        return tuple(options) + _FILE_OPTIONS.get(file, ())
+
+    def kernel(self, file: str, name: str, np_dtype, op: str | None = None, **defines):
+        """Kernel `name` of kernels/<file> built with -D DTYPE=<np_dtype> and `defines`."""
+        key = (file, name, np_dtype, tuple(defines.items()))
+        knl = self._kernels.get(key)
+        if knl is None:
+            self.require(op or name, np_dtype)
+            defines.setdefault("REAL", self.real_dtype(np_dtype))
+            options = self.kernel_options(file, np_dtype, op or name, defines)
+            knl = self._kernels[key] = self.runtime.kernel(file, name, options)
+        return knl
 
     def launch(self, op: str, kernel, global_size, local_size, *args):
         """Enqueue `kernel` (global rounded up to a multiple of local); see Runtime.launch."""
@@ -207,30 +241,128 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, Backend):
         local = min(self.local_1d, 1 << (chunks - 1).bit_length())  # small n: no idle items
         return self.runtime.launch(op, kernel, (chunks,), (local,), *args)
 
+    # ------------------------------------------------------------ views and prepared launches
+    def packed(self, x) -> CLArray:
+        """x itself when its elements fill its buffer from the start in C order, else a copy."""
+        return x if x.dense and not x.offset else self.contiguous(x)
+
+    def contiguous(self, x) -> CLArray:
+        """A new C-contiguous copy of the view x (a strided-copy launch)."""
+        key = ("contiguous", x.dtype, x.shape, x.strides, x.offset)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._copy_plan(key, "contiguous", x.dtype, x.shape, x.strides, x.offset)
+        return self._run(plan, x)
+
+    def as_strided(self, x, shape, strides, offset):
+        return CLArray(tuple(shape), x.dtype, x.data, tuple(strides), x.offset + offset)
+
+    def strides(self, x):
+        return x.strides
+
+    def storage_offset(self, x):
+        return x.offset
+
+    def data_ptr(self, x):
+        return 0 if x.data is None else x.data.int_ptr + x.offset * x.dtype.itemsize
+
+    def _prepare(self, key, op, file, name, np_dtype, out_shape, out_dtype, global_size,
+                 local_size, args, **defines):
+        """Build, remember under `key` and return a plan: (out shape, dtype, bytes, Launch)."""
+        out_dtype = np.dtype(out_dtype)
+        size = math.prod(out_shape)
+        if size > _INT_LIMIT:
+            raise OpenCLError(f"{op}: array of shape {out_shape} has {size} elements; the "
+                              f"OpenCL kernels index with 32-bit ints (at most {_INT_LIMIT})")
+        launch = None
+        if size:
+            self.require(op, np_dtype)
+            defines.setdefault("REAL", self.real_dtype(np_dtype))
+            options = self.kernel_options(file, np_dtype, op, defines)
+            launch = self.runtime.prepare(op, file, name, options, global_size, local_size,
+                                          args)
+        if len(self._plans) >= MAX_PLANS:  # shapes seen once (a sweep) must not pile up
+            self._plans.clear()
+        plan = self._plans[key] = (tuple(out_shape), out_dtype, size * out_dtype.itemsize,
+                                   launch)
+        return plan
+
+    def chunk_launch(self, key, op, file, name, np_dtype, n, args):
+        """A prepared chunked launch over n elements writing its arguments in place (the
+        optimizer steps), remembered under `key`; None when n == 0."""
+        launch = self._plans.get(key, False)
+        if launch is False:
+            launch = None
+            if n:
+                self.require(op, np_dtype)
+                options = self.kernel_options(file, np_dtype, op,
+                                              {"REAL": self.real_dtype(np_dtype)})
+                launch = self.runtime.prepare(op, file, name, options,
+                                              *self._chunks_geometry(n), args)
+            if len(self._plans) >= MAX_PLANS:
+                self._plans.clear()
+            self._plans[key] = launch
+        return launch
+
+    def _empty_plan(self, key, shape, dtype):
+        """Plan of a primitive whose output has no elements: allocate nothing, launch nothing."""
+        plan = self._plans[key] = (tuple(shape), np.dtype(dtype), 0, None)
+        return plan
+
+    def _run(self, plan, *inputs):
+        """Allocate the plan's output and launch it on the inputs' buffers."""
+        shape, dtype, nbytes, launch = plan
+        out = CLArray(shape, dtype, self.runtime.alloc(nbytes) if nbytes else None)
+        if launch is not None:
+            self.runtime.run(launch, [a.data for a in inputs] + [out.data])
+        return out
+
+    def _chunks_geometry(self, n):
+        """(global, local) of a chunked launch over n elements (one work-item per CHUNK)."""
+        chunks = -(-n // CHUNK)
+        local = min(self.local_1d, 1 << (chunks - 1).bit_length())  # small n: no idle items
+        return (chunks,), (local,)
+
+    def _copy_plan(self, key, op, dt, shape, strides, offset):
+        n = math.prod(shape)
+        dims, (st,) = collapse(shape, tuple(strides)) if n else ((), ((),))
+        return self._prepare(key, op, "layout.cl", "layout_strided_copy", dt, shape, dt,
+                             (max(n, 1),), (self.local_1d,),
+                             (np.int32(n), np.int32(len(dims)), _int8(dims), _int8(st),
+                              np.int32(offset), PER_CALL, PER_CALL))
+
     # ------------------------------------------------------------ transfer and creation
     def from_numpy(self, a):
         a = np.asarray(a, order="C")  # (ascontiguousarray would make 0-d arrays 1-d)
         dt = dtypes.get(a.dtype)
         out = self.empty(a.shape, dt.np)
         if out.size:
+            self.runtime.check_not_capturing("copying host data to the device")
+            self.runtime.counts["transfers"] += 1
             cl.enqueue_copy(self.runtime.queue, out.data, a, is_blocking=True)
         return out
 
     def to_numpy(self, x):
+        x = self.packed(x)
         host = np.empty(x.shape, dtype=x.dtype)
         if x.size:
+            self.runtime.check_not_capturing("reading device data on the host")
+            self.runtime.counts["transfers"] += 1  # a blocking read: a wait for the queue too
             cl.enqueue_copy(self.runtime.queue, host, x.data, is_blocking=True)
         return host
 
     def full(self, shape, value, dtype):
         dt = dtypes.get(dtype).np
         value = np.full((), value, dtype=dt)[()]  # NumPy's conversion of the fill value
-        out = self.empty(shape, dt)
-        if out.size:
-            knl = self.kernel("elementwise.cl", "elementwise_fill", dt, op="full")
-            self.launch_1d("full", knl, out.size, np.int32(out.size), self.scalar(value, dt),
-                           out.data)
-        return out
+        key = ("full", tuple(shape), dt, value.tobytes())
+        plan = self._plans.get(key)
+        if plan is None:
+            shape = tuple(int(n) for n in shape)
+            n = math.prod(shape)
+            plan = self._prepare(key, "full", "elementwise.cl", "elementwise_fill", dt, shape,
+                                 dt, (max(n, 1),), (self.local_1d,),
+                                 (np.int32(n), self.scalar(value, dt), PER_CALL))
+        return self._run(plan)
 
     def arange(self, start, step, n, dtype):
         dt = dtypes.get(dtype).np
@@ -243,6 +375,8 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, Backend):
         return out
 
     def _random(self, op, name, shape, dtype, seed, offset):
+        # the seed and counter are launch arguments: a replay would repeat the same numbers
+        self.runtime.check_not_capturing(f"{op} (random numbers)")
         dt = dtypes.get(dtype).np
         out = self.empty(shape, dt)
         if out.size:
@@ -260,295 +394,242 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, Backend):
 
     def cast(self, x, dtype):
         dt = dtypes.get(dtype).np
-        out = self.empty(x.shape, dt)
-        if not out.size:
-            return out
         if dt == x.dtype:
             self.require("cast", dt)
-            cl.enqueue_copy(self.runtime.queue, out.data, x.data, byte_count=x.nbytes)
-            return out
-        knl = self.kernel("elementwise.cl", "elementwise_cast", x.dtype, op="cast",
-                          OUT_DTYPE=dt)
-        self.launch_chunks("cast", knl, out.size, np.int32(out.size), x.data, out.data)
-        return out
+            return self.contiguous(x)  # a same-dtype cast is a fresh copy
+        if not x.dense:
+            x = self.contiguous(x)
+        key = ("cast", x.dtype, dt, x.shape, x.offset)
+        plan = self._plans.get(key)
+        if plan is None:
+            n = x.size
+            plan = self._prepare(key, "cast", "elementwise.cl", "elementwise_cast", x.dtype,
+                                 x.shape, dt, *self._chunks_geometry(max(n, 1)),
+                                 (np.int32(n), np.int32(x.offset), PER_CALL, PER_CALL),
+                                 OUT_DTYPE=dt)
+        return self._run(plan, x)
 
     def _to(self, x, np_dtype):
         return x if x.dtype == np_dtype else self.cast(x, dtypes.get(np_dtype))
 
     # ------------------------------------------------------------ elementwise
     def unary(self, op, x, alpha=0.0):
-        op = UnaryOp(op)
-        predicate = op in (UnaryOp.STEP, UnaryOp.NOT)
-        out = self.empty(x.shape, _BOOL if predicate else x.dtype)
-        if not out.size:
-            return out
-        real = self.real_dtype(x.dtype)
-        name = "elementwise_predicate" if predicate else "elementwise_unary"
-        knl = self.kernel("elementwise.cl", name, x.dtype, op="unary")
-        self.launch_chunks("unary", knl, out.size, np.int32(op), np.int32(out.size),
-                       real.type(alpha), x.data, out.data)
-        return out
+        if not x.dense:
+            x = self.contiguous(x)
+        key = ("unary", op, x.dtype, x.shape, x.offset, alpha)
+        plan = self._plans.get(key)
+        if plan is None:
+            op = UnaryOp(op)
+            predicate = op in (UnaryOp.STEP, UnaryOp.NOT)
+            n = x.size
+            name = "elementwise_predicate" if predicate else "elementwise_unary"
+            plan = self._prepare(key, "unary", "elementwise.cl", name, x.dtype, x.shape,
+                                 _BOOL if predicate else x.dtype,
+                                 *self._chunks_geometry(max(n, 1)),
+                                 (np.int32(op), np.int32(n),
+                                  self.real_dtype(x.dtype).type(alpha), np.int32(x.offset),
+                                  PER_CALL, PER_CALL))
+        return self._run(plan, x)
 
     def binary(self, op, a, b):
-        op = BinaryOp(op)
-        dt = np.promote_types(a.dtype, b.dtype)
-        if op not in COMPARISONS and dt == _BOOL:
-            if op in (BinaryOp.SUB, BinaryOp.POW):
-                raise DTypeError(f"binary: {op.name} is not supported for bool tensors")
-            if op is not BinaryOp.DIV:  # NumPy's bool +, *, max, min are or/and: via int32
-                wide = self.binary(op, self._to(a, _INT32), self._to(b, _INT32))
-                return self.cast(wide, dtypes.bool_)
-        if op is BinaryOp.DIV and dt.kind != "f":  # NumPy divides integers to float64
-            dt = self.real_dtype(dt)
-        a, b = self._to(a, dt), self._to(b, dt)
-        shape = broadcast_shapes("binary", a.shape, b.shape)
-        out = self.empty(shape, _BOOL if op in COMPARISONS else dt)
-        if not out.size:
-            return out
-        dims, (sa, sb) = collapse(shape, _broadcast_strides(a.shape, shape),
-                                  _broadcast_strides(b.shape, shape))
-        name = "elementwise_compare" if op in COMPARISONS else "elementwise_binary"
-        views = (_row_view(dims, sa), _row_view(dims, sb))
-        if name == "elementwise_binary" and None not in views:  # no per-element index math
-            self._launch_rows("binary", "elementwise_binary_rows", dt, dims, out.size, views,
-                              a.data, b.data, out.data, op_code=op)
-            return out
-        knl = self.kernel("elementwise.cl", name, dt, op="binary")
-        self.launch_1d("binary", knl, out.size, np.int32(op), np.int32(out.size),
-                       np.int32(len(dims)), _int8(dims), _int8(sa), _int8(sb),
-                       a.data, b.data, out.data)
-        return out
+        key = ("binary", op, a.dtype, a.shape, a.strides, a.offset, b.dtype, b.shape, b.strides,
+               b.offset)
+        plan = self._plans.get(key)
+        if plan is None:
+            op = BinaryOp(op)
+            dt = np.promote_types(a.dtype, b.dtype)
+            if op not in COMPARISONS and dt == _BOOL:
+                if op in (BinaryOp.SUB, BinaryOp.POW):
+                    raise DTypeError(f"binary: {op.name} is not supported for bool tensors")
+                if op is not BinaryOp.DIV:  # NumPy's bool +, *, max, min are or/and: via int32
+                    wide = self.binary(op, self._to(a, _INT32), self._to(b, _INT32))
+                    return self.cast(wide, dtypes.bool_)
+            if op is BinaryOp.DIV and dt.kind != "f":  # NumPy divides integers to float64
+                dt = self.real_dtype(dt)
+            if a.dtype != dt or b.dtype != dt:
+                return self.binary(op, self._to(a, dt), self._to(b, dt))
+            plan = self._binary_plan(key, op, a, b)
+        return self._run(plan, a, b)
 
-    def _launch_rows(self, op, name, dt, dims, size, views, *buffers, op_code=None):
-        """Launch a *_rows fast path over the output as (rows, dims[-1]), ROWS_VEC per item."""
+    def _binary_plan(self, key, op, a, b):
+        dt = a.dtype
+        shape = broadcast_shapes("binary", a.shape, b.shape)
+        out_dtype = _BOOL if op in COMPARISONS else dt
+        n = math.prod(shape)
+        if not n:
+            return self._empty_plan(key, shape, out_dtype)
+        dims, (sa, sb) = collapse(shape, _broadcast_strides(a.shape, shape, a.strides),
+                                  _broadcast_strides(b.shape, shape, b.strides))
+        name = "elementwise_compare" if op in COMPARISONS else "elementwise_binary"
+        views = (_row_view(dims, sa, a.offset), _row_view(dims, sb, b.offset))
+        if name == "elementwise_binary" and None not in views:  # no per-element index math
+            return self._rows_plan(key, "binary", "elementwise_binary_rows", dt, shape,
+                                   out_dtype, dims, n, views, (np.int32(op),), 2)
+        return self._prepare(key, "binary", "elementwise.cl", name, dt, shape, out_dtype,
+                             (max(n, 1),), (self.local_1d,),
+                             (np.int32(op), np.int32(n), np.int32(len(dims)), _int8(dims),
+                              _int8(sa), _int8(sb), np.int32(a.offset), np.int32(b.offset),
+                              PER_CALL, PER_CALL, PER_CALL))
+
+    def _rows_plan(self, key, op, name, dt, shape, out_dtype, dims, size, views, leading,
+                   n_inputs):
+        """Plan of a *_rows fast path over the output as (rows, dims[-1]), ROWS_VEC per item."""
         inner = dims[-1] if dims else 1
-        rows = size // inner
+        rows = max(size // inner, 1)
         chunks = -(-inner // _ROWS_VEC)
         local_x = min(self.local_1d, 1 << (chunks - 1).bit_length())
         local_y = min(self.local_1d // local_x, 1 << (rows - 1).bit_length())
-        knl = self.kernel("elementwise.cl", name, dt, op=op)
-        leading = () if op_code is None else (np.int32(op_code),)
-        self.launch(op, knl, (chunks, rows), (local_x, local_y), *leading, np.int32(inner),
-                    np.int32(rows), *(cltypes.make_int4(*view, 0) for view in views), *buffers)
+        return self._prepare(key, op, "elementwise.cl", name, dt, shape, out_dtype,
+                             (chunks, rows), (local_x, local_y),
+                             (*leading, np.int32(inner), np.int32(rows),
+                              *(_int4(view) for view in views),
+                              *(PER_CALL,) * (n_inputs + 1)))
 
     def where(self, cond, a, b):
-        dt = np.promote_types(a.dtype, b.dtype)
-        cond, a, b = self._to(cond, _BOOL), self._to(a, dt), self._to(b, dt)
-        shape = broadcast_shapes("where", cond.shape, a.shape, b.shape)
-        out = self.empty(shape, dt)
-        if not out.size:
-            return out
-        dims, (sc, sa, sb) = collapse(shape, _broadcast_strides(cond.shape, shape),
-                                      _broadcast_strides(a.shape, shape),
-                                      _broadcast_strides(b.shape, shape))
-        views = (_row_view(dims, sc), _row_view(dims, sa), _row_view(dims, sb))
-        if None not in views:  # no per-element index math
-            self._launch_rows("where", "elementwise_where_rows", dt, dims, out.size, views,
-                              cond.data, a.data, b.data, out.data)
-            return out
-        knl = self.kernel("elementwise.cl", "elementwise_where", dt, op="where")
-        self.launch_1d("where", knl, out.size, np.int32(out.size), np.int32(len(dims)),
-                       _int8(dims), _int8(sc), _int8(sa), _int8(sb), cond.data, a.data,
-                       b.data, out.data)
-        return out
+        key = ("where", cond.dtype, cond.shape, cond.strides, cond.offset, a.dtype, a.shape,
+               a.strides, a.offset, b.dtype, b.shape, b.strides, b.offset)
+        plan = self._plans.get(key)
+        if plan is None:
+            dt = np.promote_types(a.dtype, b.dtype)
+            if cond.dtype != _BOOL or a.dtype != dt or b.dtype != dt:
+                return self.where(self._to(cond, _BOOL), self._to(a, dt), self._to(b, dt))
+            shape = broadcast_shapes("where", cond.shape, a.shape, b.shape)
+            n = math.prod(shape)
+            if not n:
+                return self._run(self._empty_plan(key, shape, dt))
+            dims, (sc, sa, sb) = collapse(
+                shape, _broadcast_strides(cond.shape, shape, cond.strides),
+                _broadcast_strides(a.shape, shape, a.strides),
+                _broadcast_strides(b.shape, shape, b.strides))
+            views = (_row_view(dims, sc, cond.offset), _row_view(dims, sa, a.offset),
+                     _row_view(dims, sb, b.offset))
+            if None not in views:  # no per-element index math
+                plan = self._rows_plan(key, "where", "elementwise_where_rows", dt, shape, dt,
+                                       dims, n, views, (), 3)
+            else:
+                plan = self._prepare(
+                    key, "where", "elementwise.cl", "elementwise_where", dt, shape, dt,
+                    (max(n, 1),), (self.local_1d,),
+                    (np.int32(n), np.int32(len(dims)), _int8(dims), _int8(sc), _int8(sa),
+                     _int8(sb), _int4((cond.offset, a.offset, b.offset, 0)),
+                     PER_CALL, PER_CALL, PER_CALL, PER_CALL))
+        return self._run(plan, cond, a, b)
 
     # ------------------------------------------------------------ reductions
-    def _reduce_launch(self, op_name, kernel_prefix, op, x, out, kept, reduced, length,
-                       local_args):
-        """Launch the serial or tree variant over `kept` x `reduced` (shape, strides) views."""
+    def _reduce_plan(self, key, op_name, kernels, op, x, out_shape, out_dtype, kept,
+                     reduced, length, local_args):
+        """Plan of kernels = (serial, tree) over `kept` x `reduced` (shape, strides) views."""
         (kdims, (kst,)), (rdims, (rst,)) = kept, reduced
-        n_out = out.size
+        n_out = math.prod(out_shape)
         args = (np.int32(op), np.int32(n_out), np.int32(length), np.int32(len(kdims)),
                 _int8(kdims), _int8(kst), np.int32(len(rdims)), _int8(rdims), _int8(rst),
-                x.data, out.data)
+                np.int32(x.offset), PER_CALL, PER_CALL)
         if length > _TREE_MIN_LENGTH and n_out < _TREE_MAX_OUTPUTS:
-            knl = self.kernel("reduce.cl", kernel_prefix + "_tree", x.dtype, op=op_name,
-                              OUT_DTYPE=out.dtype)
             local = self.local_1d
-            scratch = [cl.LocalMemory(local * np.dtype(d).itemsize) for d in local_args]
-            self.launch(op_name, knl, (n_out * local,), (local,), *args, *scratch)
-        else:
-            knl = self.kernel("reduce.cl", kernel_prefix + "_serial", x.dtype, op=op_name,
-                              OUT_DTYPE=out.dtype)
-            self.launch_1d(op_name, knl, n_out, *args)
+            scratch = tuple(cl.LocalMemory(local * np.dtype(d).itemsize) for d in local_args)
+            return self._prepare(key, op_name, "reduce.cl", kernels[1], x.dtype,
+                                 out_shape, out_dtype, (n_out * local,), (local,),
+                                 args + scratch, OUT_DTYPE=np.dtype(out_dtype))
+        return self._prepare(key, op_name, "reduce.cl", kernels[0], x.dtype,
+                             out_shape, out_dtype, (n_out,), (self.local_1d,), args,
+                             OUT_DTYPE=np.dtype(out_dtype))
 
     def reduce(self, op, x, axes, keepdim):
-        op = ReduceOp(op)
-        axes = tuple(sorted(int(a) for a in axes))
-        out_dtype = x.dtype
-        if op is ReduceOp.SUM and x.dtype in (_BOOL, _INT32):
-            out_dtype = _INT64  # NumPy sums small integers in int64
-        kept_axes = [i for i in range(len(x.shape)) if i not in axes]
-        if keepdim:
-            shape = tuple(1 if i in axes else n for i, n in enumerate(x.shape))
-        else:
-            shape = tuple(x.shape[i] for i in kept_axes)
-        out = self.empty(shape, out_dtype)
-        length = math.prod(x.shape[a] for a in axes)
-        if not out.size:
-            return out
-        if length == 0:
-            if op is not ReduceOp.SUM:
-                raise ShapeError(f"reduce: zero-size array to reduction operation "
-                                 f"{op.name.lower()} which has no identity (shape {x.shape}, "
-                                 f"axes {axes})")
-            return self.full(shape, 0, dtypes.get(out_dtype))
-        strides = contiguous_strides(x.shape)
-        kept = collapse([x.shape[i] for i in kept_axes], [strides[i] for i in kept_axes])
-        reduced = collapse([x.shape[a] for a in axes], [strides[a] for a in axes])
-        self._reduce_launch("reduce", "reduce", op, x, out, kept, reduced, length,
-                            (out_dtype,))
-        return out
+        key = ("reduce", op, x.dtype, x.shape, x.strides, x.offset, axes, keepdim)
+        plan = self._plans.get(key)
+        if plan is None:
+            op = ReduceOp(op)
+            axes = tuple(sorted(int(a) for a in axes))
+            out_dtype = x.dtype
+            if op is ReduceOp.SUM and x.dtype in (_BOOL, _INT32):
+                out_dtype = _INT64  # NumPy sums small integers in int64
+            kept_axes = [i for i in range(len(x.shape)) if i not in axes]
+            if keepdim:
+                shape = tuple(1 if i in axes else n for i, n in enumerate(x.shape))
+            else:
+                shape = tuple(x.shape[i] for i in kept_axes)
+            length = math.prod(x.shape[a] for a in axes)
+            if math.prod(shape) and length == 0:
+                if op is not ReduceOp.SUM:
+                    raise ShapeError(f"reduce: zero-size array to reduction operation "
+                                     f"{op.name.lower()} which has no identity (shape "
+                                     f"{x.shape}, axes {axes})")
+                return self.full(shape, 0, dtypes.get(out_dtype))
+            if not math.prod(shape):
+                return self._run(self._empty_plan(key, shape, out_dtype))
+            kept = collapse([x.shape[i] for i in kept_axes], [x.strides[i] for i in kept_axes])
+            reduced = collapse([x.shape[a] for a in axes], [x.strides[a] for a in axes])
+            plan = self._reduce_plan(key, "reduce", ("reduce_serial", "reduce_tree"), op, x,
+                                     shape, out_dtype, kept, reduced, length, (out_dtype,))
+        return self._run(plan, x)
 
     def arg_reduce(self, op, x, axis, keepdim):
-        op = ArgReduceOp(op)
-        axis = int(axis)
-        n = x.shape[axis]
-        outer, inner = math.prod(x.shape[:axis]), math.prod(x.shape[axis + 1:])
-        if keepdim:
-            shape = x.shape[:axis] + (1,) + x.shape[axis + 1:]
-        else:
-            shape = x.shape[:axis] + x.shape[axis + 1:]
-        out = self.empty(shape, _INT64)
-        if not out.size:
-            return out
-        if n == 0:
-            raise ShapeError(f"arg_reduce: attempt to get {op.name.lower()} of an empty "
-                             f"sequence (shape {x.shape}, axis {axis})")
-        kept = collapse((outer, inner), (n * inner, 1))
-        reduced = ((n,), ((inner,),))
-        self._reduce_launch("arg_reduce", "argreduce", op, x, out, kept, reduced, n,
-                            (x.dtype, _INT64))
-        return out
-
-    # ------------------------------------------------------------ matmul
-    def matmul(self, a, b, transpose_a=False, transpose_b=False):
-        return self.matmul_variant(None, a, b, transpose_a, transpose_b)
-
-    def matmul_config(self, np_dtype) -> MatmulConfig:
-        """Tile sizes of matmul_tiled for np_dtype on this device (chosen once)."""
-        np_dtype = np.dtype(np_dtype)
-        if np_dtype not in self._matmul_configs:
-            device = self.runtime.device
-            for cfg in candidate_configs(device, np_dtype.itemsize):
-                knl = self.kernel("matmul.cl", "matmul_tiled", np_dtype, op="matmul",
-                                  **cfg.defines())
-                # a kernel's own limit (registers, local memory) may be below the device's
-                fits = knl.get_work_group_info(cl.kernel_work_group_info.WORK_GROUP_SIZE,
-                                               device) >= cfg.rts_m * cfg.rts_n
-                if fits:
-                    self._matmul_configs[np_dtype] = cfg
-                    break
+        key = ("arg_reduce", op, x.dtype, x.shape, x.strides, x.offset, axis, keepdim)
+        plan = self._plans.get(key)
+        if plan is None:
+            op = ArgReduceOp(op)
+            axis = int(axis)
+            n = x.shape[axis]
+            if keepdim:
+                shape = x.shape[:axis] + (1,) + x.shape[axis + 1:]
             else:
-                raise OpenCLError(f"matmul: no tile configuration fits {self.runtime.name}")
-        return self._matmul_configs[np_dtype]
-
-    def matmul_variant(self, variant, a, b, transpose_a=False, transpose_b=False):
-        """matmul with kernel variant 'naive', 'tiled', 'blocked' (CPU) or None (the best one)."""
-        (ba, a0, a1), (bb, b0, b1) = a.shape, b.shape
-        m, k = (a1, a0) if transpose_a else (a0, a1)
-        k2, n = (b1, b0) if transpose_b else (b0, b1)
-        if k != k2 or (ba != bb and 1 not in (ba, bb)) or a.dtype != b.dtype:
-            raise ShapeError(f"matmul: shapes {a.shape} and {b.shape} (transpose_a="
-                             f"{transpose_a}, transpose_b={transpose_b}, dtypes {a.dtype}, "
-                             f"{b.dtype}) do not multiply")
-        batch = max(ba, bb) if min(ba, bb) else 0
-        if a.dtype == _BOOL:  # NumPy's bool matmul is an or of ands: count in int32
-            wide = self.matmul_variant(variant, self._to(a, _INT32), self._to(b, _INT32),
-                                       transpose_a, transpose_b)
-            return self.cast(wide, dtypes.bool_)
-        out = self.empty((batch, m, n), a.dtype)
-        if not out.size:
-            return out
-        if k == 0:
-            return self.full(out.shape, 0, dtypes.get(a.dtype))
-        args = (np.int32(m), np.int32(n), np.int32(k),
-                np.int32(m * k if ba > 1 else 0), np.int32(k * n if bb > 1 else 0),
-                np.int32(bool(transpose_a)), np.int32(bool(transpose_b)),
-                a.data, b.data, out.data)
-        blocked = blocked_defines(self.runtime.device, a.dtype.itemsize)
-        if variant is None:  # on PoCL the blocked kernel beats the tiled one at every shape
-            variant = "blocked" if blocked else "tiled"
-        if variant == "naive":
-            knl = self.kernel("matmul.cl", "matmul_naive", a.dtype, op="matmul")
-            self.launch("matmul", knl, (n, m, batch), (8, 8, 1), *args)
-            return out
-        if variant == "blocked":
-            if blocked is None:
-                raise DTypeError(f"matmul: the blocked kernel needs a CPU device and a float "
-                                 f"dtype, got {self.runtime.name} and {a.dtype}")
-            return self._matmul_blocked(a, b, out, transpose_a, transpose_b, blocked)
-        cfg = self.matmul_config(a.dtype)
-        knl = self.kernel("matmul.cl", "matmul_tiled", a.dtype, op="matmul", **cfg.defines())
-        self.launch("matmul", knl,
-                    (-(-n // cfg.tile_n) * cfg.rts_n, -(-m // cfg.tile_m) * cfg.rts_m, batch),
-                    (cfg.rts_n, cfg.rts_m, 1), *args)
-        return out
-
-    def _pack(self, x, rows, k, width, stride_r, stride_k, defines):
-        """x (batch, ...) as panels of `width` rows of its (rows x k) view: see matmul_pack."""
-        batch, panels = x.shape[0], -(-rows // width)
-        out = self.empty((batch, panels * width * k), x.dtype)
-        # built with matmul_blocked's defines: one program for both
-        knl = self.kernel("matmul.cl", "matmul_pack", x.dtype, op="matmul", **defines)
-        local = min(self.local_1d, 1 << (k - 1).bit_length())  # a short K wastes no items
-        self.launch("matmul", knl, (k, panels, batch), (local, 1, 1), np.int32(rows),
-                    np.int32(k), np.int32(width), np.int32(stride_r), np.int32(stride_k),
-                    np.int32(rows * k), x.data, out.data)
-        return out
-
-    def _matmul_blocked(self, a, b, out, transpose_a, transpose_b, defines):
-        """matmul_blocked over a packed copy of a and a packed copy of b, or b in place."""
-        m, n, k = out.shape[1], out.shape[2], a.shape[1] if transpose_a else a.shape[2]
-        defines = dict(defines, WPT_M=blocked_rows(m, defines["WPT_M"]))
-        wpt_m, vec = defines["WPT_M"], defines["VEC"]
-        pa = self._pack(a, m, k, wpt_m, *((1, m) if transpose_a else (k, 1)), defines)
-        # b's rows already hold VEC contiguous columns; packing pays only when they are
-        # read by many row blocks (and power-of-two row strides thrash the cache sets)
-        b_packed = transpose_b or m > _IN_PLACE_B_MAX_M
-        if b_packed:
-            pb = self._pack(b, n, k, vec, *((k, 1) if transpose_b else (1, n)), defines)
-            batch_b = pb.shape[1] if pb.shape[0] > 1 else 0
-        else:
-            pb, batch_b = b, (k * n if b.shape[0] > 1 else 0)
-        knl = self.kernel("matmul.cl", "matmul_blocked", a.dtype, op="matmul", **defines)
-        self.launch("matmul", knl, (-(-m // wpt_m), -(-n // vec), out.shape[0]), (1, 1, 1),
-                    np.int32(m), np.int32(n), np.int32(k),
-                    np.int32(pa.shape[1] if pa.shape[0] > 1 else 0), np.int32(batch_b),
-                    np.int32(b_packed), pa.data, pb.data, out.data)
-        return out
-
+                shape = x.shape[:axis] + x.shape[axis + 1:]
+            if math.prod(shape) and n == 0:
+                raise ShapeError(f"arg_reduce: attempt to get {op.name.lower()} of an empty "
+                                 f"sequence (shape {x.shape}, axis {axis})")
+            if not math.prod(shape):
+                return self._run(self._empty_plan(key, shape, _INT64))
+            others = [i for i in range(x.ndim) if i != axis]
+            kept = collapse([x.shape[i] for i in others], [x.strides[i] for i in others])
+            reduced = ((n,), ((x.strides[axis] if x.ndim else 1,),))
+            plan = self._reduce_plan(key, "arg_reduce", ("argreduce_serial", "argreduce_tree"),
+                                     op, x, shape, _INT64, kept, reduced, n, (x.dtype, _INT64))
+        return self._run(plan, x)
     # ------------------------------------------------------------ layout
     def reshape(self, x, shape):
-        return x.reshape(shape)
+        shape = tuple(int(n) for n in shape)
+        if x.dense:
+            return x.reshape(shape)
+        strides = view_strides(x.shape, x.strides, shape)
+        if strides is not None:
+            return CLArray(shape, x.dtype, x.data, strides, x.offset)
+        return self.contiguous(x).reshape(shape)
 
     def strided_copy(self, x, shape, strides, offset):
-        out = self.empty(shape, x.dtype)
-        if not out.size:
-            return out
-        dims, (st,) = collapse(out.shape, tuple(strides))
-        knl = self.kernel("layout.cl", "layout_strided_copy", x.dtype, op="strided_copy")
-        self.launch_1d("strided_copy", knl, out.size, np.int32(out.size), np.int32(len(dims)),
-                       _int8(dims), _int8(st), np.int32(offset), x.data, out.data)
-        return out
+        if not x.dense:
+            x = self.contiguous(x)
+        shape, strides = tuple(shape), tuple(strides)
+        key = ("strided_copy", x.dtype, shape, strides, x.offset + offset)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._copy_plan(key, "strided_copy", x.dtype, shape, strides,
+                                   x.offset + offset)
+        return self._run(plan, x)
 
     def strided_assign_(self, dst, shape, strides, offset, src):
-        src = self._to(src, dst.dtype)
+        if not dst.dense:
+            raise ShapeError(f"strided_assign_: the destination must be dense, got strides "
+                             f"{dst.strides} for shape {dst.shape}")
+        self._assign_view(dst.data, dst.dtype, tuple(shape), tuple(strides),
+                          dst.offset + offset, src)
+
+    def _assign_view(self, buffer, dt, shape, strides, offset, src):
+        """buffer's elements at offset + idx . strides = src (broadcast to shape, cast to dt)."""
+        src = self._to(src, dt)
+        if tuple(src.shape) != shape:
+            src = self.strided_copy(src, shape, _broadcast_strides(src.shape, shape), 0)
+        src = self.packed(src)
         n = math.prod(shape)
-        if tuple(src.shape) != tuple(shape):
-            src = self.strided_copy(src, tuple(shape),
-                                    _broadcast_strides(src.shape, tuple(shape)), 0)
         if not n:
             return
-        dims, (st,) = collapse(tuple(shape), tuple(strides))
-        knl = self.kernel("layout.cl", "layout_strided_assign", dst.dtype,
-                          op="strided_assign_")
+        dims, (st,) = collapse(shape, strides)
+        knl = self.kernel("layout.cl", "layout_strided_assign", dt, op="strided_assign_")
         self.launch_1d("strided_assign_", knl, n, np.int32(n), np.int32(len(dims)),
-                       _int8(dims), _int8(st), np.int32(offset), src.data, dst.data)
+                       _int8(dims), _int8(st), np.int32(offset), src.data, buffer)
 
     # ------------------------------------------------------------ indexing
     def gather(self, x, index, axis):
-        index = self._to(index, _INT64)
+        x, index = self.packed(x), self.packed(self._to(index, _INT64))
         axis = int(axis)
         n, inner = x.shape[axis], math.prod(x.shape[axis + 1:])
         out = self.empty(x.shape[:axis] + index.shape + x.shape[axis + 1:], x.dtype)
@@ -563,7 +644,7 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, Backend):
         if src.dtype == _BOOL:  # NumPy's add.at on bools is an or: count in int32
             wide = self.scatter_add(index, self._to(src, _INT32), axis, size)
             return self.cast(wide, dtypes.bool_)
-        index = self._to(index, _INT64)
+        index, src = self.packed(self._to(index, _INT64)), self.packed(src)
         axis = int(axis)
         outer_shape, inner_shape = src.shape[:axis], src.shape[axis + index.ndim:]
         out = self.empty(outer_shape + (int(size),) + inner_shape, src.dtype)
@@ -578,7 +659,10 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, Backend):
     # ------------------------------------------------------------ in-place updates
     def assign_(self, dst, src):
         src = self._to(src, dst.dtype)
-        if tuple(src.shape) != tuple(dst.shape):
-            src = self.strided_copy(src, dst.shape, _broadcast_strides(src.shape, dst.shape), 0)
-        if dst.size:
-            cl.enqueue_copy(self.runtime.queue, dst.data, src.data, byte_count=dst.nbytes)
+        if dst.packed and tuple(src.shape) == tuple(dst.shape):
+            src = self.packed(src)
+            if dst.size and src.data is not dst.data:
+                self.runtime.copy(dst.data, src.data, dst.nbytes)
+            return
+        self._assign_view(dst.data, dst.dtype, tuple(dst.shape), tuple(dst.strides),
+                          dst.offset, src)

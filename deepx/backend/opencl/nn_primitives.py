@@ -38,6 +38,7 @@ class CLNNPrimitives:
 
     # ------------------------------------------------------------ convolution
     def im2col(self, x, kernel_size, stride, padding, dilation):
+        x = self.packed(x)
         n, c, h, w = x.shape
         (kh, kw) = kernel_size
         oh, ow = (conv_out_size(*a) for a in zip((h, w), kernel_size, stride, padding,
@@ -55,6 +56,7 @@ class CLNNPrimitives:
         return out
 
     def col2im(self, cols, input_shape, kernel_size, stride, padding, dilation):
+        cols = self.packed(cols)
         n, c, h, w = input_shape
         oh, ow = (conv_out_size(*a) for a in zip((h, w), kernel_size, stride, padding,
                                                   dilation))
@@ -72,6 +74,7 @@ class CLNNPrimitives:
 
     # ------------------------------------------------------------ pooling
     def max_pool2d(self, x, kernel_size, stride, padding, dilation, output_size):
+        x = self.packed(x)
         n, c, h, w = x.shape
         shape = (n, c) + tuple(output_size)
         out, argmax = self.empty(shape, x.dtype), self.empty(shape, _INT64)
@@ -86,6 +89,7 @@ class CLNNPrimitives:
 
     def max_pool2d_backward(self, grad, argmax, input_size, kernel_size, stride, padding,
                             dilation):
+        grad, argmax = self.packed(grad), self.packed(argmax)
         n, c, oh, ow = grad.shape
         out = self.empty((n, c) + tuple(input_size), grad.dtype)
         if not out.size:
@@ -101,6 +105,7 @@ class CLNNPrimitives:
 
     def avg_pool2d(self, x, kernel_size, stride, padding, output_size, count_include_pad,
                    divisor):
+        x = self.packed(x)
         n, c, h, w = x.shape
         out = self.empty((n, c) + tuple(output_size), x.dtype)
         if not out.size:
@@ -114,6 +119,7 @@ class CLNNPrimitives:
 
     def avg_pool2d_backward(self, grad, input_size, kernel_size, stride, padding,
                             count_include_pad, divisor):
+        grad = self.packed(grad)
         n, c, oh, ow = grad.shape
         out = self.empty((n, c) + tuple(input_size), grad.dtype)
         if not out.size:
@@ -136,7 +142,7 @@ class CLNNPrimitives:
         axis %= x.ndim  # a negative axis would make the row arithmetic below read out of bounds
         n = x.shape[axis]
         outer, inner = math.prod(x.shape[:axis]), math.prod(x.shape[axis + 1:])
-        buffers = [a.data for a in arrays] + [out.data]
+        buffers = [self.packed(a).data for a in arrays] + [out.data]
         if inner == 1 and n >= 16 and outer >= _ROWS_MIN_COUNT:
             knl = self.kernel("softmax.cl", name + "_rows", x.dtype, op=op)
             self.launch_1d(op, knl, outer, *_ints(log, outer, n), *buffers)
@@ -165,6 +171,8 @@ class CLNNPrimitives:
                 np.int32(weight is not None))
 
     def cross_entropy(self, x, target, weight, ignore_index, label_smoothing):
+        x, target = self.packed(x), self.packed(target)
+        weight = None if weight is None else self.packed(weight)
         n, c = x.shape
         loss, lse = self.empty((n,), x.dtype), self.empty((n,), x.dtype)
         if not n:
@@ -179,6 +187,8 @@ class CLNNPrimitives:
 
     def cross_entropy_backward(self, x, lse, target, weight, grad, ignore_index,
                                label_smoothing):
+        x, lse, target, grad = (self.packed(a) for a in (x, lse, target, grad))
+        weight = None if weight is None else self.packed(weight)
         out = self.empty(x.shape, x.dtype)
         if not out.size:
             return out
@@ -194,6 +204,7 @@ class CLNNPrimitives:
 
     # ------------------------------------------------------------ normalisation
     def norm_stats(self, x):
+        x = self.packed(x)
         p, c, q = x.shape
         mean, var = self.empty((c,), x.dtype), self.empty((c,), x.dtype)
         if not c:

@@ -46,6 +46,31 @@ def error_name(exc: cl.Error) -> str:
         return "unknown CL error"
 
 
+# Marks an argument of a Launch that changes per call (a buffer); the others are set once.
+PER_CALL = object()
+# Prepared launches a backend keeps (keyed by op, shapes, strides, dtypes); shapes seen once,
+# as in a sweep, must not pile up.
+MAX_PLANS = 4096
+
+
+class Launch:
+    """A prepared launch: a private kernel object with its constant arguments already set.
+
+    Per call only the buffers in `slots` change (kernel arguments are captured at enqueue
+    time, so one kernel object may be enqueued again while earlier launches are pending).
+    """
+
+    __slots__ = ("op", "kernel", "name", "global_size", "local_size", "slots")
+
+    def __init__(self, op, kernel, global_size, local_size, slots) -> None:
+        self.op = op
+        self.kernel = kernel
+        self.name = kernel.function_name
+        self.global_size = global_size
+        self.local_size = local_size
+        self.slots = slots
+
+
 def round_up(n: int, multiple: int) -> int:
     """Smallest multiple of `multiple` that is >= n (and >= multiple)."""
     return max(multiple, -(-n // multiple) * multiple)
@@ -66,6 +91,10 @@ class Runtime:
         self.kernels_dir = kernels_dir()
         self._programs: dict = {}
         self._kernels: dict = {}
+        # what a training step costs beyond its kernels: read by tests and benchmarks
+        self.counts = {"launches": 0, "transfers": 0, "waits": 0}
+        # a list while a deepx.Graph captures this device's launches (see deepx/graphs.py)
+        self.capture = None
 
     # ------------------------------------------------------------ memory
     def alloc(self, nbytes: int):
@@ -138,6 +167,8 @@ class Runtime:
         if local_size is not None:
             local_size = tuple(int(n) for n in local_size)
             global_size = tuple(round_up(g, n) for g, n in zip(global_size, local_size))
+        if self.capture is not None:
+            self.capture.append((kernel, None, args, global_size, local_size))
         try:
             kernel.set_args(*args)
             event = cl.enqueue_nd_range_kernel(self.queue, kernel, global_size, local_size)
@@ -146,10 +177,80 @@ class Runtime:
                 f"{op}: kernel {kernel.function_name} failed to launch on {self.name} with "
                 f"global size {global_size}, local size {local_size}: {error_name(exc)} "
                 f"({getattr(exc, 'code', '?')}): {exc}") from exc
+        self.counts["launches"] += 1
         for listener in LAUNCH_LISTENERS:
             listener(op, kernel.function_name, global_size, event)
         return event
 
+    def prepare(self, op: str, file: str, name: str, options: tuple, global_size, local_size,
+                args) -> Launch:
+        """A Launch of kernel `name` with `args` set now, except those given as PER_CALL."""
+        prg = self.program(file, options, kernel_name=name)
+        knl = cl.Kernel(prg, name)  # private: its argument slots belong to this Launch
+        global_size = tuple(int(g) for g in global_size)
+        if local_size is not None:
+            local_size = tuple(int(n) for n in local_size)
+            global_size = tuple(round_up(g, n) for g, n in zip(global_size, local_size))
+        slots = []
+        for i, arg in enumerate(args):
+            if arg is PER_CALL:
+                slots.append(i)
+            else:
+                knl.set_arg(i, arg)
+        return Launch(op, knl, global_size, local_size, tuple(slots))
+
+    def run(self, launch: Launch, buffers) -> cl.Event:
+        """Set the per-call buffers of a prepared Launch and enqueue it."""
+        knl = launch.kernel
+        if self.capture is not None:
+            self.capture.append((knl, launch.slots, tuple(buffers), launch.global_size,
+                                 launch.local_size))
+        try:
+            for i, buf in zip(launch.slots, buffers):
+                knl.set_arg(i, buf)
+            event = cl.enqueue_nd_range_kernel(self.queue, knl, launch.global_size,
+                                               launch.local_size)
+        except cl.Error as exc:
+            raise OpenCLError(
+                f"{launch.op}: kernel {launch.name} failed to launch on {self.name} with "
+                f"global size {launch.global_size}, local size {launch.local_size}: "
+                f"{error_name(exc)} ({getattr(exc, 'code', '?')}): {exc}") from exc
+        self.counts["launches"] += 1
+        for listener in LAUNCH_LISTENERS:
+            listener(launch.op, launch.name, launch.global_size, event)
+        return event
+
+    def copy(self, dst, src, nbytes: int) -> None:
+        """Enqueue a device-to-device copy of nbytes (recorded while a graph captures)."""
+        if self.capture is not None:
+            self.capture.append((None, dst, src, nbytes, None))
+        cl.enqueue_copy(self.queue, dst, src, byte_count=nbytes)
+
+    def check_not_capturing(self, what: str) -> None:
+        """OpenCLError when a graph is capturing: `what` (a host transfer, a wait) cannot be
+        replayed without Python, as in CUDA graphs."""
+        if self.capture is not None:
+            raise OpenCLError(f"{what} is not allowed while a deepx.Graph captures launches on "
+                              f"{self.name}: a graph replays kernels only (move data in and out "
+                              "with copy_ into the graph's static tensors, outside the capture)")
+
+    def replay(self, records) -> None:
+        """Enqueue captured launches again, in order, with the buffers they had."""
+        queue = self.queue
+        for kernel, slots, args, global_size, local_size in records:
+            if kernel is None:  # a copy: (None, dst, src, nbytes, None)
+                cl.enqueue_copy(queue, slots, args, byte_count=global_size)
+                continue
+            if slots is None:
+                kernel.set_args(*args)
+            else:
+                for i, buf in zip(slots, args):
+                    kernel.set_arg(i, buf)
+            cl.enqueue_nd_range_kernel(queue, kernel, global_size, local_size)
+        self.counts["launches"] += len(records)
+
     def finish(self) -> None:
         """Wait until every queued command has completed."""
+        self.check_not_capturing("waiting for the queue")
+        self.counts["waits"] += 1
         self.queue.finish()
