@@ -17,8 +17,9 @@ from .dtypes import bool_, float32, float64, int32, int64
 from .errors import DeepxError
 from .gradcheck import gradcheck
 from .graphs import Graph, graph
-from .ops.elementwise import (abs, add, clip, div, exp, log, maximum, minimum, mul, neg, pow,
-                              sigmoid, sqrt, sub, tanh, where)
+from .ops.division import floor_divide, remainder
+from .ops.elementwise import (abs, add, clamp_max, clamp_min, clip, div, exp, log, maximum, minimum,
+                              mul, neg, pow, rsqrt, sigmoid, sqrt, sub, tanh, where)
 from .ops.matmul import matmul
 from .ops.movement import (cat, expand, flatten, index_select, pad, permute, reshape, squeeze,
                            stack, transpose, unsqueeze)
@@ -43,6 +44,7 @@ __all__ = [
     "gradcheck", "Device", "device", "devices", "default_device", "set_default_device",
     "DeepxError", "synchronize", "Graph", "graph",
     "float32", "float64", "int32", "int64", "bool_", "dtypes", "abs", "add", "clip", "clamp",
+    "clamp_min", "clamp_max", "floor_divide", "remainder", "rsqrt",
     "div", "exp", "log", "maximum", "minimum", "mul", "neg", "pow", "sigmoid", "sqrt", "sub",
     "tanh", "where", "matmul", "cat", "expand", "flatten", "index_select", "pad", "permute",
     "reshape", "squeeze", "stack", "transpose", "unsqueeze", "amax", "amin", "argmax", "argmin",

@@ -59,16 +59,57 @@ def of(array) -> DType:
 
 
 def promote(a: DType, b: DType) -> DType:
-    """Result dtype of a binary op between two tensors."""
+    """Result dtype of a binary op between two tensors of the same priority."""
     return a if a.rank >= b.rank else b
 
 
 def promote_scalar(t: DType, value) -> DType:
-    """Result dtype of a tensor with a Python scalar: the scalar only lifts the category."""
-    if isinstance(value, bool):
-        return t
-    if isinstance(value, int):
-        return t if t.rank >= int32.rank else int64
-    if isinstance(value, float):
-        return t if t.is_floating_point else float32
-    raise TypeError(f"unsupported scalar {value!r}")
+    """Result dtype of a tensor (with dims) and a Python scalar; see result_type."""
+    return result_type(_Operand(t, 1), value)
+
+
+def _category(dt: DType) -> int:
+    return 2 if dt.is_floating_point else (0 if dt is bool_ else 1)
+
+
+def _combine(higher: DType | None, lower: DType | None) -> DType | None:
+    """Fold a lower-priority result in: it only counts when it lifts the category."""
+    if higher is None or lower is None:
+        return higher or lower
+    return promote(higher, lower) if _category(lower) > _category(higher) else higher
+
+
+class _Operand:
+    """A (dtype, ndim) stand-in for a tensor in result_type."""
+
+    def __init__(self, dtype: DType, ndim: int) -> None:
+        self.dtype, self.ndim = dtype, ndim
+
+
+def result_type(*operands, floating: bool = False) -> DType:
+    """PyTorch's result dtype of an op on tensors (anything with .dtype and .ndim) and scalars.
+
+    Priority as torch.result_type: tensors with dims > 0-d tensors > Python scalars; a lower
+    priority operand only matters when it lifts the category (bool < integer < floating), e.g.
+    int32 + 2 -> int32, int32 + 2.5 -> float32, float32 (3,) + float64 0-d -> float32.
+    `floating`: the op computes in floating point (true division, sqrt, exp, ...); an integer
+    or bool result becomes float32, the default dtype. Raises TypeError for other operands.
+    """
+    dims = zero = scalars = None
+    for x in operands:
+        if x is None:
+            continue
+        if isinstance(x, (bool, int, float)):
+            dt = bool_ if isinstance(x, bool) else (int64 if isinstance(x, int) else float32)
+            scalars = dt if scalars is None else promote(scalars, dt)
+        elif hasattr(x, "dtype") and isinstance(x.dtype, DType):
+            if x.ndim:
+                dims = x.dtype if dims is None else promote(dims, x.dtype)
+            else:
+                zero = x.dtype if zero is None else promote(zero, x.dtype)
+        else:
+            raise TypeError(f"unsupported operand of type {type(x).__name__}")
+    out = _combine(_combine(dims, zero), scalars)
+    if out is None:
+        raise TypeError("result_type: expected at least one operand")
+    return float32 if floating and not out.is_floating_point else out

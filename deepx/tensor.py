@@ -8,6 +8,7 @@ from .autograd import VersionCounter
 from .backend import BinaryOp, UnaryOp
 from .device import Device
 from .errors import DeepxError, DTypeError, ShapeError
+from .ops import division as dv
 from .ops import elementwise as ew
 from .ops import matmul as mm
 from .ops import movement as mv
@@ -518,6 +519,36 @@ class Tensor:
     def __rpow__(self, other):
         return ew.pow(other, self)
 
+    def __floordiv__(self, other):
+        return dv.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return dv.floor_divide(other, self)
+
+    def __ifloordiv__(self, other):
+        return self._write("floor_divide_", dv.floor_divide(self, other))
+
+    def __mod__(self, other):
+        return dv.remainder(self, other)
+
+    def __rmod__(self, other):
+        return dv.remainder(other, self)
+
+    def __imod__(self, other):
+        return self._write("remainder_", dv.remainder(self, other))
+
+    def floor_divide(self, other):
+        return dv.floor_divide(self, other)
+
+    def remainder(self, other):
+        return dv.remainder(self, other)
+
+    def clamp_min(self, min):  # noqa: A002 - PyTorch's names
+        return ew.clamp_min(self, min)
+
+    def clamp_max(self, max):  # noqa: A002 - PyTorch's names
+        return ew.clamp_max(self, max)
+
     def __neg__(self):
         return ew.neg(self)
 
@@ -573,6 +604,9 @@ class Tensor:
 
     def sqrt(self):
         return ew.sqrt(self)
+
+    def rsqrt(self):
+        return ew.rsqrt(self)
 
     def abs(self):
         return ew.abs(self)

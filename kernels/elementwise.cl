@@ -22,8 +22,10 @@
  * elementwise_predicate(op, n, alpha, x_offset, x, out: uchar)
  *     Chunked. UnaryOp STEP (x > alpha) and NOT (x == 0); bool output; matches NumpyBackend.unary.
  * elementwise_binary(op, n, ndim, shape, stride_a, stride_b, off_a, off_b, a, b, out)
- *     out[i] = a[..] op b[..] for BinaryOp ADD..MINIMUM; matches NumpyBackend.binary
- *     (NaN propagates through MAXIMUM/MINIMUM; integer POW by repeated squaring).
+ *     out[i] = a[..] op b[..] for BinaryOp ADD..MINIMUM, FLOOR_DIVIDE, REMAINDER; matches
+ *     NumpyBackend.binary (NaN propagates through MAXIMUM/MINIMUM; integer POW by repeated
+ *     squaring, PyTorch's truncation for negative exponents; integer // and % by 0 give 0;
+ *     integer +, -, * and pow wrap in two's complement, computed without C's signed overflow).
  *     The host never sends integer DIV (NumPy's true division gives float; it casts first).
  * elementwise_compare(op, n, ndim, shape, stride_a, stride_b, off_a, off_b, a, b, out: uchar)
  *     BinaryOp EQ..OR, bool output.
@@ -36,6 +38,7 @@
  *     col_stride 0 (repeated) or 1 (contiguous). Geometry: 2-D, global
  *     (ceil(inner / 16), rows); each work-item computes 16 consecutive columns of one row
  *     with vector loads (the row's last, ragged block element by element); guards both.
+ *     Integer types and POW, FLOOR_DIVIDE, REMAINDER go lane by lane through binary_apply.
  * elementwise_where(n, ndim, shape, stride_c, stride_a, stride_b, offsets, cond: uchar, a, b,
  *                   out)
  *     offsets = (cond, a, b, unused) element offsets.
@@ -93,6 +96,8 @@
 #define BINARY_GE 12
 #define BINARY_AND 13
 #define BINARY_OR 14
+#define BINARY_FLOOR_DIVIDE 15
+#define BINARY_REMAINDER 16
 
 /* The floating-point unary ops, in REAL. */
 inline REAL unary_real(int op, REAL x, REAL alpha) {
@@ -235,28 +240,82 @@ __kernel void elementwise_predicate(int op, int n, REAL alpha, int x_offset,
     VSTORE(TO_UCHARS(-(op == UNARY_STEP ? v > (DTYPE)alpha : v == (VTYPE)0)), 0, out);
 }
 
-/* base ** exponent for integer types (NumPy's integer power; negative exponents give 0/1). */
+/* long -> DTYPE keeping the low bits (two's complement wrap, as NumPy and PyTorch) without an
+ * out-of-range conversion, which C leaves implementation-defined. Integer DTYPEs only. */
+inline DTYPE wrap_int(long v) {
+    if (sizeof(DTYPE) >= sizeof(long)) return (DTYPE)v;
+    ulong sign_bit = 1UL << (sizeof(DTYPE) * 8 - 1);
+    return (DTYPE)((long)(((ulong)v + sign_bit) & (2 * sign_bit - 1)) - (long)sign_bit);
+}
+
+/* base ** exponent for integer types, PyTorch's powi: a negative exponent truncates
+ * 1 / base^|e| (1, -1 or 0); the products run in ulong, which wraps without UB. */
 inline DTYPE int_pow(DTYPE base, DTYPE exponent) {
-    long e = (long)exponent;
-    DTYPE result = 1;
+    long e = (long)exponent, x = (long)base;
+    if (e < 0) return x == 1 ? 1 : (x + 1 == 0 ? (e % 2 != 0 ? -1 : 1) : 0);
+    ulong result = 1, b = (ulong)x;
     while (e > 0) {
-        if (e & 1) result *= base;
-        base *= base;
+        if (e & 1) result *= b;
         e >>= 1;
+        if (e) b *= b;
     }
-    return result;
+    return wrap_int(as_long(result));
+}
+
+/* Python's // and % for integers (PyTorch's div_floor_integer and remainder); divisor 0 gives
+ * 0 (the ops raise before launching) and -1 is special-cased: MIN / -1 overflows in C. */
+inline DTYPE floor_divide_int(DTYPE a, DTYPE b) {
+    long x = (long)a, y = (long)b;
+    if (y == 0) return 0;
+    if (y == -1) return wrap_int(as_long(0UL - (ulong)x));
+    long q = x / y;
+    return (x % y != 0 && (x < 0) != (y < 0)) ? q - 1 : q;
+}
+
+inline DTYPE remainder_int(DTYPE a, DTYPE b) {
+    long x = (long)a, y = (long)b;
+    if (y == 0 || y == -1) return 0;
+    long r = x % y;
+    return (r != 0 && (r < 0) != (y < 0)) ? r + y : r;
+}
+
+/* The same for floating types, as PyTorch's div_floor_floating and NumPy's npy_divmod. */
+inline REAL floor_divide_real(REAL a, REAL b) {
+    if (b == 0) return a / b;
+    REAL mod = fmod(a, b);
+    REAL div = (a - mod) / b;
+    if (mod != 0 && (b < 0) != (mod < 0)) div -= 1;
+    if (div == 0) return copysign((REAL)0, a / b);
+    REAL floored = floor(div);
+    return div - floored > (REAL)0.5 ? floored + 1 : floored;
+}
+
+inline REAL remainder_real(REAL a, REAL b) {
+    REAL mod = fmod(a, b);
+    return (mod != 0 && (b < 0) != (mod < 0)) ? mod + b : mod;
+}
+
+/* Integer +, -, * wrapping as NumPy and PyTorch do, in ulong: signed overflow is UB in C. */
+inline DTYPE int_arith(int op, DTYPE a, DTYPE b) {
+    ulong x = (ulong)(long)a, y = (ulong)(long)b;
+    return wrap_int(as_long(op == BINARY_ADD ? x + y : (op == BINARY_SUB ? x - y : x * y)));
 }
 
 inline DTYPE binary_apply(int op, DTYPE a, DTYPE b) {
     switch (op) {
-    case BINARY_ADD: return a + b;
-    case BINARY_SUB: return a - b;
-    case BINARY_MUL: return a * b;
+    case BINARY_ADD: return IS_INTEGRAL(DTYPE) ? int_arith(op, a, b) : a + b;
+    case BINARY_SUB: return IS_INTEGRAL(DTYPE) ? int_arith(op, a, b) : a - b;
+    case BINARY_MUL: return IS_INTEGRAL(DTYPE) ? int_arith(op, a, b) : a * b;
     case BINARY_DIV: return a / b;
     case BINARY_POW:
         return IS_INTEGRAL(DTYPE) ? int_pow(a, b) : (DTYPE)pow((REAL)a, (REAL)b);
     case BINARY_MAXIMUM: return (IS_NAN(a) || a > b) ? a : b;   /* NaN in either propagates */
     case BINARY_MINIMUM: return (IS_NAN(a) || a < b) ? a : b;
+    case BINARY_FLOOR_DIVIDE:
+        return IS_INTEGRAL(DTYPE) ? floor_divide_int(a, b)
+                                  : (DTYPE)floor_divide_real((REAL)a, (REAL)b);
+    case BINARY_REMAINDER:
+        return IS_INTEGRAL(DTYPE) ? remainder_int(a, b) : (DTYPE)remainder_real((REAL)a, (REAL)b);
     default: return 0;
     }
 }
@@ -325,7 +384,7 @@ __kernel void elementwise_binary_rows(int op, int inner, int rows, int4 view_a, 
     VTYPE x = rows_load(a, base_a, view_a.s2);
     VTYPE y = rows_load(b, base_b, view_b.s2);
     VTYPE r;
-    switch (op) {
+    switch (IS_INTEGRAL(DTYPE) ? -1 : op) {  /* integers per lane: binary_apply wraps them */
     case BINARY_ADD: r = x + y; break;
     case BINARY_SUB: r = x - y; break;
     case BINARY_MUL: r = x * y; break;
@@ -333,7 +392,7 @@ __kernel void elementwise_binary_rows(int op, int inner, int rows, int4 view_a, 
     /* select takes y where the mask is 0, x where it is -1 (vector comparisons give -1) */
     case BINARY_MAXIMUM: r = select(y, x, IS_NAN(x) | (x > y)); break;
     case BINARY_MINIMUM: r = select(y, x, IS_NAN(x) | (x < y)); break;
-    default: {  /* POW: per lane, as elementwise_binary does it */
+    default: {  /* POW, FLOOR_DIVIDE, REMAINDER: per lane, as elementwise_binary does it */
         DTYPE xs[ROWS_VEC], ys[ROWS_VEC];
         VSTORE(x, 0, xs);
         VSTORE(y, 0, ys);

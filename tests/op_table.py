@@ -2,7 +2,9 @@
 
 Entries live in op_table_*.py by family and are joined here into OPS. Each entry gives the
 public call, an independent NumPy formula for the forward, a sample generator, the input
-domain, and the float32 tolerance with the reason it is what it is.
+domain, the float32 tolerance with the reason it is what it is, and the same call in PyTorch
+(`torch`), which test_ops.py checks value, dtype and every gradient against where torch is
+importable.
 """
 from __future__ import annotations
 
@@ -40,6 +42,37 @@ class OpInfo:
     gc_eps: float = 1e-6
     gc_atol: float = 1e-5
     gc_rtol: float = 1e-3
+    # The PyTorch twin: (*torch tensors, **sample kwargs) -> tensor; SAME_CALL when `fn` itself
+    # works on torch tensors (operators, methods); None when there is none (dropout's RNG).
+    torch: Callable | str | None = None
+
+
+SAME_CALL = "same call"
+
+
+def torch_fn(name: str) -> Callable:
+    """torch.<name> (a dotted path), imported at call time: torch is an optional dependency."""
+    def call(*args, **kwargs):
+        import torch
+
+        fn = torch
+        for part in name.split("."):
+            fn = getattr(fn, part)
+        return fn(*args, **kwargs)
+    return call
+
+
+def torch_scalars(name: str) -> Callable:
+    """torch.<name> for binary ops whose torch form wants tensors: Python scalars wrapped."""
+    fn = torch_fn(name)
+
+    def call(a, b):
+        import torch
+
+        if not isinstance(b, torch.Tensor):
+            b = torch.tensor(b, dtype=a.dtype)
+        return fn(a, b)
+    return call
 
 
 def rand(rng, *shape, low=-2.0, high=2.0):

@@ -2,9 +2,20 @@
 from __future__ import annotations
 
 import numpy as np
-from op_table import OpInfo, Sample, away_from_zero, distinct, positive, rand
+from op_table import (
+    SAME_CALL,
+    OpInfo,
+    Sample,
+    away_from_zero,
+    distinct,
+    positive,
+    rand,
+    torch_fn,
+    torch_scalars,
+)
 
 import deepx as dx
+from deepx.ops import division as dv
 from deepx.ops import elementwise as ew
 from deepx.ops import matmul as mm
 from deepx.ops import movement as mv
@@ -166,29 +177,114 @@ def _var_samples(rng):
             Sample((rand(rng, 127, 65),), {"dim": 1}, name="big", big=True)]
 
 
+# PyTorch twins of calls whose deepx spelling torch does not share.
+def _torch_where(c, a, b):
+    return torch_fn("where")(c > 0, a, b)
+
+
+def _torch_to_float64(x):
+    return x.double() * 2
+
+
+def _torch_index_select(x, idx, dim):
+    return x[(slice(None),) * dim + (idx,)]  # torch.index_select refuses negative indices
+
+
+def _torch_clamp_max(x, hi):
+    return torch_fn("clamp")(x, max=hi)
+
+
+def _torch_cat(*xs, dim):
+    return torch_fn("cat")(xs, dim=dim)
+
+
+def _torch_stack(*xs, dim):
+    return torch_fn("stack")(xs, dim=dim)
+
+
+def _ints(rng, *shape, low=-9, high=10, nonzero=False, dtype=np.int64):
+    """Integer samples in [low, high), zeros replaced by 1 when `nonzero` (divisors)."""
+    out = rng.integers(low, high, size=shape)
+    return np.asarray(np.where(out == 0, 1, out) if nonzero else out).astype(dtype)
+
+
+def _division_samples(rng, ints=True):
+    """Float pairs (divisor |b| >= 0.1) and, with `ints`, negative and positive integers."""
+    out = _binary_samples(rand, away_from_zero)(rng)
+    out.append(Sample((rand(rng, 127, 13) * 100, away_from_zero(rng, 13)), name="big-range",
+                      big=True))
+    return out + _int_division_samples(rng) if ints else out
+
+
+def _int_division_samples(rng):
+    return [Sample((_ints(rng, 3, 4), _ints(rng, 4, nonzero=True)), name="int64"),
+            Sample((_ints(rng, 5, 1, dtype=np.int32), _ints(rng, 1, 7, nonzero=True,
+                                                           dtype=np.int32)), name="int32"),
+            Sample((_ints(rng, 13), -3), name="int-scalar"),
+            Sample((_ints(rng, 2, 3), 2.5), name="int-float-scalar"),
+            Sample((7, _ints(rng, 5, nonzero=True)), name="scalar-int")]
+
+
+def _clamp_samples(rng, bounds):
+    """x (distinct) and tensor bounds on a 0.01 grid offset from x's: |x - bound| >= 0.0015."""
+    # ((2, 1, 3), (1, 5, 1), (3,)) would be right here but PyTorch 2.x's clamp backward
+    # fails on it: an in-place logical_or_ into x > max's (2, 1, 3) mask.
+    shapes = {"both": [((3, 4), (4,), (3, 1)), ((7,), (), (7,)), ((2, 1, 3), (1, 5, 1), (5, 3))],
+              "min": [((3, 4), (4,)), ((5, 1), (1, 6))], "max": [((3, 4), (3, 1)), ((6,), ())]}
+    out = []
+    for shape in shapes[bounds]:
+        x = distinct(rng, *shape[0])  # k * 0.01 - n * 0.005 + [0, 0.003)
+        offset = 0.0065 - 0.005 * (x.size % 2)
+        lim = x.size * 0.006  # bounds across x's range: some below, inside and above
+        # max sits 0.002 off min's grid: min == max would be a kink of both bounds' gradients
+        rest = tuple(np.asarray(np.round(rand(rng, *s, low=-lim, high=lim), 2) + offset + k)
+                     for s, k in zip(shape[1:], (0.0, 0.002) if bounds == "both" else (0.0,)))
+        out.append(Sample((x,) + rest, name="x".join(str(s) for s in shape)))
+    return out
+
+
+def _np_clamp(x, lo=None, hi=None):
+    out = x if lo is None else np.maximum(x, lo)
+    return out if hi is None else np.minimum(out, hi)
+
+
 CORE_OPS = [
-    OpInfo("add", lambda a, b: a + b, np.add, _binary_samples(rand), covers=(ew.Add,)),
-    OpInfo("sub", lambda a, b: a - b, np.subtract, _binary_samples(rand), covers=(ew.Sub,)),
-    OpInfo("mul", lambda a, b: a * b, np.multiply, _binary_samples(rand), covers=(ew.Mul,)),
+    OpInfo("add", lambda a, b: a + b, np.add, _binary_samples(rand), covers=(ew.Add,),
+           torch=SAME_CALL),
+    OpInfo("sub", lambda a, b: a - b, np.subtract, _binary_samples(rand), covers=(ew.Sub,),
+           torch=SAME_CALL),
+    OpInfo("mul", lambda a, b: a * b, np.multiply, _binary_samples(rand), covers=(ew.Mul,),
+           torch=SAME_CALL),
     OpInfo("div", lambda a, b: a / b, np.divide, _binary_samples(rand, positive),
            covers=(ew.Div,), rtol32=2e-6, tol_reason="division is correctly rounded; "
-           "the reciprocal path of some devices is not: 2 ulps"),
+           "the reciprocal path of some devices is not: 2 ulps", torch=SAME_CALL),
     OpInfo("pow", lambda a, b: a ** b, np.power, _binary_samples(positive), covers=(ew.Pow,),
            atol32=1e-5, rtol32=1e-4, tol_reason="pow = exp(b log a): float32 exp/log "
-           "each carry a few ulps and exp amplifies the log's relative error by |b log a|"),
-    OpInfo("maximum", dx.maximum, np.maximum, _binary_samples(distinct), covers=(ew.Maximum,)),
-    OpInfo("minimum", dx.minimum, np.minimum, _binary_samples(distinct), covers=(ew.Minimum,)),
-    OpInfo("neg", lambda x: -x, np.negative, _unary_samples(rand), covers=(ew.Neg,)),
+           "each carry a few ulps and exp amplifies the log's relative error by |b log a|",
+           torch=SAME_CALL),
+    OpInfo("maximum", dx.maximum, np.maximum, _binary_samples(distinct), covers=(ew.Maximum,),
+           torch=torch_scalars("maximum")),
+    OpInfo("minimum", dx.minimum, np.minimum, _binary_samples(distinct), covers=(ew.Minimum,),
+           torch=torch_scalars("minimum")),
+    OpInfo("neg", lambda x: -x, np.negative, _unary_samples(rand), covers=(ew.Neg,),
+           torch=SAME_CALL),
     OpInfo("exp", dx.exp, np.exp, _unary_samples(rand), covers=(ew.Exp,), rtol32=1e-5,
-           tol_reason="float32 exp: <= 4 ulps on OpenCL's built-in"),
+           tol_reason="float32 exp: <= 4 ulps on OpenCL's built-in", torch=torch_fn("exp")),
     OpInfo("log", dx.log, np.log, _unary_samples(positive), covers=(ew.Log,),
-           rtol32=1e-5, tol_reason="float32 log: <= 4 ulps"),
-    OpInfo("sqrt", dx.sqrt, np.sqrt, _unary_samples(positive), covers=(ew.Sqrt,)),
-    OpInfo("abs", dx.abs, np.abs, _unary_samples(away_from_zero), covers=(ew.Abs,)),
+           rtol32=1e-5, tol_reason="float32 log: <= 4 ulps", torch=torch_fn("log")),
+    OpInfo("sqrt", dx.sqrt, np.sqrt, _unary_samples(positive), covers=(ew.Sqrt,),
+           torch=torch_fn("sqrt")),
+    OpInfo("rsqrt", dx.rsqrt, lambda x: 1 / np.sqrt(x), _unary_samples(positive),
+           covers=(ew.Rsqrt,), rtol32=1e-5, tol_reason="two float32 roundings (sqrt, 1/x), "
+           "each within OpenCL's few-ulp bound", torch=torch_fn("rsqrt")),
+    OpInfo("abs", dx.abs, np.abs, _unary_samples(away_from_zero), covers=(ew.Abs,),
+           torch=torch_fn("abs")),
     OpInfo("tanh", dx.tanh, np.tanh, _unary_samples(rand), covers=(ew.Tanh,), atol32=2e-6,
-           tol_reason="float32 tanh: a few ulps near 0 where values are small"),
+           tol_reason="float32 tanh: a few ulps near 0 where values are small",
+           torch=torch_fn("tanh")),
     OpInfo("sigmoid", dx.sigmoid, _np_sigmoid, _unary_samples(rand), covers=(ew.Sigmoid,),
-           atol32=2e-6, tol_reason="float32 exp inside 1/(1+e^-x): a few ulps"),
+           atol32=2e-6, tol_reason="float32 exp inside 1/(1+e^-x): a few ulps",
+           torch=torch_fn("sigmoid")),
     OpInfo("where", lambda c, a, b: dx.where(c > 0, a, b),
            lambda c, a, b: np.where(c > 0, a, b),
            lambda rng: [Sample((rand(rng, 3, 4), rand(rng, 3, 4), rand(rng, 4)),
@@ -197,110 +293,134 @@ CORE_OPS = [
                                requires_grad=(False, True, True), name="3way"),
                         Sample((rand(rng, 127, 33), rand(rng, 33), rand(rng, 127, 1)),
                                requires_grad=(False, True, True), name="big", big=True)],
-           covers=(ew.Where,)),
+           covers=(ew.Where,), torch=_torch_where),
     OpInfo("clip", lambda x, **kw: dx.clip(x, **kw), lambda x, min=None, max=None: np.clip(
         x, min, max), lambda rng: [
             Sample((distinct(rng, 4, 5),), {"min": -0.031, "max": 0.052}, name="both"),
             Sample((distinct(rng, 7),), {"min": 0.013}, name="min"),
             Sample((distinct(rng, 7),), {"max": 0.013}, name="max"),
             Sample((rand(rng, 1000),), {"min": -0.5, "max": 0.5}, name="big", big=True)],
-        covers=(ew.Clip,)),
+        covers=(ew.Clip,), torch=torch_fn("clip")),
+    OpInfo("clamp_tensor_bounds", lambda x, lo, hi: x.clamp(lo, hi), _np_clamp,
+           lambda rng: _clamp_samples(rng, "both"), covers=(ew.Clip,), tol_reason="exact",
+           torch=SAME_CALL),
+    OpInfo("clamp_min_tensor", lambda x, lo: x.clamp_min(lo), lambda x, lo: np.maximum(x, lo),
+           lambda rng: _clamp_samples(rng, "min"), covers=(ew.Clip,), tol_reason="exact",
+           torch=SAME_CALL),
+    OpInfo("clamp_max_tensor", lambda x, hi: dx.clamp(x, max=hi), lambda x, hi: np.minimum(x, hi),
+           lambda rng: _clamp_samples(rng, "max"), covers=(ew.Clip,), tol_reason="exact",
+           torch=_torch_clamp_max),
+    OpInfo("floor_divide", lambda a, b: a // b, np.floor_divide, _division_samples,
+           covers=(dv.FloorDivide,), grad=False, tol_reason="fmod is exact; the quotient of "
+           "a - fmod(a, b) by b lies within an ulp of an integer, which floor then settles",
+           torch=SAME_CALL),
+    OpInfo("remainder", lambda a, b: a % b, np.remainder,
+           lambda rng: _division_samples(rng, ints=False), covers=(dv.Remainder,), atol32=1e-4,
+           rtol32=1e-5, tol_reason="fmod is exact; values up to 200 carry float32's 1e-5 "
+           "absolute spacing", torch=SAME_CALL),
+    OpInfo("remainder_int", lambda a, b: a % b, np.remainder, _int_division_samples,
+           covers=(dv.Remainder,), grad=False, tol_reason="exact", torch=SAME_CALL),
     OpInfo("to_float64", lambda x: x.to(dx.float64) * 2, lambda x: x * 2,
-           _unary_samples(rand), covers=(ew.Cast,)),
+           _unary_samples(rand), covers=(ew.Cast,), torch=_torch_to_float64),
     OpInfo("sum", lambda x, **kw: x.sum(**kw), _np_reduce(np.sum), _reduce_samples(rand),
            covers=(rd.Sum,), atol32=1e-5, rtol32=1e-5,
-           tol_reason="float32 tree vs pairwise summation order: error ~ log2(n) ulps"),
+           tol_reason="float32 tree vs pairwise summation order: error ~ log2(n) ulps",
+           torch=SAME_CALL),
     OpInfo("mean", lambda x, **kw: x.mean(**kw), _np_reduce(np.mean), _reduce_samples(rand),
-           covers=(rd.Sum,), tol_reason="sum then one division"),
+           covers=(rd.Sum,), tol_reason="sum then one division", torch=SAME_CALL),
     OpInfo("amax", lambda x, **kw: x.amax(**kw), _np_reduce(np.max), _reduce_samples(distinct),
-           covers=(rd.Max,)),
+           covers=(rd.Max,), torch=SAME_CALL),
     OpInfo("amin", lambda x, **kw: x.amin(**kw), _np_reduce(np.min), _reduce_samples(distinct),
-           covers=(rd.Min,)),
+           covers=(rd.Min,), torch=SAME_CALL),
     OpInfo("max_dim", lambda x: x.max(dim=1).values, lambda x: x.max(axis=1),
            lambda rng: [Sample((distinct(rng, 3, 5),)), Sample((distinct(rng, 2, 7, 3),)),
-                        Sample((distinct(rng, 33, 129),), big=True)], covers=(rd.Max,)),
+                        Sample((distinct(rng, 33, 129),), big=True)], covers=(rd.MaxDim,),
+           torch=SAME_CALL),
     OpInfo("min_dim", lambda x: x.min(dim=0, keepdim=True).values,
            lambda x: x.min(axis=0, keepdims=True),
            lambda rng: [Sample((distinct(rng, 3, 5),)), Sample((distinct(rng, 127, 3),),
-                                                               big=True)], covers=(rd.Min,)),
+                                                               big=True)], covers=(rd.MinDim,),
+           torch=SAME_CALL),
     OpInfo("max_ties", lambda x: x.amax(dim=1), lambda x: x.max(axis=1),
            # Two-way ties only: finite differences see 1/2 per element there, as the rule says.
            lambda rng: [Sample((np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 0.5]]),), name="ties")],
            covers=(rd.Max,), tol_reason="exact: ties share the gradient evenly",
-           gc_atol=1e-4),
-    OpInfo("var", lambda x, **kw: x.var(**kw), _var_ref, _var_samples, covers=(rd.Sum,),
-           atol32=1e-5, rtol32=1e-4, tol_reason="two float32 reductions and a difference"),
-    OpInfo("std", lambda x, **kw: x.std(**kw), _std_ref, _var_samples, covers=(rd.Sum,),
-           atol32=1e-5, rtol32=1e-4, tol_reason="var's error halved by sqrt"),
+           gc_atol=1e-4, torch=SAME_CALL),
+    OpInfo("var", lambda x, **kw: x.var(**kw), _var_ref, _var_samples, covers=(rd.Var,),
+           atol32=1e-5, rtol32=1e-4, tol_reason="two float32 reductions and a difference",
+           torch=SAME_CALL),
+    OpInfo("std", lambda x, **kw: x.std(**kw), _std_ref, _var_samples, covers=(rd.Std,),
+           atol32=1e-5, rtol32=1e-4, tol_reason="var's error halved by sqrt", torch=SAME_CALL),
     OpInfo("reshape", lambda x, **kw: x.reshape(kw["shape"]), lambda x, shape: x.reshape(shape),
            lambda rng: [Sample((rand(rng, 3, 4),), {"shape": (2, 6)}),
                         Sample((rand(rng, 2, 3, 5),), {"shape": (-1, 5)}),
                         Sample((rand(rng, 1),), {"shape": ()}),
                         Sample((rand(rng, 127, 33),), {"shape": (33, -1)}, big=True)],
-           covers=(vw.Reshape, vw.ReshapeView)),
+           covers=(vw.Reshape, vw.ReshapeView), torch=SAME_CALL),
     OpInfo("flatten", lambda x, **kw: x.flatten(**kw),
            lambda x, start_dim=0: x.reshape(x.shape[:start_dim] + (-1,)),
            lambda rng: [Sample((rand(rng, 2, 3, 4),), {"start_dim": 1}),
                         Sample((rand(rng, 2, 3, 4),), {}),
                         Sample((rand(rng, 64, 13, 7),), {"start_dim": 1}, big=True)],
-           covers=(vw.Reshape, vw.ReshapeView)),
+           covers=(vw.Reshape, vw.ReshapeView), torch=SAME_CALL),
     OpInfo("permute", lambda x, **kw: x.permute(kw["dims"]), lambda x, dims: x.transpose(dims),
            lambda rng: [Sample((rand(rng, 2, 3, 4),), {"dims": (2, 0, 1)}),
                         Sample((rand(rng, 1, 7),), {"dims": (1, 0)}),
                         Sample((rand(rng, 33, 17, 65),), {"dims": (1, 2, 0)}, big=True)],
-           covers=(vw.Permute,)),
+           covers=(vw.Permute,), torch=SAME_CALL),
     OpInfo("transpose", lambda x: x.transpose(0, -1),
            lambda x: np.swapaxes(x, 0, -1) if x.ndim else x,
-           _unary_samples(rand), covers=(vw.Permute,)),
-    OpInfo("T", lambda x: x.T, lambda x: x.T, _unary_samples(rand), covers=(vw.Permute,)),
+           _unary_samples(rand), covers=(vw.Permute,), torch=SAME_CALL),
+    OpInfo("T", lambda x: x.T, lambda x: x.T, _unary_samples(rand), covers=(vw.Permute,),
+           torch=SAME_CALL),
     OpInfo("unsqueeze_squeeze", lambda x: x.unsqueeze(0).squeeze(), lambda x: np.squeeze(x),
-           _unary_samples(rand), covers=(vw.Reshape, vw.ReshapeView)),
+           _unary_samples(rand), covers=(vw.Reshape, vw.ReshapeView), torch=SAME_CALL),
     OpInfo("expand", lambda x: x.expand(2, 3, -1),
            lambda x: np.broadcast_to(x, (2, 3, x.shape[-1])),
            lambda rng: [Sample((rand(rng, 3, 1),)), Sample((rand(rng, 1, 4),)),
-                        Sample((rand(rng, 4),))], covers=(vw.Expand,)),
+                        Sample((rand(rng, 4),))], covers=(vw.Expand,), torch=SAME_CALL),
     OpInfo("getitem", lambda x, key: x[key], _getitem_ref, _getitem_samples,
-           covers=(vw.View,)),
+           covers=(vw.View,), torch=SAME_CALL),
     OpInfo("view", lambda x, **kw: x.view(kw["shape"]), lambda x, shape: x.reshape(shape),
            lambda rng: [Sample((rand(rng, 3, 4),), {"shape": (2, 6)}),
                         Sample((rand(rng, 1, 7),), {"shape": (7, 1, 1)}),
                         Sample((rand(rng, 13, 2),), {"shape": (-1,)})],
-           covers=(vw.ReshapeView,)),
+           covers=(vw.ReshapeView,), torch=SAME_CALL),
     OpInfo("reshape_copy", lambda x: x.T.reshape(-1), lambda x: x.T.reshape(-1),
            lambda rng: [Sample((rand(rng, 3, 4),)), Sample((rand(rng, 7, 13),))],
-           covers=(vw.Reshape, vw.Permute)),
+           covers=(vw.Reshape, vw.Permute), torch=SAME_CALL),
     OpInfo("contiguous", lambda x: x.T.contiguous() * 1, lambda x: x.T,
            lambda rng: [Sample((rand(rng, 3, 4),)), Sample((rand(rng, 2, 5, 3),))],
-           covers=(vw.Contiguous,)),
+           covers=(vw.Contiguous,), torch=SAME_CALL),
     OpInfo("narrow", lambda x, **kw: x.narrow(**kw), lambda x, dim, start, length:
            np.take(x, range(start, start + length), axis=dim),
            lambda rng: [Sample((rand(rng, 5, 7),), {"dim": 1, "start": 2, "length": 4}),
                         Sample((rand(rng, 5, 7),), {"dim": 0, "start": 0, "length": 1})],
-           covers=(vw.View,)),
+           covers=(vw.View,), torch=SAME_CALL),
     OpInfo("select", lambda x, **kw: x.select(**kw), lambda x, dim, index:
            np.take(x, index, axis=dim),
            lambda rng: [Sample((rand(rng, 5, 7),), {"dim": 1, "index": -1}),
                         Sample((rand(rng, 3, 4, 2),), {"dim": 0, "index": 2})],
-           covers=(vw.View,)),
+           covers=(vw.View,), torch=SAME_CALL),
     OpInfo("unbind_split_chunk",
            lambda x: (x.unbind(1)[1] * 2 + x.split([1, 2], 1)[1].sum(1) +
                       x.chunk(2, 1)[0].sum(1)),
            lambda x: x[:, 1] * 2 + x[:, 1:].sum(1) + x[:, :2].sum(1),
            lambda rng: [Sample((rand(rng, 4, 3),)), Sample((rand(rng, 1, 3),))],
-           covers=(vw.View, ew.Mul, ew.Add, rd.Sum)),
+           covers=(vw.View, ew.Mul, ew.Add, rd.Sum), torch=SAME_CALL),
     OpInfo("diagonal", lambda x, **kw: x.diagonal(**kw),
            lambda x, offset=0, dim1=0, dim2=1: np.diagonal(x, offset, dim1, dim2),
            lambda rng: [Sample((rand(rng, 4, 5),), {}),
                         Sample((rand(rng, 4, 5),), {"offset": 2}),
                         Sample((rand(rng, 4, 5),), {"offset": -1}),
                         Sample((rand(rng, 3, 4, 5),), {"dim1": 1, "dim2": 2})],
-           covers=(vw.View,)),
+           covers=(vw.View,), torch=SAME_CALL),
     OpInfo("unfold", lambda x, **kw: x.unfold(**kw), _unfold_ref,
            lambda rng: [Sample((rand(rng, 2, 7),), {"dimension": 1, "size": 3, "step": 1},
                                name="overlapping"),
                         Sample((rand(rng, 9, 2),), {"dimension": 0, "size": 2, "step": 3},
                                name="gaps")],
-           covers=(vw.View,)),
+           covers=(vw.View,), torch=SAME_CALL),
     OpInfo("inplace_through_view", _inplace_through_view,
            lambda x, w: _inplace_through_view_ref(x, w),
            lambda rng: [Sample((rand(rng, 3, 4), rand(rng, 4))),
@@ -308,23 +428,26 @@ CORE_OPS = [
            covers=(vw.CopySlices, vw.View, ew.Mul, ew.Add)),
     OpInfo("index_select", lambda x, idx, dim: dx.index_select(x, dim, idx),
            lambda x, idx, dim: np.take(x, idx, axis=dim), _gather_samples,
-           covers=(mv.Gather,)),
+           covers=(mv.Gather,), torch=_torch_index_select),
     OpInfo("index_list", lambda x: x[[2, 0, 2]], lambda x: x[[2, 0, 2]],
            lambda rng: [Sample((rand(rng, 3, 4),)), Sample((rand(rng, 5),))],
-           covers=(mv.Gather,)),
+           covers=(mv.Gather,), torch=SAME_CALL),
     OpInfo("cat", lambda *xs, dim: dx.cat(xs, dim=dim),
-           lambda *xs, dim: np.concatenate(xs, axis=dim), _cat_samples, covers=(mv.Cat,)),
+           lambda *xs, dim: np.concatenate(xs, axis=dim), _cat_samples, covers=(mv.Cat,),
+           torch=_torch_cat),
     OpInfo("stack", lambda *xs, dim: dx.stack(xs, dim=dim),
-           lambda *xs, dim: np.stack(xs, axis=dim), _stack_samples, covers=(mv.Cat,)),
-    OpInfo("pad", lambda x, **kw: dx.pad(x, **kw), _np_pad, _pad_samples, covers=(mv.Pad,)),
+           lambda *xs, dim: np.stack(xs, axis=dim), _stack_samples, covers=(mv.Cat,),
+           torch=_torch_stack),
+    OpInfo("pad", lambda x, **kw: dx.pad(x, **kw), _np_pad, _pad_samples, covers=(mv.Pad,),
+           torch=torch_fn("nn.functional.pad")),
     OpInfo("matmul", lambda a, b: a @ b, np.matmul, _matmul_samples, covers=(mm.MatMul,),
            atol32=1e-4, rtol32=1e-4, tol_reason="K-long float32 dot products in a different "
-           "summation order: error grows ~ sqrt(K) ulps of the partial sums"),
+           "summation order: error grows ~ sqrt(K) ulps of the partial sums", torch=SAME_CALL),
     OpInfo("composite_mlp", lambda x, w, b: ((x @ w + b).tanh() ** 2).mean(),
            lambda x, w, b: np.mean(np.tanh(x @ w + b) ** 2),
            lambda rng: [Sample((rand(rng, 5, 3), rand(rng, 3, 4), rand(rng, 4))),
                         Sample((rand(rng, 64, 100), rand(rng, 100, 33), rand(rng, 33)),
                                big=True)],
            covers=(ew.Add, mm.MatMul, ew.Tanh, ew.Pow, rd.Sum, ew.Div), atol32=1e-5,
-           rtol32=1e-4, tol_reason="matmul + reduction in float32"),
+           rtol32=1e-4, tol_reason="matmul + reduction in float32", torch=SAME_CALL),
 ]

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from op_table import OpInfo, Sample, away_from_zero, distinct, rand
+from op_table import OpInfo, Sample, away_from_zero, distinct, rand, torch_fn
 
 import deepx as dx
 import deepx.nn.functional as F
@@ -36,6 +36,8 @@ def _windows(xp, kernel, stride, dilation):
 
 
 def _conv2d_ref(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    if x.ndim == 3:  # unbatched (C, H, W)
+        return _conv2d_ref(x[None], w, b, stride, padding, dilation, groups)[0]
     kernel, dil = w.shape[2:], _pair(dilation)
     if padding == "same":
         total = [d * (k - 1) for k, d in zip(kernel, dil)]
@@ -68,6 +70,11 @@ def _conv_samples(rng):
          "groups2-1x3"),
         ((2, 1, 7, 6), (3, 1, 2, 2), True, {"stride": 3, "padding": 1}, "odd-s3"),
         ((1, 2, 4, 4), (2, 2, 2, 2), False, {"padding": "same"}, "same-asymmetric"),
+        ((2, 4, 9, 8), (6, 2, 3, 2), True, {"stride": (2, 1), "padding": (1, 2),
+                                            "dilation": (1, 2), "groups": 2}, "all-pairs"),
+        ((1, 3, 6, 7), (2, 3, 4, 3), False, {"padding": "same", "dilation": (1, 2)},
+         "same-dilated"),
+        ((3, 6, 6), (2, 3, 3, 3), False, {"stride": 2}, "unbatched"),
     ]
     big = [
         ((4, 1, 28, 28), (6, 1, 5, 5), True, {"padding": 2}, "lenet1"),
@@ -89,6 +96,8 @@ def _conv1d_samples(rng):
                    {"stride": 2, "padding": 1}, name="s2p1"),
             Sample((rand(rng, 1, 4, 8), rand(rng, 2, 2, 2)), {"dilation": 3, "groups": 2},
                    name="dilated-groups"),
+            Sample((rand(rng, 2, 3, 11), rand(rng, 4, 3, 3), rand(rng, 4)),
+                   {"stride": 2, "padding": 2, "dilation": 2}, name="s2p2d2"),
             Sample((rand(rng, 8, 16, 100), rand(rng, 32, 16, 5), rand(rng, 32)),
                    {"padding": 2}, name="big", big=True)]
 
@@ -102,6 +111,7 @@ def _linear_samples(rng):
     return [Sample((rand(rng, 3, 4), rand(rng, 5, 4), rand(rng, 5)), name="bias"),
             Sample((rand(rng, 2, 3, 4), rand(rng, 2, 4)), name="3d-nobias"),
             Sample((rand(rng, 4), rand(rng, 3, 4), rand(rng, 3)), name="1d"),
+            Sample((rand(rng, 2, 3, 5), rand(rng, 4, 5), rand(rng, 4)), name="3d-bias"),
             Sample((rand(rng, 127, 257), rand(rng, 33, 257), rand(rng, 33)), name="big",
                    big=True)]
 
@@ -151,7 +161,9 @@ def _max_pool_samples(rng):
              ((1, 2, 6, 5), {"kernel_size": (2, 3), "stride": (1, 2), "dilation": (2, 1)},
               "dilated-nonsquare"),
              ((1, 1, 7, 7), {"kernel_size": 3, "stride": 2, "ceil_mode": True}, "ceil"),
-             ((1, 3, 4, 4), {"kernel_size": 2, "stride": 1, "padding": 1}, "overlap-pad")]
+             ((1, 3, 4, 4), {"kernel_size": 2, "stride": 1, "padding": 1}, "overlap-pad"),
+             ((2, 3, 9, 8), {"kernel_size": (3, 2), "stride": 2, "padding": 1,
+                             "dilation": (1, 2), "ceil_mode": True}, "ceil-dilated")]
     big = [((4, 6, 28, 28), {"kernel_size": 2}, "lenet"),
            ((2, 8, 13, 13), {"kernel_size": 3, "stride": 2}, "alexnet"),
            ((1, 16, 56, 56), {"kernel_size": 3, "stride": 2, "padding": 1}, "resnet")]
@@ -166,7 +178,10 @@ def _avg_pool_samples(rng):
                              "count_include_pad": False}, "exclude-pad"),
              ((1, 1, 7, 7), {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True},
               "ceil"),
-             ((1, 2, 4, 5), {"kernel_size": 2, "divisor_override": 3}, "divisor")]
+             ((1, 2, 4, 5), {"kernel_size": 2, "divisor_override": 3}, "divisor"),
+             ((2, 3, 9, 8), {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True,
+                             "count_include_pad": False}, "ceil-exclude"),
+             ((1, 2, 7, 7), {"kernel_size": 2, "divisor_override": 3}, "divisor-odd")]
     big = [((4, 6, 28, 28), {"kernel_size": 2}, "lenet"),
            ((2, 8, 15, 13), {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True,
                              "count_include_pad": False}, "ceil-exclude")]
@@ -190,6 +205,8 @@ def _adaptive_samples(rng):
     return [Sample((rand(rng, 2, 3, 4, 5),), {"output_size": 1}, name="global"),
             Sample((rand(rng, 1, 2, 4, 6),), {"output_size": (2, 3)}, name="divisible"),
             Sample((rand(rng, 1, 2, 5, 7),), {"output_size": (3, 2)}, name="uneven"),
+            Sample((rand(rng, 2, 3, 7, 5),), {"output_size": (3, 2)}, name="uneven-batch"),
+            Sample((rand(rng, 2, 3, 7, 5),), {"output_size": 1}, name="global-odd"),
             Sample((rand(rng, 8, 64, 7, 7),), {"output_size": 1}, name="big", big=True)]
 
 
@@ -225,12 +242,29 @@ def _act_samples(make, **kwargs):
     def gen(rng):
         shapes = [(7,), (3, 5), (2, 3, 4)]
         return ([Sample((make(rng, *s),), dict(kwargs), name=str(s)) for s in shapes]
+                + [Sample((make(rng, 3, 7) * 3,), dict(kwargs), name="wide")]
                 + [Sample((make(rng, 1000),), dict(kwargs), name="big", big=True)])
     return gen
 
 
+def _off_kinks(kinks, scale):
+    """Samples rand * scale with every value at least 0.05 away from each kink."""
+    def make(rng, *shape):
+        x = rand(rng, *shape) * scale
+        for k in kinks:
+            x = np.where(np.abs(x - k) < 0.05, k + 0.1 * np.sign(x - k + 1e-9), x)
+        return x
+    return make
+
+
+def _softplus_samples(rng):
+    return _act_samples(rand, beta=2.0, threshold=3.0)(rng) + [
+        Sample((rand(rng, 3, 7) * 5,), {"beta": 2.0, "threshold": 4.0}, name="threshold4")]
+
+
 def _softmax_samples(rng):
-    cases = [((7,), 0), ((3, 5), 1), ((3, 5), 0), ((2, 3, 4), 1), ((2, 3, 4), -1), ((), 0)]
+    cases = [((7,), 0), ((3, 5), 1), ((3, 5), 0), ((2, 3, 4), 1), ((2, 3, 4), -1), ((), 0),
+             ((2, 5, 3), 1), ((4, 300), -1)]
     big = [((64, 1000), 1), ((127, 33), 0)]
     out = [Sample((rand(rng, *s),), {"dim": d}, name=f"{s}d{d}") for s, d in cases]
     out.append(Sample((rand(rng, 4, 5) * 40,), {"dim": 1}, name="wide-range"))
@@ -241,6 +275,7 @@ def _softmax_samples(rng):
 def _prelu_samples(rng):
     return [Sample((away_from_zero(rng, 2, 3, 4), rand(rng, 3)), name="channels"),
             Sample((away_from_zero(rng, 4, 5), rand(rng, 1)), name="shared"),
+            Sample((away_from_zero(rng, 2, 3, 4, 4), rand(rng, 3)), name="4d"),
             Sample((away_from_zero(rng, 8, 16, 9, 9), rand(rng, 16)), name="big", big=True)]
 
 
@@ -306,6 +341,8 @@ def _layer_norm_samples(rng):
             Sample((rand(rng, 2, 3, 4), rand(rng, 3, 4), rand(rng, 3, 4)),
                    {"normalized_shape": (3, 4)}, name="2dims"),
             Sample((rand(rng, 4, 6),), {"normalized_shape": (6,), "eps": 1e-3}, name="plain"),
+            Sample((rand(rng, 2, 5, 3, 4), rand(rng, 3, 4), rand(rng, 3, 4)),
+                   {"normalized_shape": (3, 4)}, name="4d"),
             Sample((rand(rng, 64, 49, 96), rand(rng, 96), rand(rng, 96)),
                    {"normalized_shape": 96}, name="big", big=True)]
 
@@ -429,6 +466,8 @@ def _class_samples(rng, extreme=False):
              Sample((rand(rng, 6, 4), ignored), name="ignore_index"),
              Sample((rand(rng, 5, 3), targets(5, c=3), rng.uniform(0.5, 2, 3)),
                     name="weight", requires_grad=no_grad_w),
+             Sample((rand(rng, 6, 5), np.array([-100, 1, 4, -100, 0, 2], dtype=np.int64),
+                     rng.uniform(0.5, 2, 5)), name="weight-ignore", requires_grad=no_grad_w),
              Sample((rand(rng, 2, 3, 2, 2), targets(2, 2, 2, c=3)), name="k-dim"),
              Sample((rand(rng, 5), np.array(3, dtype=np.int64)), name="unbatched"),
              Sample((rand(rng, 64, 10), targets(64, c=10)), name="big", big=True),
@@ -446,6 +485,11 @@ def _cross_entropy_samples(rng):
                         name="smoothing-weight-ignore", requires_grad=(True, False, False)))
     cases.append(Sample((rand(rng, 5, 4), np.array([0, 1, 2, 3, 0], dtype=np.int64)),
                         {"label_smoothing": 0.1, "reduction": "none"}, name="smoothing"))
+    cases.append(Sample((rand(rng, 6, 5), np.array([1, 0, -100, 4, 2, 3], dtype=np.int64),
+                         rng.uniform(0.5, 2, 5)), {"label_smoothing": 0.15},
+                        name="smoothing0.15-weight-ignore", requires_grad=(True, False, False)))
+    cases.append(Sample((rand(rng, 2, 4, 3, 2), rng.integers(0, 4, (2, 3, 2)).astype(np.int64)),
+                        {"reduction": "none"}, name="k-dim-none"))
     return cases
 
 
@@ -467,6 +511,12 @@ def _off_kink(rng, x):
     """A target whose difference from x keeps |d| away from 0 and from beta = 1."""
     d = rng.choice([0.2, 0.5, 1.5, 1.8], size=x.shape) + rng.uniform(-0.1, 0.1, x.shape)
     return x - d * rng.choice([-1.0, 1.0], size=x.shape)
+
+
+def _smooth_l1_samples(rng):
+    x = rand(rng, 3, 4) * 2
+    d = rng.choice([0.2, 0.8, 1.5], size=x.shape) * rng.choice([-1.0, 1.0], size=x.shape)
+    return _pair_samples(_off_kink)(rng) + [Sample((x, x - d), {"beta": 0.5}, name="beta0.5")]
 
 
 def _any_target(rng, x):
@@ -495,6 +545,8 @@ def _bce_samples(rng):
                    name="hard-targets"),
             Sample((probs(2, 5), probs(2, 5), rng.uniform(0.5, 2, 5)), {"reduction": "none"},
                    name="weight", requires_grad=(True, True, False)),
+            Sample((probs(3, 4), rng.uniform(0, 1, (3, 4)), rng.uniform(0.5, 2, 4)),
+                   name="weight-mean", requires_grad=(True, True, False)),
             Sample((probs(64, 100), probs(64, 100)), name="big", big=True)]
 
 
@@ -515,6 +567,7 @@ def _bce_logits_samples(rng):
     return [Sample((rand(rng, 7), probs(7))),
             Sample((rand(rng, 3, 4) * 30, (probs(3, 4) > 0.5).astype(np.float64)),
                    {"reduction": "sum"}, name="large-logits"),
+            Sample((rand(rng, 3, 4) * 4, probs(3, 4)), name="wide-logits"),
             Sample((rand(rng, 2, 5), probs(2, 5), rng.uniform(0.5, 2, 5),
                     rng.uniform(0.5, 3, 5)), {"reduction": "none"}, name="weights",
                    requires_grad=(True, True, False, False)),
@@ -544,6 +597,8 @@ def _multi_margin_samples(rng):
                                                       "reduction": "sum"}, name="p2"),
             Sample((rand(rng, 3, 4), targets(3, 4), rng.uniform(0.5, 2, 4)),
                    {"reduction": "none"}, name="weight", requires_grad=(True, False, False)),
+            Sample((rand(rng, 5, 4), targets(5, 4), rng.uniform(0.5, 2, 4)),
+                   {"p": 2, "margin": 0.7}, name="p2-weight", requires_grad=(True, False, False)),
             Sample((rand(rng, 6), np.array(2, dtype=np.int64)), name="unbatched"),
             Sample((rand(rng, 64, 10), targets(64, 10)), name="big", big=True)]
 
@@ -561,7 +616,41 @@ def _hinge_samples(rng):
                                                                        "reduction": "sum"},
                    name="float-target", requires_grad=(True, False)),
             Sample((rand(rng, 2, 5), signs(2, 5)), {"reduction": "none"}, name="none"),
+            Sample((rand(rng, 3, 4), signs(3, 4).astype(np.float64)),
+                   {"margin": 0.5, "reduction": "none"}, name="float-target-none",
+                   requires_grad=(True, False)),
             Sample((rand(rng, 64, 100), signs(64, 100)), name="big", big=True)]
+
+
+# PyTorch twins of the calls above whose arguments torch spells differently.
+def _torch_layer_norm(x, w=None, b=None, normalized_shape=None, eps=1e-5):
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
+    return torch_fn("nn.functional.layer_norm")(x, tuple(shape), w, b, eps)
+
+
+def _torch_cross_entropy(x, t, w=None, **kw):
+    return torch_fn("nn.functional.cross_entropy")(x, t, weight=w, **kw)
+
+
+def _torch_nll(x, t, w=None, **kw):
+    return torch_fn("nn.functional.nll_loss")(x, t, weight=w, **kw)
+
+
+def _torch_bce(x, y, w=None, **kw):
+    return torch_fn("nn.functional.binary_cross_entropy")(x, y, weight=w, **kw)
+
+
+def _torch_bce_logits(x, y, w=None, pw=None, **kw):
+    return torch_fn("nn.functional.binary_cross_entropy_with_logits")(x, y, weight=w,
+                                                                        pos_weight=pw, **kw)
+
+
+def _torch_multi_margin(x, t, w=None, **kw):
+    return torch_fn("nn.functional.multi_margin_loss")(x, t, weight=w, **kw)
+
+
+def _tf(name):
+    return torch_fn(f"nn.functional.{name}")
 
 
 _LOSS_TOL = "float32 exp/log in the loss and a mean over the rows"
@@ -570,47 +659,64 @@ _CONV_TOL = ("K = C*KH*KW-long float32 dot products (K <= 400) summed in another
 
 NN_OPS = [
     OpInfo("conv2d", F.conv2d, _conv2d_ref, _conv_samples, covers=(conv.Conv2d, mv.Pad),
-           atol32=1e-4, rtol32=1e-4, tol_reason=_CONV_TOL),
+           atol32=1e-4, rtol32=1e-4, tol_reason=_CONV_TOL, torch=_tf("conv2d")),
     OpInfo("conv1d", F.conv1d, _conv1d_ref, _conv1d_samples, covers=(conv.Conv2d,),
-           atol32=1e-4, rtol32=1e-4, tol_reason=_CONV_TOL),
+           atol32=1e-4, rtol32=1e-4, tol_reason=_CONV_TOL, torch=_tf("conv1d")),
     OpInfo("linear", F.linear, _linear_ref, _linear_samples, covers=(conv.Linear,),
-           atol32=1e-4, rtol32=1e-4, tol_reason="in-long float32 dot products"),
+           atol32=1e-4, rtol32=1e-4, tol_reason="in-long float32 dot products",
+           torch=_tf("linear")),
     OpInfo("max_pool2d", F.max_pool2d, _max_pool_ref, _max_pool_samples,
-           covers=(pool.MaxPool2d,), tol_reason="exact: a max selects one input"),
+           covers=(pool.MaxPool2d,), tol_reason="exact: a max selects one input",
+           torch=_tf("max_pool2d")),
     OpInfo("avg_pool2d", F.avg_pool2d, _avg_pool_ref, _avg_pool_samples,
-           covers=(pool.AvgPool2d,), tol_reason="sums of <= 9 terms and one division"),
+           covers=(pool.AvgPool2d,), tol_reason="sums of <= 9 terms and one division",
+           torch=_tf("avg_pool2d")),
     OpInfo("adaptive_avg_pool2d", F.adaptive_avg_pool2d, _adaptive_ref, _adaptive_samples,
-           covers=(pool.AvgPool2d, rd.Sum, mm.MatMul), tol_reason="window means"),
+           covers=(pool.AvgPool2d, rd.Sum, mm.MatMul), tol_reason="window means",
+           torch=_tf("adaptive_avg_pool2d")),
     OpInfo("relu", F.relu, lambda x: np.maximum(x, 0), _act_samples(away_from_zero),
-           covers=(act.ReLU,), tol_reason="exact"),
+           covers=(act.ReLU,), tol_reason="exact", torch=_tf("relu")),
+    OpInfo("hardtanh", F.hardtanh, lambda x, min_val=-1.0, max_val=1.0: np.clip(
+        x, min_val, max_val), _act_samples(_off_kinks((-1.0, 1.0, -0.5, 0.7), 1.0)),
+        covers=(act.Hardtanh,), tol_reason="exact", torch=_tf("hardtanh")),
+    OpInfo("hardtanh_bounds", F.hardtanh, lambda x, min_val=-1.0, max_val=1.0: np.clip(
+        x, min_val, max_val), _act_samples(_off_kinks((-0.5, 0.7), 1.0), min_val=-0.5,
+                                           max_val=0.7),
+        covers=(act.Hardtanh,), tol_reason="exact", torch=_tf("hardtanh")),
+    OpInfo("relu6", F.relu6, lambda x: np.clip(x, 0, 6), _act_samples(_off_kinks((0.0, 6.0), 3.0)),
+           covers=(act.Hardtanh,), tol_reason="exact", torch=_tf("relu6")),
     OpInfo("leaky_relu", F.leaky_relu, lambda x, negative_slope=0.01: np.where(
         x > 0, x, negative_slope * x), _act_samples(away_from_zero, negative_slope=0.2),
-        covers=(act.LeakyReLU,), tol_reason="one multiplication"),
+        covers=(act.LeakyReLU,), tol_reason="one multiplication", torch=_tf("leaky_relu")),
     OpInfo("prelu", F.prelu, _prelu_ref, _prelu_samples, covers=(act.PReLU,),
-           tol_reason="one multiplication; weight grads sum over N*H*W"),
+           tol_reason="one multiplication; weight grads sum over N*H*W", torch=_tf("prelu")),
     OpInfo("elu", F.elu, lambda x, alpha=1.0: np.where(x > 0, x, alpha * np.expm1(x)),
            _act_samples(away_from_zero, alpha=0.7), covers=(act.ELU,), atol32=2e-6,
-           tol_reason="float32 expm1: a few ulps"),
+           tol_reason="float32 expm1: a few ulps", torch=_tf("elu")),
     OpInfo("gelu", F.gelu, _gelu_ref, _act_samples(rand), covers=(act.GELU,), atol32=2e-6,
-           rtol32=1e-5, tol_reason="float32 erf and exp: a few ulps"),
+           rtol32=1e-5, tol_reason="float32 erf and exp: a few ulps", torch=_tf("gelu")),
     OpInfo("gelu_tanh", F.gelu, _gelu_ref, _act_samples(rand, approximate="tanh"),
-           covers=(act.GELU,), atol32=2e-6, rtol32=1e-5, tol_reason="float32 tanh: a few ulps"),
-    OpInfo("softplus", F.softplus, _softplus_ref, _act_samples(rand, beta=2.0, threshold=3.0),
-           covers=(act.Softplus,), atol32=2e-6, tol_reason="float32 log1p(exp): a few ulps"),
+           covers=(act.GELU,), atol32=2e-6, rtol32=1e-5, tol_reason="float32 tanh: a few ulps",
+           torch=_tf("gelu")),
+    OpInfo("softplus", F.softplus, _softplus_ref, _softplus_samples,
+           covers=(act.Softplus,), atol32=2e-6, tol_reason="float32 log1p(exp): a few ulps",
+           torch=_tf("softplus")),
     OpInfo("silu", F.silu, lambda x: x / (1 + np.exp(-x)), _act_samples(rand),
-           covers=(act.SiLU,), atol32=2e-6, tol_reason="float32 exp inside the sigmoid"),
+           covers=(act.SiLU,), atol32=2e-6, tol_reason="float32 exp inside the sigmoid",
+           torch=_tf("silu")),
     OpInfo("softmax", F.softmax, _softmax_ref, _softmax_samples, covers=(act.Softmax,),
-           atol32=1e-6, rtol32=1e-5, tol_reason="float32 exp and a sum along the dim"),
+           atol32=1e-6, rtol32=1e-5, tol_reason="float32 exp and a sum along the dim",
+           torch=_tf("softmax")),
     OpInfo("log_softmax", F.log_softmax, _log_softmax_ref, _softmax_samples,
            covers=(act.LogSoftmax,), atol32=1e-5, rtol32=1e-5,
-           tol_reason="float32 log of a sum of exps"),
+           tol_reason="float32 log of a sum of exps", torch=_tf("log_softmax")),
     OpInfo("batch_norm", _batch_norm_fn, _batch_norm_ref, _batch_norm_samples,
            covers=(norm.BatchNorm, mv.Reshape), atol32=1e-4, rtol32=1e-4,
            tol_reason="float32 mean/var over N*H*W values, then rsqrt; the backward's "
-           "projections subtract nearly equal sums"),
+           "projections subtract nearly equal sums", torch=_tf("batch_norm")),
     OpInfo("layer_norm", _layer_norm_fn, _layer_norm_ref, _layer_norm_samples,
            covers=(norm.LayerNorm,), atol32=1e-4, rtol32=1e-4,
-           tol_reason="float32 mean/var over the row, then rsqrt"),
+           tol_reason="float32 mean/var over the row, then rsqrt", torch=_torch_layer_norm),
     OpInfo("dropout", _seeded(F.dropout), _dropout_ref, _dropout_samples,
            covers=(norm.Dropout,), tol_reason="same mask bits on both backends; one scale"),
     OpInfo("dropconnect", _seeded(F.dropconnect), _dropout_ref,
@@ -623,24 +729,29 @@ NN_OPS = [
            tol_reason="row copies; the backward sums repeated rows in float32"),
     OpInfo("cross_entropy", _cross_entropy_fn, _cross_entropy_ref, _cross_entropy_samples,
            covers=(loss.CrossEntropy, mv.Permute, ew.Div), atol32=1e-5, rtol32=1e-5,
-           tol_reason=_LOSS_TOL),
+           tol_reason=_LOSS_TOL, torch=_torch_cross_entropy),
     OpInfo("nll_loss", _nll_fn, _nll_ref, lambda rng: _class_samples(rng),
-           covers=(mv.Gather, ew.Mul, ew.Neg), tol_reason="picks and one weighted mean"),
+           covers=(mv.Gather, ew.Mul, ew.Neg), tol_reason="picks and one weighted mean",
+           torch=_torch_nll),
     OpInfo("mse_loss", F.mse_loss, lambda x, y, reduction="mean": _reduce_ref(
         (x - y) ** 2, reduction), _pair_samples(_any_target), covers=(ew.Sub, ew.Mul),
-        tol_reason="squares and a float32 mean"),
+        tol_reason="squares and a float32 mean", torch=_tf("mse_loss")),
     OpInfo("l1_loss", F.l1_loss, lambda x, y, reduction="mean": _reduce_ref(
         np.abs(x - y), reduction), _pair_samples(_off_kink), covers=(ew.Abs,),
-        tol_reason="a float32 mean"),
-    OpInfo("smooth_l1_loss", F.smooth_l1_loss, _smooth_l1_ref, _pair_samples(_off_kink),
-           covers=(ew.Where,), tol_reason="squares and a float32 mean"),
+        tol_reason="a float32 mean", torch=_tf("l1_loss")),
+    OpInfo("smooth_l1_loss", F.smooth_l1_loss, _smooth_l1_ref, _smooth_l1_samples,
+           covers=(ew.Where,), tol_reason="squares and a float32 mean",
+           torch=_tf("smooth_l1_loss")),
     OpInfo("binary_cross_entropy", _bce_fn, _bce_ref, _bce_samples,
-           covers=(loss.BinaryCrossEntropy,), atol32=1e-5, rtol32=1e-5, tol_reason=_LOSS_TOL),
+           covers=(loss.BinaryCrossEntropy,), atol32=1e-5, rtol32=1e-5, tol_reason=_LOSS_TOL,
+           torch=_torch_bce),
     OpInfo("binary_cross_entropy_with_logits", _bce_logits_fn, _bce_logits_ref,
            _bce_logits_samples, covers=(act.Softplus,), atol32=1e-5, rtol32=1e-5,
-           tol_reason=_LOSS_TOL),
+           tol_reason=_LOSS_TOL, torch=_torch_bce_logits),
     OpInfo("multi_margin_loss", _multi_margin_fn, _multi_margin_ref, _multi_margin_samples,
-           covers=(act.ReLU, mv.Gather), tol_reason="sums over C and a float32 mean"),
+           covers=(act.ReLU, mv.Gather), tol_reason="sums over C and a float32 mean",
+           torch=_torch_multi_margin),
     OpInfo("hinge_embedding_loss", F.hinge_embedding_loss, _hinge_ref, _hinge_samples,
-           covers=(act.ReLU, ew.Where), tol_reason="a float32 mean"),
+           covers=(ew.Clip, ew.Where), tol_reason="a float32 mean",
+           torch=_tf("hinge_embedding_loss")),
 ]

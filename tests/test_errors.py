@@ -19,6 +19,21 @@ def test_add_shape_mismatch(device):
         a + b
 
 
+def test_elementwise_shape_mismatch_names_op_and_shapes(device):
+    a, b = dx.zeros(2, 3, device=device), dx.zeros(4, device=device)
+    cases = [(lambda: a // b, "floor_divide"), (lambda: a % b, "remainder"),
+             (lambda: dx.maximum(a, b), "maximum"), (lambda: a.clamp(b), "clamp"),
+             (lambda: a.clamp(a, b), "clamp"), (lambda: a.clamp_max(b), "clamp")]
+    for call, op in cases:
+        with pytest.raises(ShapeError, match=rf"{op}: shapes \(2, 3\) and .*\(4,\).* cannot be "
+                                             r"broadcast"):
+            call()
+    with pytest.raises(DeepxError, match="clamp: at least one of 'min' or 'max' must not be None"):
+        a.clamp()
+    with pytest.raises(DTypeError, match="clamp: unsupported operand of type str"):
+        a.clamp("0")
+
+
 def test_matmul_shape_mismatch(device):
     a, b = dx.zeros(2, 3, device=device), dx.zeros(4, 5, device=device)
     with pytest.raises(ShapeError, match=r"matmul: shapes \(2, 3\) and \(4, 5\) cannot be "

@@ -1,6 +1,6 @@
-"""deepx.nn.functional beyond the op table: agreement with PyTorch (where installed), extreme
-logits, bad-input errors raised before any kernel runs, batch-norm running statistics and
-dropout statistics."""
+"""deepx.nn.functional beyond the op table (whose OpInfo.torch twins check values and gradients
+against PyTorch): max-pool indices and batch-norm running statistics against PyTorch, extreme
+logits, bad-input errors raised before any kernel runs, and dropout statistics."""
 from __future__ import annotations
 
 import numpy as np
@@ -28,141 +28,11 @@ def device(request):
 
 
 # ---------------------------------------------------------------- PyTorch agreement
+# Values and gradients of every functional op against PyTorch run from the op table
+# (tests/op_table_nn.py, OpInfo.torch; tests/test_ops.py::test_matches_pytorch). Here: what
+# the table cannot express (indices, running statistics).
 def _rng():
     return np.random.default_rng(7)
-
-
-def _labels(rng, n, c, ignore=()):
-    t = rng.integers(0, c, size=n)
-    t[list(ignore)] = -100
-    return t.astype(np.int64)
-
-
-# (name, deepx call, torch call, inputs(rng) -> tuple of arrays, kwargs). Float arrays are
-# differentiated unless listed in the case's `frozen` indices (class weights, targets).
-CASES = [
-    ("conv2d", F.conv2d, "conv2d",
-     lambda r: (r.standard_normal((2, 4, 9, 8)), r.standard_normal((6, 2, 3, 2)),
-                r.standard_normal(6)),
-     {"stride": (2, 1), "padding": (1, 2), "dilation": (1, 2), "groups": 2}, ()),
-    ("conv2d_same", F.conv2d, "conv2d",
-     lambda r: (r.standard_normal((1, 3, 6, 7)), r.standard_normal((2, 3, 4, 3))),
-     {"padding": "same", "dilation": (1, 2)}, ()),
-    ("conv2d_unbatched", F.conv2d, "conv2d",
-     lambda r: (r.standard_normal((3, 6, 6)), r.standard_normal((2, 3, 3, 3))),
-     {"stride": 2}, ()),
-    ("conv1d", F.conv1d, "conv1d",
-     lambda r: (r.standard_normal((2, 3, 11)), r.standard_normal((4, 3, 3)),
-                r.standard_normal(4)), {"stride": 2, "padding": 2, "dilation": 2}, ()),
-    ("linear", F.linear, "linear",
-     lambda r: (r.standard_normal((2, 3, 5)), r.standard_normal((4, 5)), r.standard_normal(4)),
-     {}, ()),
-    ("max_pool2d", F.max_pool2d, "max_pool2d",
-     lambda r: (r.standard_normal((2, 3, 9, 8)),),
-     {"kernel_size": (3, 2), "stride": 2, "padding": 1, "dilation": (1, 2),
-      "ceil_mode": True}, ()),
-    ("avg_pool2d", F.avg_pool2d, "avg_pool2d",
-     lambda r: (r.standard_normal((2, 3, 9, 8)),),
-     {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True,
-      "count_include_pad": False}, ()),
-    ("avg_pool2d_divisor", F.avg_pool2d, "avg_pool2d",
-     lambda r: (r.standard_normal((1, 2, 7, 7)),), {"kernel_size": 2, "divisor_override": 3},
-     ()),
-    ("adaptive_avg_pool2d", F.adaptive_avg_pool2d, "adaptive_avg_pool2d",
-     lambda r: (r.standard_normal((2, 3, 7, 5)),), {"output_size": (3, 2)}, ()),
-    ("adaptive_global", F.adaptive_avg_pool2d, "adaptive_avg_pool2d",
-     lambda r: (r.standard_normal((2, 3, 7, 5)),), {"output_size": 1}, ()),
-    ("relu", F.relu, "relu", lambda r: (r.standard_normal((3, 7)),), {}, ()),
-    ("leaky_relu", F.leaky_relu, "leaky_relu", lambda r: (r.standard_normal((3, 7)),),
-     {"negative_slope": 0.1}, ()),
-    ("prelu", F.prelu, "prelu", lambda r: (r.standard_normal((2, 3, 4, 4)),
-                                           r.standard_normal(3)), {}, ()),
-    ("elu", F.elu, "elu", lambda r: (r.standard_normal((3, 7)),), {"alpha": 0.5}, ()),
-    ("sigmoid", F.sigmoid, "sigmoid", lambda r: (r.standard_normal((3, 7)),), {}, ()),
-    ("tanh", F.tanh, "tanh", lambda r: (r.standard_normal((3, 7)),), {}, ()),
-    ("gelu", F.gelu, "gelu", lambda r: (r.standard_normal((3, 7)) * 3,), {}, ()),
-    ("gelu_tanh", F.gelu, "gelu", lambda r: (r.standard_normal((3, 7)) * 3,),
-     {"approximate": "tanh"}, ()),
-    ("softplus", F.softplus, "softplus", lambda r: (r.standard_normal((3, 7)) * 5,),
-     {"beta": 2.0, "threshold": 4.0}, ()),
-    ("silu", F.silu, "silu", lambda r: (r.standard_normal((3, 7)) * 3,), {}, ()),
-    ("softmax", F.softmax, "softmax", lambda r: (r.standard_normal((2, 5, 3)),), {"dim": 1}, ()),
-    ("log_softmax", F.log_softmax, "log_softmax", lambda r: (r.standard_normal((4, 300)),),
-     {"dim": -1}, ()),
-    ("layer_norm", F.layer_norm, "layer_norm",
-     lambda r: (r.standard_normal((2, 5, 3, 4)), (3, 4), r.standard_normal((3, 4)),
-                r.standard_normal((3, 4))), {}, ()),
-    ("cross_entropy", F.cross_entropy, "cross_entropy",
-     lambda r: (r.standard_normal((6, 5)), _labels(r, 6, 5, ignore=(2,)),
-                r.uniform(0.5, 2, 5)), {"label_smoothing": 0.15}, (2,)),
-    ("cross_entropy_kdim", F.cross_entropy, "cross_entropy",
-     lambda r: (r.standard_normal((2, 4, 3, 2)), r.integers(0, 4, (2, 3, 2)).astype(np.int64)),
-     {"reduction": "none"}, ()),
-    ("nll_loss", F.nll_loss, "nll_loss",
-     lambda r: (r.standard_normal((6, 5)), _labels(r, 6, 5, ignore=(0, 3)),
-                r.uniform(0.5, 2, 5)), {}, (2,)),
-    ("mse_loss", F.mse_loss, "mse_loss",
-     lambda r: (r.standard_normal((3, 4)), r.standard_normal((3, 4))), {}, ()),
-    ("l1_loss", F.l1_loss, "l1_loss",
-     lambda r: (r.standard_normal((3, 4)), r.standard_normal((3, 4))), {"reduction": "sum"},
-     ()),
-    ("smooth_l1_loss", F.smooth_l1_loss, "smooth_l1_loss",
-     lambda r: (r.standard_normal((3, 4)) * 2, r.standard_normal((3, 4))), {"beta": 0.5}, ()),
-    ("binary_cross_entropy", F.binary_cross_entropy, "binary_cross_entropy",
-     lambda r: (r.uniform(0.05, 0.95, (3, 4)), r.uniform(0, 1, (3, 4)), r.uniform(0.5, 2, 4)),
-     {}, (2,)),
-    ("bce_with_logits", F.binary_cross_entropy_with_logits,
-     "binary_cross_entropy_with_logits",
-     lambda r: (r.standard_normal((3, 4)) * 4, r.uniform(0, 1, (3, 4))), {}, ()),
-    ("multi_margin_loss", F.multi_margin_loss, "multi_margin_loss",
-     lambda r: (r.standard_normal((5, 4)), r.integers(0, 4, 5).astype(np.int64), 2,
-                0.7, r.uniform(0.5, 2, 4)), {}, (4,)),
-    ("hinge_embedding_loss", F.hinge_embedding_loss, "hinge_embedding_loss",
-     lambda r: (r.standard_normal((3, 4)), r.choice([-1.0, 1.0], (3, 4))),
-     {"margin": 0.5, "reduction": "none"}, (1,)),
-]
-
-
-def _inputs(lib, arrays, frozen, dtype, device=None):
-    """Arrays as tensors of `lib` (deepx or torch); float ones differentiable unless frozen."""
-    out = []
-    for i, a in enumerate(arrays):
-        if not isinstance(a, np.ndarray):
-            out.append(a)
-        elif a.dtype.kind == "f":
-            wants = i not in frozen
-            if lib is dx:
-                out.append(dx.tensor(a.astype(dtype), device=device, requires_grad=wants))
-            else:
-                out.append(lib.tensor(a, dtype=lib.float64, requires_grad=wants))
-        else:
-            out.append(dx.tensor(a, device=device) if lib is dx else lib.tensor(a))
-    return out
-
-
-@pytest.mark.filterwarnings("ignore:Using padding='same'")
-@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
-def test_matches_pytorch(case, device):
-    torch = pytest.importorskip("torch")
-    import torch.nn.functional as TF
-
-    name, fn, torch_name, make, kwargs, frozen = case
-    arrays = make(_rng())
-    ref_inputs = _inputs(torch, arrays, frozen, None)
-    ref = getattr(TF, torch_name)(*ref_inputs, **kwargs)
-    upstream = _rng().standard_normal(tuple(ref.shape))
-    ref.backward(torch.tensor(upstream))
-    dtype = np.float64 if device == "numpy" else np.float32
-    tol = {"rtol": 1e-9, "atol": 1e-11} if dtype == np.float64 else {"rtol": 2e-4, "atol": 2e-5}
-    inputs = _inputs(dx, arrays, frozen, dtype, device)
-    got = fn(*inputs, **kwargs)
-    assert got.shape == tuple(ref.shape), name
-    np.testing.assert_allclose(got.numpy(), ref.detach().numpy(), **tol, err_msg=name)
-    got.backward(dx.tensor(upstream.astype(dtype), device=device))
-    for i, (t, r) in enumerate(zip(inputs, ref_inputs)):
-        if getattr(r, "requires_grad", False):
-            np.testing.assert_allclose(t.grad.numpy(), r.grad.numpy(), **tol,
-                                       err_msg=f"{name} gradient of input {i}")
 
 
 def test_max_pool_indices_match_pytorch(device):

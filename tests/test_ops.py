@@ -1,12 +1,13 @@
 """Generic tests driven by the op table: forward vs NumPy formula, float64 gradcheck,
-OpenCL-vs-NumPy agreement in float32 (forward and every gradient), and table coverage."""
+OpenCL-vs-NumPy agreement in float32 (forward and every gradient), agreement with PyTorch
+(value, dtype and every gradient, both backends, where torch is importable) and coverage."""
 from __future__ import annotations
 
 import zlib
 
 import numpy as np
 import pytest
-from op_table import OPS
+from op_table import OPS, SAME_CALL
 
 import deepx as dx
 from deepx.autograd import Function
@@ -83,6 +84,52 @@ def test_opencl_matches_numpy_float32(op, sample, opencl_device):
         # Backward chains a few primitives more than forward: allow 10x the forward tolerance.
         np.testing.assert_allclose(g_cl, g_ref, atol=10 * op.atol32, rtol=10 * op.rtol32,
                                    err_msg=f"{op.name} gradient of input {i} ({op.tol_reason})")
+
+
+def _torch_inputs(torch, sample, dtype):
+    """Sample inputs as float64 torch tensors holding the values deepx sees in `dtype`."""
+    out = []
+    for i, a in enumerate(sample.inputs):
+        if not isinstance(a, np.ndarray):
+            out.append(a)
+        elif a.dtype.kind == "f":
+            wants = sample.requires_grad[i] if sample.requires_grad else True
+            out.append(torch.tensor(a.astype(dtype.np).astype(np.float64), requires_grad=wants))
+        else:
+            out.append(torch.tensor(a))
+    return out
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
+@pytest.mark.filterwarnings("ignore:The use of `x.T`", "ignore:Tensor.T is deprecated")
+@pytest.mark.parametrize("backend", ["numpy", "opencl"])
+@pytest.mark.parametrize("op,sample", [c for c in _cases(include_big=False)
+                                       if c.values[0].torch is not None])
+def test_matches_pytorch(op, sample, backend, request):
+    """Value, dtype and every gradient against PyTorch: float64 on NumPy (to 1e-9), float32 on
+    OpenCL against PyTorch's float64 on the same float32 inputs (to 2e-4 relative)."""
+    torch = pytest.importorskip("torch")
+    device = "numpy" if backend == "numpy" else request.getfixturevalue("opencl_device")
+    dtype = dx.float64 if backend == "numpy" else dx.float32
+    tol = {"rtol": 1e-9, "atol": 1e-11} if dtype is dx.float64 else {"rtol": 2e-4, "atol": 2e-5}
+    call = op.fn if op.torch == SAME_CALL else op.torch
+    ref_inputs = _torch_inputs(torch, sample, dtype)
+    ref = call(*ref_inputs, **sample.kwargs)
+    inputs = _tensors(sample, dtype, device, grad=op.grad)
+    got = op.fn(*inputs, **sample.kwargs)
+    assert got.shape == tuple(ref.shape), op.name
+    if not ref.dtype.is_floating_point or dtype is dx.float64:
+        assert got.dtype.name == str(ref.dtype).removeprefix("torch."), op.name
+    np.testing.assert_allclose(got.numpy(), ref.detach().numpy(), **tol, err_msg=op.name)
+    if not (op.grad and ref.requires_grad):
+        return
+    upstream = np.random.default_rng(1).standard_normal(tuple(ref.shape)).astype(dtype.np)
+    ref.backward(torch.tensor(upstream.astype(np.float64)))
+    got.backward(dx.tensor(upstream, device=device))
+    for i, (t, r) in enumerate(zip(inputs, ref_inputs)):
+        if getattr(r, "requires_grad", False):
+            np.testing.assert_allclose(t.grad.numpy(), r.grad.numpy(), **tol,
+                                       err_msg=f"{op.name} gradient of input {i}")
 
 
 # Functions that no table entry can exercise on one device, with the test that covers them.

@@ -55,6 +55,8 @@ class BinaryOp(enum.IntEnum):
     GE = 12
     AND = 13
     OR = 14
+    FLOOR_DIVIDE = 15   # floor(a / b), Python's //; integer b == 0 gives 0 (ops raise first)
+    REMAINDER = 16      # a - floor(a / b) * b, sign of b; integer b == 0 gives 0
 
 
 COMPARISONS = frozenset({BinaryOp.EQ, BinaryOp.NE, BinaryOp.LT, BinaryOp.LE, BinaryOp.GT,

@@ -109,7 +109,17 @@ _BINARY = {
     BinaryOp.GE: np.greater_equal,
     BinaryOp.AND: np.logical_and,
     BinaryOp.OR: np.logical_or,
+    BinaryOp.FLOOR_DIVIDE: np.floor_divide,  # NumPy: 0 for an integer zero divisor
+    BinaryOp.REMAINDER: np.remainder,
 }
+
+
+def _int_pow(a, b):
+    """PyTorch's integer power: a negative exponent truncates 1 / a^|b| (1, +-1 or 0)."""
+    b = np.asarray(b)
+    out = np.power(a, np.where(b < 0, 0, b).astype(b.dtype))
+    negative = np.where(a == 1, 1, np.where(a == -1, np.where(b % 2 == 0, 1, -1), 0))
+    return np.where(b < 0, negative, out).astype(out.dtype)
 
 _REDUCE = {ReduceOp.SUM: np.sum, ReduceOp.MAX: np.max, ReduceOp.MIN: np.min}
 _ARG_REDUCE = {ArgReduceOp.ARGMAX: np.argmax, ArgReduceOp.ARGMIN: np.argmin}
@@ -155,13 +165,16 @@ class NumpyBackend(NumpyNNPrimitives, NumpyOptimPrimitives, Backend):
         return _dense(out, bool if op in (UnaryOp.STEP, UnaryOp.NOT) else x.dtype)
 
     def binary(self, op, a, b):
+        if op == BinaryOp.POW and np.result_type(a, b).kind in "iu":
+            return _dense(_quiet(_int_pow, a, b))
         return _dense(_quiet(_BINARY[op], a, b))
 
     def where(self, cond, a, b):
         return _dense(np.where(cond, a, b))
 
     def reduce(self, op, x, axes, keepdim):
-        return _dense(_REDUCE[op](x, axis=tuple(axes), keepdims=keepdim))
+        # max/min of NaNs: NaN, without NumPy's warning
+        return _dense(_quiet(lambda: _REDUCE[op](x, axis=tuple(axes), keepdims=keepdim)))
 
     def arg_reduce(self, op, x, axis, keepdim):
         return _dense(_ARG_REDUCE[op](x, axis=axis, keepdims=keepdim), np.int64)

@@ -4,10 +4,12 @@ arguments and defaults. Each name is defined in deepx/ops/<family>.py beside its
 from ..ops.activation import (
     elu,
     gelu,
+    hardtanh,
     leaky_relu,
     log_softmax,
     prelu,
     relu,
+    relu6,
     sigmoid,
     silu,
     softmax,
@@ -32,9 +34,9 @@ from ..ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 
 __all__ = [
     "conv1d", "conv2d", "linear", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "relu",
-    "leaky_relu", "prelu", "elu", "sigmoid", "tanh", "gelu", "softplus", "silu", "softmax",
-    "log_softmax", "batch_norm", "layer_norm", "dropout", "dropconnect", "cross_entropy",
-    "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "binary_cross_entropy",
+    "leaky_relu", "hardtanh", "relu6", "prelu", "elu", "sigmoid", "tanh", "gelu", "softplus",
+    "silu", "softmax", "log_softmax", "batch_norm", "layer_norm", "dropout", "dropconnect",
+    "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "multi_margin_loss", "hinge_embedding_loss", "pad",
     "dropout2d", "embedding",
 ]

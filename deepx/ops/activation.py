@@ -8,9 +8,10 @@ from __future__ import annotations
 import math
 import warnings
 
+from .. import dtypes
 from ..autograd import Function
 from ..backend import BinaryOp, UnaryOp
-from ..errors import ShapeError
+from ..errors import DTypeError, ShapeError
 from ..shapes import normalize_dim
 from .arrays import scalar_like, unbroadcast
 from .elementwise import _as_float, sigmoid, tanh  # noqa: F401 - re-exported for F.sigmoid/tanh
@@ -39,8 +40,34 @@ class ReLU(Function):
         return be.where(_positive(be, out), grad, scalar_like(be, 0, grad))
 
 
+class Hardtanh(Function):
+    """y = clamp(x, min_val, max_val); dy/dx = 1 strictly inside (min_val, max_val), else 0.
+
+    Unlike clamp, the bounds themselves get 0: PyTorch's hardtanh_backward (x <= min or x >= max).
+    """
+
+    name = "hardtanh"
+
+    @staticmethod
+    def forward(ctx, x, min_val, max_val):
+        be = ctx.backend
+        ctx.save_for_backward(x)
+        ctx.bounds = (min_val, max_val)
+        low = be.binary(BinaryOp.MAXIMUM, x, scalar_like(be, min_val, x))
+        return be.binary(BinaryOp.MINIMUM, low, scalar_like(be, max_val, x))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        be = ctx.backend
+        lo, hi = (scalar_like(be, v, x) for v in ctx.bounds)
+        inside = be.binary(BinaryOp.AND, be.binary(BinaryOp.GT, x, lo),
+                           be.binary(BinaryOp.LT, x, hi))
+        return be.where(inside, grad, scalar_like(be, 0, grad))
+
+
 class LeakyReLU(Function):
-    """y = x if x > 0 else slope * x; dy/dx = 1 or slope."""
+    """y = x if x > 0 else slope * x; dy/dx = 1 or slope (slope at 0, as PyTorch's x > 0)."""
 
     name = "leaky_relu"
 
@@ -59,7 +86,10 @@ class LeakyReLU(Function):
 
 
 class PReLU(Function):
-    """y = x if x > 0 else w * x, w broadcast per channel; dw sums g * x where x <= 0."""
+    """y = x if x > 0 else w * x, w broadcast per channel; dw sums g * x where x <= 0.
+
+    At 0 (PyTorch's x > 0 test): dy/dx = w and dw gets g * 0.
+    """
 
     name = "prelu"
 
@@ -85,7 +115,7 @@ class PReLU(Function):
 
 
 class ELU(Function):
-    """y = x if x > 0 else alpha (e^x - 1); dy/dx = 1 or y + alpha."""
+    """y = x if x > 0 else alpha (e^x - 1); dy/dx = 1 or y + alpha (alpha at 0, as PyTorch)."""
 
     name = "elu"
 
@@ -165,7 +195,10 @@ class GELU(Function):
 
 
 class Softplus(Function):
-    """y = log(1 + e^(beta x)) / beta, or x where beta x > threshold; dy/dx = sigmoid(beta x)."""
+    """y = log(1 + e^(beta x)) / beta, or x where beta x > threshold; dy/dx = sigmoid(beta x).
+
+    At beta x == threshold the smooth branch, as PyTorch (the test is strict).
+    """
 
     name = "softplus"
 
@@ -237,8 +270,24 @@ class LogSoftmax(Softmax):
 # ---------------------------------------------------------------- public functions
 # `inplace` is accepted for PyTorch signatures; deepx always returns a new tensor.
 def relu(input, inplace=False):  # noqa: A002 - PyTorch's argument names
-    """max(x, 0) elementwise; any shape."""
+    """max(x, 0) elementwise; any shape; bool raises DTypeError, as PyTorch."""
+    if input.dtype is dtypes.bool_:
+        raise DTypeError(f"relu: Boolean inputs not supported for relu (shape "
+                         f"{tuple(input.shape)})")
     return ReLU.apply(input)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):  # noqa: A002
+    """clamp(x, min_val, max_val) with 0 gradient at the bounds; any shape."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val cannot be greater than max_val, got {min_val} > "
+                         f"{max_val}")
+    return Hardtanh.apply(_as_float(input), min_val=float(min_val), max_val=float(max_val))
+
+
+def relu6(input, inplace=False):  # noqa: A002 - PyTorch's argument names
+    """min(max(x, 0), 6): hardtanh(x, 0, 6); any shape."""
+    return hardtanh(input, 0.0, 6.0)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):  # noqa: A002

@@ -4,7 +4,7 @@ from __future__ import annotations
 from .. import dtypes
 from ..autograd import Function, _Tensor
 from ..backend import BinaryOp, UnaryOp
-from ..errors import DTypeError
+from ..errors import DeepxError, DTypeError
 from ..shapes import broadcast_shapes
 from .arrays import scalar_like, unbroadcast
 
@@ -38,7 +38,7 @@ class Exp(Function):
 
 
 class Log(Function):
-    """y = ln x; dy/dx = 1/x."""
+    """y = ln x; dy/dx = 1/x (g/0 = +-inf at 0, as PyTorch)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -52,7 +52,7 @@ class Log(Function):
 
 
 class Sqrt(Function):
-    """y = sqrt(x); dy/dx = 1 / (2y)."""
+    """y = sqrt(x); dy/dx = 1 / (2y) (inf at 0, nan below: PyTorch's grad / (2 result))."""
 
     @staticmethod
     def forward(ctx, x):
@@ -66,6 +66,25 @@ class Sqrt(Function):
         b = ctx.backend
         two_out = b.binary(BinaryOp.ADD, out, out)
         return b.binary(BinaryOp.DIV, grad, two_out)
+
+
+class Rsqrt(Function):
+    """y = 1 / sqrt(x); dy/dx = -y^3 / 2 (-inf at 0: PyTorch's -0.5 grad result^3)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        be = ctx.backend
+        out = be.unary(UnaryOp.RECIPROCAL, be.unary(UnaryOp.SQRT, x))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        be = ctx.backend
+        cube = be.binary(BinaryOp.MUL, be.binary(BinaryOp.MUL, out, out), out)
+        half_grad = be.binary(BinaryOp.MUL, grad, scalar_like(be, -0.5, grad))
+        return be.binary(BinaryOp.MUL, half_grad, cube)
 
 
 class Abs(Function):
@@ -163,7 +182,7 @@ class Sub(_Binary):
 
 
 class Mul(_Binary):
-    """z = a * b; dz/da = b, dz/db = a."""
+    """z = a * b; dz/da = b, dz/db = a (an inf times a 0 gradient is nan, as PyTorch)."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -180,7 +199,7 @@ class Mul(_Binary):
 
 
 class Div(_Binary):
-    """z = a / b; dz/da = 1/b, dz/db = -z/b."""
+    """z = a / b; dz/da = 1/b, dz/db = -z/b (IEEE inf/nan at b = 0, as PyTorch's)."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -205,7 +224,11 @@ class Div(_Binary):
 
 
 class Pow(_Binary):
-    """z = a ** b; dz/da = b a^(b-1), dz/db = z ln a (taken as 0 where a <= 0)."""
+    """z = a ** b; dz/da = b a^(b-1), 0 where b == 0; dz/db = z ln a, 0 where a == 0, b >= 0.
+
+    PyTorch's pow_backward_self / pow_backward_exponent: x ** 0 has gradient 0 even at x = 0,
+    0 ** 0.5 has inf, a negative base gives nan for the exponent (ln a) as it does in PyTorch.
+    """
 
     @staticmethod
     def forward(ctx, a, b):
@@ -219,23 +242,27 @@ class Pow(_Binary):
         a, b, out = ctx.saved_tensors
         n, be = ctx.needs_input_grad, ctx.backend
         grad_a = grad_b = None
+        zero = scalar_like(be, 0, grad)
         if n[0]:
-            one = scalar_like(be, 1, a)
-            a_pow = be.binary(BinaryOp.POW, a, be.binary(BinaryOp.SUB, b, one))
-            d = be.binary(BinaryOp.MUL, b, a_pow)
-            grad_a = unbroadcast(be, be.binary(BinaryOp.MUL, grad, d), a.shape)
+            a_pow = be.binary(BinaryOp.POW, a, be.binary(BinaryOp.SUB, b, scalar_like(be, 1, b)))
+            d = be.binary(BinaryOp.MUL, grad, be.binary(BinaryOp.MUL, b, a_pow))
+            d = be.where(be.binary(BinaryOp.EQ, b, zero), zero, d)  # x ** 0 is constant
+            grad_a = unbroadcast(be, d, a.shape)
         if n[1]:
-            zero = scalar_like(be, 0, a)
-            positive = be.binary(BinaryOp.GT, a, zero)
-            safe_a = be.where(positive, a, scalar_like(be, 1, a))  # log of <= 0 would be nan
-            log_a = be.where(positive, be.unary(UnaryOp.LOG, safe_a), zero)
-            d = be.binary(BinaryOp.MUL, out, log_a)
+            flat_at_zero = be.binary(BinaryOp.AND, be.binary(BinaryOp.EQ, a, zero),
+                                     be.binary(BinaryOp.GE, b, zero))  # 0 ** b, b >= 0
+            d = be.where(flat_at_zero, zero,
+                         be.binary(BinaryOp.MUL, out, be.unary(UnaryOp.LOG, a)))
             grad_b = unbroadcast(be, be.binary(BinaryOp.MUL, grad, d), b.shape)
         return grad_a, grad_b
 
 
 class _Extremum(_Binary):
-    """max/min of two tensors; on ties the gradient is split evenly, as in PyTorch."""
+    """max/min of two tensors; a tie gives each side half the gradient, as PyTorch.
+
+    PyTorch's rule exactly: grad * (a == b ? 1/2 : 1), zeroed on the side that lost; where a
+    NaN is involved neither side lost and both get the whole gradient.
+    """
 
     op = None
 
@@ -249,13 +276,17 @@ class _Extremum(_Binary):
     def backward(cls, ctx, grad):
         a, b = ctx.saved_tensors
         n, be = ctx.needs_input_grad, ctx.backend
-        half, one, zero = (scalar_like(be, v, grad) for v in (0.5, 1, 0))
-        wins = BinaryOp.GT if cls.op == BinaryOp.MAXIMUM else BinaryOp.LT
-        share_a = be.where(be.binary(wins, a, b), one,
-                           be.where(be.binary(BinaryOp.EQ, a, b), half, zero))
-        share_b = be.binary(BinaryOp.SUB, one, share_a)
-        return (unbroadcast(be, be.binary(BinaryOp.MUL, grad, share_a), a.shape) if n[0] else None,
-                unbroadcast(be, be.binary(BinaryOp.MUL, grad, share_b), b.shape) if n[1] else None)
+        zero = scalar_like(be, 0, grad)
+        halved = be.binary(BinaryOp.MUL, grad, scalar_like(be, 0.5, grad))
+        shared = be.where(be.binary(BinaryOp.EQ, a, b), halved, grad)
+        a_lost, b_lost = (BinaryOp.LT, BinaryOp.GT) if cls.op == BinaryOp.MAXIMUM else (
+            BinaryOp.GT, BinaryOp.LT)
+        grad_a = grad_b = None
+        if n[0]:
+            grad_a = unbroadcast(be, be.where(be.binary(a_lost, a, b), zero, shared), a.shape)
+        if n[1]:
+            grad_b = unbroadcast(be, be.where(be.binary(b_lost, a, b), zero, shared), b.shape)
+        return grad_a, grad_b
 
 
 class Maximum(_Extremum):
@@ -271,7 +302,8 @@ class Minimum(_Extremum):
 
 
 class Where(Function):
-    """z = cond ? a : b with broadcasting; gradients flow to the chosen side."""
+    """z = cond ? a : b with broadcasting; gradients flow to the chosen side, exact 0 to the other
+    (even where that side is inf or nan, as PyTorch)."""
 
     @staticmethod
     def forward(ctx, cond, a, b):
@@ -291,33 +323,52 @@ class Where(Function):
 
 
 class Clip(Function):
-    """y = min(max(x, min), max); dy/dx = 1 inside [min, max] (bounds included), else 0."""
+    """y = min(max(x, min), max), bounds tensors (broadcast) or None; PyTorch's clamp_backward:
 
-    name = "clip"
+    dy/dx = 1 where min <= x <= max (bounds included), else 0; the min bound gets the gradient
+    where x < min (and min < max when both are given), the max bound where x > max or max < min.
+    """
+
+    name = "clamp"
 
     @staticmethod
     def forward(ctx, x, min=None, max=None):  # noqa: A002 - PyTorch's argument names
-        be, dt = ctx.backend, dtypes.of(x)
-        ctx.save_for_backward(x)
-        ctx.bounds = (min, max)
+        be = ctx.backend
+        broadcast_shapes("clamp", *(tuple(t.shape) for t in (x, min, max) if t is not None))
+        ctx.save_for_backward(x, min, max)
         out = x
         if min is not None:
-            out = be.binary(BinaryOp.MAXIMUM, out, scalar_like(be, min, x))
+            out = be.binary(BinaryOp.MAXIMUM, out, min)
         if max is not None:
-            out = be.binary(BinaryOp.MINIMUM, out, scalar_like(be, max, x))
-        return out if out is not x else be.cast(x, dt)
+            out = be.binary(BinaryOp.MINIMUM, out, max)
+        return out if out is not x else be.cast(x, dtypes.of(x))
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        be = ctx.backend
-        lo, hi = ctx.bounds
+        x, lo, hi = ctx.saved_tensors
+        be, n = ctx.backend, ctx.needs_input_grad
         zero = scalar_like(be, 0, grad)
-        if lo is not None:
-            grad = be.where(be.binary(BinaryOp.GE, x, scalar_like(be, lo, grad)), grad, zero)
-        if hi is not None:
-            grad = be.where(be.binary(BinaryOp.LE, x, scalar_like(be, hi, grad)), grad, zero)
-        return grad
+        both = lo is not None and hi is not None
+        grads = [None, None, None]
+        if n[0]:
+            inside = None
+            if lo is not None:
+                inside = be.binary(BinaryOp.GE, x, lo)
+            if hi is not None:
+                below_hi = be.binary(BinaryOp.LE, x, hi)
+                inside = below_hi if inside is None else be.binary(BinaryOp.AND, inside, below_hi)
+            grads[0] = unbroadcast(be, be.where(inside, grad, zero), x.shape)
+        if n[1] and lo is not None:
+            picked = be.binary(BinaryOp.LT, x, lo)
+            if both:
+                picked = be.binary(BinaryOp.AND, picked, be.binary(BinaryOp.LT, lo, hi))
+            grads[1] = unbroadcast(be, be.where(picked, grad, zero), lo.shape)
+        if n[2] and hi is not None:
+            picked = be.binary(BinaryOp.GT, x, hi)
+            if both:
+                picked = be.binary(BinaryOp.OR, picked, be.binary(BinaryOp.LT, hi, lo))
+            grads[2] = unbroadcast(be, be.where(picked, grad, zero), hi.shape)
+        return tuple(grads)
 
 
 class Cast(Function):
@@ -343,12 +394,12 @@ def _tensor_types():
 
 
 def _as_float(x):
-    """Float-only math (exp, log, ...) promotes integer tensors to float32, as PyTorch."""
-    return x if x.dtype.is_floating_point else Cast.apply(x, dtype=dtypes.float32)
+    """Float-only math (exp, log, ...) promotes integer and bool tensors to float32, as PyTorch."""
+    return _to(x, dtypes.result_type(x, floating=True))
 
 
 def _operands(op: str, a, b, true_divide=False):
-    """Wrap a Python scalar and promote both operands to one dtype (PyTorch's rules)."""
+    """Wrap a Python scalar and promote both operands to one dtype (dtypes.result_type)."""
     tensor_cls = _Tensor[0]
     if type(a) is tensor_cls and type(b) is tensor_cls:  # the common case, on every op
         dt = dtypes.of(a._data)
@@ -357,24 +408,20 @@ def _operands(op: str, a, b, true_divide=False):
     if not isinstance(a, tensor_cls) and not isinstance(b, tensor_cls):
         raise DTypeError(f"{op}: expected at least one tensor, got {type(a).__name__} and "
                          f"{type(b).__name__}")
-    if not isinstance(a, tensor_cls):
-        dt = dtypes.promote_scalar(b.dtype, _check_scalar(op, a))
-        if true_divide and not dt.is_floating_point:
-            dt = dtypes.float32
-        return tensor_cls._wrap(b.device.backend.full((), a, dt), b.device), _to(b, dt)
-    if not isinstance(b, tensor_cls):
-        dt = dtypes.promote_scalar(a.dtype, _check_scalar(op, b))
-        if true_divide and not dt.is_floating_point:
-            dt = dtypes.float32
-        return _to(a, dt), tensor_cls._wrap(a.device.backend.full((), b, dt), a.device)
-    dt = dtypes.promote(a.dtype, b.dtype)
-    if true_divide and not dt.is_floating_point:
-        dt = dtypes.float32
-    return _to(a, dt), _to(b, dt)
+    dt = dtypes.result_type(_check_scalar(op, a), _check_scalar(op, b), floating=true_divide)
+    return _as_dtype(a, dt, b), _as_dtype(b, dt, a)
+
+
+def _as_dtype(x, dt, other):
+    """x (a tensor or a Python scalar, then put on other's device) as a tensor of dtype dt."""
+    tensor_cls = _tensor_types()
+    if isinstance(x, tensor_cls):
+        return _to(x, dt)
+    return tensor_cls._wrap(other.device.backend.full((), x, dt), other.device)
 
 
 def _check_scalar(op, value):
-    if not isinstance(value, (bool, int, float)):
+    if not isinstance(value, (bool, int, float, _tensor_types())):
         raise DTypeError(f"{op}: unsupported operand of type {type(value).__name__}")
     return value
 
@@ -383,13 +430,23 @@ def _to(x, dt):
     return x if x.dtype is dt else Cast.apply(x, dtype=dt)
 
 
+def _no_bool(op: str, why: str, *operands) -> None:
+    """PyTorch refuses some arithmetic on bool tensors; so do we, naming the op and shapes."""
+    tensors = [x for x in operands if isinstance(x, _tensor_types())]
+    if any(t.dtype is dtypes.bool_ for t in tensors):
+        shapes = " and ".join(str(tuple(t.shape)) for t in tensors)
+        raise DTypeError(f"{op}: {why} (shapes {shapes})")
+
+
 def add(a, b):
     """a + b with broadcasting. (*A), (*B) -> broadcast(A, B)."""
     return Add.apply(*_operands("add", a, b))
 
 
 def sub(a, b):
-    """a - b with broadcasting."""
+    """a - b with broadcasting; a bool tensor operand raises DTypeError, as PyTorch."""
+    _no_bool("sub", "subtraction with a bool tensor is not supported; use ^ or logical_xor()",
+             a, b)
     return Sub.apply(*_operands("sub", a, b))
 
 
@@ -404,8 +461,16 @@ def div(a, b):
 
 
 def pow(a, b):  # noqa: A001 - PyTorch's name
-    """a ** b with broadcasting."""
-    return Pow.apply(*_operands("pow", a, b))
+    """a ** b with broadcasting; an integer tensor to a negative Python int raises (PyTorch)."""
+    tensor_cls = _tensor_types()
+    if (isinstance(a, tensor_cls) and not a.dtype.is_floating_point and isinstance(b, int)
+            and not isinstance(b, bool) and b < 0):
+        raise DTypeError(f"pow: Integers to negative integer powers are not allowed. (tensor "
+                         f"{a.dtype.name} {tuple(a.shape)} ** {b})")
+    a, b = _operands("pow", a, b)
+    if a.dtype is dtypes.bool_:
+        _no_bool("pow", "not implemented for bool tensors", a, b)
+    return Pow.apply(a, b)
 
 
 def maximum(a, b):
@@ -429,8 +494,33 @@ def where(condition, input, other):  # noqa: A002 - PyTorch's argument names
 
 
 def clip(input, min=None, max=None):  # noqa: A002 - PyTorch's argument names
-    """Clamp every element into [min, max] (either bound may be None)."""
-    return Clip.apply(input, min=min, max=max)
+    """Clamp every element into [min, max]; bounds are Python scalars, tensors or None.
+
+    input (*S), tensor bounds broadcast with it -> broadcast shape; dtype by
+    dtypes.result_type of all three. Raises DeepxError when both bounds are None.
+    """
+    if min is None and max is None:
+        raise DeepxError("clamp: at least one of 'min' or 'max' must not be None")
+    for bound in (min, max):
+        if bound is not None:
+            _check_scalar("clamp", bound)
+    dt = dtypes.result_type(input, min, max)
+    lo = None if min is None else _as_dtype(min, dt, input)
+    hi = None if max is None else _as_dtype(max, dt, input)
+    return Clip.apply(_to(input, dt), lo, hi)
+
+
+clamp = clip
+
+
+def clamp_min(input, min):  # noqa: A002 - PyTorch's argument names
+    """max(input, min) with clamp's gradient (to input where input >= min)."""
+    return clip(input, min=min)
+
+
+def clamp_max(input, max):  # noqa: A002 - PyTorch's argument names
+    """min(input, max) with clamp's gradient (to input where input <= max)."""
+    return clip(input, max=max)
 
 
 def exp(x):
@@ -448,13 +538,20 @@ def sqrt(x):
     return Sqrt.apply(_as_float(x))
 
 
+def rsqrt(x):
+    """Elementwise 1 / sqrt(x); integers give float32."""
+    return Rsqrt.apply(_as_float(x))
+
+
 def abs(x):  # noqa: A001 - PyTorch's name
-    """Elementwise |x|."""
+    """Elementwise |x|; bool raises DTypeError, as PyTorch."""
+    _no_bool("abs", "not implemented for bool tensors", x)
     return Abs.apply(x)
 
 
 def neg(x):
-    """Elementwise -x."""
+    """Elementwise -x; bool raises DTypeError (use ~), as PyTorch."""
+    _no_bool("neg", "negation of a bool tensor is not supported; use ~ or logical_not()", x)
     return Neg.apply(x)
 
 

@@ -346,5 +346,6 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None,  # noqa: 
     op = "hinge_embedding_loss"
     reduction = _reduction(op, reduction, size_average, reduce)
     x, y = _pair_loss(op, input, target)
-    below = ew.where(y != 1, relu(ew.sub(float(margin), x)), 0.0)
+    # clamp_min, not relu: at x == margin PyTorch passes the gradient (clamp's bounds count)
+    below = ew.where(y != 1, ew.clamp_min(ew.sub(float(margin), x), 0.0), 0.0)
     return _reduce(ew.add(below, ew.where(y != -1, x, 0.0)), reduction)

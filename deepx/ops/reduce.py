@@ -7,11 +7,11 @@ import math
 
 from .. import dtypes
 from ..autograd import Function
-from ..backend import ArgReduceOp, BinaryOp, ReduceOp
-from ..errors import ShapeError
+from ..backend import ArgReduceOp, BinaryOp, ReduceOp, UnaryOp
+from ..errors import DTypeError, ShapeError
 from ..shapes import normalize_dim, normalize_dims
-from .arrays import broadcast_to, keepdim_shape
-from .elementwise import div, mul, sqrt, sub
+from .arrays import broadcast_to, keepdim_shape, scalar_like
+from .elementwise import div
 
 # torch.max(x, dim) returns this pair.
 MaxMin = collections.namedtuple("MaxMin", ["values", "indices"])
@@ -33,18 +33,22 @@ class Sum(Function):
 
 
 class _Extreme(Function):
-    """max/min over axes; the gradient is shared evenly among tied maxima, as PyTorch's amax."""
+    """max/min values over axes; tied extremes share the gradient evenly (PyTorch's amax).
+
+    `nan_shares` (the full max()/min(), PyTorch's evenly_distribute_backward): a NaN result
+    sends the gradient evenly to the NaN inputs; amax/amin give NaN everywhere instead.
+    """
 
     op = None
 
     @classmethod
-    def forward(cls, ctx, x, axes, keepdim):
+    def forward(cls, ctx, x, axes, keepdim, nan_shares=False):
         if any(x.shape[a] == 0 for a in axes):
             raise ShapeError(f"{cls.op_name()}: cannot reduce over a zero-size dimension of a "
                              f"tensor of shape {tuple(x.shape)}")
         out = ctx.backend.reduce(cls.op, x, axes, keepdim)
         ctx.save_for_backward(x, out)
-        ctx.axes = axes
+        ctx.axes, ctx.nan_shares = axes, nan_shares
         return out
 
     @staticmethod
@@ -52,9 +56,13 @@ class _Extreme(Function):
         x, out = ctx.saved_tensors
         be = ctx.backend
         kshape = keepdim_shape(x.shape, ctx.axes)
-        hit = be.binary(BinaryOp.EQ, x, be.reshape(out, kshape))
-        dt = dtypes.of(grad)
-        hits = be.cast(hit, dt)
+        out = be.reshape(out, kshape)
+        hit = be.binary(BinaryOp.EQ, x, out)
+        if ctx.nan_shares:
+            both_nan = be.binary(BinaryOp.AND, be.binary(BinaryOp.NE, x, x),
+                                 be.binary(BinaryOp.NE, out, out))
+            hit = be.binary(BinaryOp.OR, hit, both_nan)
+        hits = be.cast(hit, dtypes.of(grad))
         count = be.reduce(ReduceOp.SUM, hits, ctx.axes, True)
         share = be.binary(BinaryOp.DIV, be.reshape(grad, kshape), count)
         return be.binary(BinaryOp.MUL, hits, share)
@@ -74,6 +82,121 @@ class Min(_Extreme):
     op = ReduceOp.MIN
 
 
+class _ExtremeDim(Function):
+    """Values of max/min(dim) at the given int64 `indices` (keepdim shape); the whole gradient
+    goes to the returned index, ties or not (PyTorch's value_selecting_reduction_backward)."""
+
+    op = None
+
+    @classmethod
+    def forward(cls, ctx, x, indices, axis, keepdim):
+        ctx.save_for_backward(indices)
+        ctx.shape, ctx.axis = x.shape, axis
+        return ctx.backend.reduce(cls.op, x, (axis,), keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (indices,) = ctx.saved_tensors
+        be, shape, axis = ctx.backend, ctx.shape, ctx.axis
+        kshape = keepdim_shape(shape, (axis,))
+        positions = be.reshape(be.arange(0, 1, shape[axis], dtypes.int64),
+                               tuple(n if i == axis else 1 for i, n in enumerate(shape)))
+        chosen = be.binary(BinaryOp.EQ, positions, be.reshape(indices, kshape))
+        zero = be.full((), 0, dtypes.of(grad))
+        return be.where(chosen, be.reshape(grad, kshape), zero), None
+
+
+class MaxDim(_ExtremeDim):
+    """max(x, dim).values."""
+
+    name = "max"
+    op = ReduceOp.MAX
+
+
+class MinDim(_ExtremeDim):
+    """min(x, dim).values."""
+
+    name = "min"
+    op = ReduceOp.MIN
+
+
+class Var(Function):
+    """Variance over `axes` with Bessel's `correction`; PyTorch's var_backward:
+
+    dx = 2 / (N - correction) * g * (x - mean) (inf * 0 = nan where x == mean when N equals
+    the correction); with dim=None and N - correction <= 0, g * (nan where x == mean, else inf).
+    """
+
+    name = "var"
+
+    @staticmethod
+    def forward(ctx, x, axes, correction, keepdim, full):
+        out, centered = Var.compute(ctx.backend, x, axes, correction, keepdim)
+        ctx.save_for_backward(centered)
+        Var.remember(ctx, x, axes, correction, full)
+        return out
+
+    @staticmethod
+    def compute(be, x, axes, correction, keepdim):
+        """(variance, x - mean); a zero or negative N - correction divides by 0 (inf or nan)."""
+        count = math.prod(x.shape[a] for a in axes)
+        mean = be.binary(BinaryOp.DIV, be.reduce(ReduceOp.SUM, x, axes, True),
+                         scalar_like(be, count, x))
+        centered = be.binary(BinaryOp.SUB, x, mean)
+        total = be.reduce(ReduceOp.SUM, be.binary(BinaryOp.MUL, centered, centered), axes,
+                          keepdim)
+        return (be.binary(BinaryOp.DIV, total, scalar_like(be, builtins.max(count - correction, 0),
+                                                          x)), centered)
+
+    @staticmethod
+    def remember(ctx, x, axes, correction, full):
+        ctx.dof = math.prod(x.shape[a] for a in axes) - correction
+        ctx.axes, ctx.full = axes, full
+
+    @staticmethod
+    def grad_input(ctx, grad, centered):
+        """dvar/dx times grad (the keepdim=False shape is restored first)."""
+        be = ctx.backend
+        grad = be.reshape(grad, keepdim_shape(centered.shape, ctx.axes))
+        if ctx.full and ctx.dof <= 0:
+            at_mean = be.binary(BinaryOp.EQ, centered, scalar_like(be, 0, centered))
+            scale = be.where(at_mean, scalar_like(be, math.nan, centered),
+                             scalar_like(be, math.inf, centered))
+            return be.binary(BinaryOp.MUL, grad, scale)
+        factor = scalar_like(be, 2 / ctx.dof if ctx.dof else math.inf, centered)
+        return be.binary(BinaryOp.MUL, be.binary(BinaryOp.MUL, factor, grad), centered)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (centered,) = ctx.saved_tensors
+        return Var.grad_input(ctx, grad, centered)
+
+
+class Std(Function):
+    """sqrt(var); PyTorch's std_backward: grad / (2 std), taken as 0 where std == 0 (no spread),
+    then var's backward."""
+
+    name = "std"
+
+    @staticmethod
+    def forward(ctx, x, axes, correction, keepdim, full):
+        be = ctx.backend
+        var_out, centered = Var.compute(be, x, axes, correction, keepdim)
+        out = be.unary(UnaryOp.SQRT, var_out)
+        ctx.save_for_backward(centered, out)
+        Var.remember(ctx, x, axes, correction, full)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        centered, out = ctx.saved_tensors
+        be = ctx.backend
+        zero = scalar_like(be, 0, out)
+        grad_var = be.binary(BinaryOp.DIV, grad, be.binary(BinaryOp.ADD, out, out))
+        grad_var = be.where(be.binary(BinaryOp.EQ, out, zero), zero, grad_var)
+        return Var.grad_input(ctx, grad_var, centered)
+
+
 def sum(x, dim=None, keepdim=False, dtype=None):  # noqa: A001 - PyTorch's name
     """Sum over dim (int, tuple or None = all). (*S) -> (*S without dim)."""
     if dtype is not None:
@@ -86,46 +209,60 @@ def sum(x, dim=None, keepdim=False, dtype=None):  # noqa: A001 - PyTorch's name
 def mean(x, dim=None, keepdim=False):
     """Mean over dim; floating tensors only, as in PyTorch."""
     if not x.dtype.is_floating_point:
-        from ..errors import DTypeError
-
         raise DTypeError(f"mean: input dtype should be floating point, got {x.dtype.name}")
     axes = normalize_dims("mean", dim, x.ndim, x.shape)
     count = math.prod(x.shape[a] for a in axes)
     return div(Sum.apply(x, axes=axes, keepdim=keepdim), count if count else float("nan"))
 
 
-def var(x, dim=None, correction=1, keepdim=False, unbiased=None):
-    """Variance over dim with Bessel's `correction` (1 = unbiased, PyTorch's default)."""
+def _var_args(op, x, dim, correction, unbiased):
+    if not x.dtype.is_floating_point:
+        raise DTypeError(f"{op}: input dtype should be floating point, got {x.dtype.name} "
+                         f"(shape {tuple(x.shape)})")
     if unbiased is not None:
         correction = 1 if unbiased else 0
-    axes = normalize_dims("var", dim, x.ndim, x.shape)
-    count = math.prod(x.shape[a] for a in axes)
-    centered = sub(x, mean(x, dim=axes, keepdim=True))
-    total = Sum.apply(mul(centered, centered), axes=axes, keepdim=keepdim)
-    return div(total, builtins.max(count - correction, 0))
+    return normalize_dims(op, dim, x.ndim, x.shape), correction, dim is None or x.ndim == 0
+
+
+def var(x, dim=None, correction=1, keepdim=False, unbiased=None):
+    """Variance over dim with Bessel's `correction` (1 = unbiased, PyTorch's default).
+
+    Floating x (*S) -> (*S without dim); N - correction <= 0 gives inf (nan without spread).
+    """
+    axes, correction, full = _var_args("var", x, dim, correction, unbiased)
+    return Var.apply(x, axes=axes, correction=correction, keepdim=keepdim, full=full)
 
 
 def std(x, dim=None, correction=1, keepdim=False, unbiased=None):
     """Standard deviation: sqrt of var with the same arguments."""
-    return sqrt(var(x, dim=dim, correction=correction, keepdim=keepdim, unbiased=unbiased))
+    axes, correction, full = _var_args("std", x, dim, correction, unbiased)
+    return Std.apply(x, axes=axes, correction=correction, keepdim=keepdim, full=full)
 
 
-def _extreme(fn, arg_op, name, x, dim, keepdim):
-    if dim is None or not isinstance(dim, int):
+def _extreme(fn, fn_dim, arg_op, name, x, dim, keepdim):
+    if dim is None:  # the full max()/min(): NaN results share the gradient among NaN inputs
+        return fn.apply(x, axes=normalize_dims(name, dim, x.ndim, x.shape), keepdim=keepdim,
+                        nan_shares=True)
+    if not isinstance(dim, int):
         return fn.apply(x, axes=normalize_dims(name, dim, x.ndim, x.shape), keepdim=keepdim)
     axis = normalize_dim(name, dim, x.ndim, x.shape)
-    values = fn.apply(x, axes=(axis,) if x.ndim else (), keepdim=keepdim)
-    return MaxMin(values, _arg(arg_op, name, x, dim, keepdim))
+    indices = _arg(arg_op, name, x, dim, keepdim)
+    if x.ndim == 0:
+        return MaxMin(fn.apply(x, axes=(), keepdim=keepdim), indices)
+    if x.shape[axis] == 0:
+        raise ShapeError(f"{name}: cannot reduce over a zero-size dimension of a tensor of "
+                         f"shape {tuple(x.shape)}")
+    return MaxMin(fn_dim.apply(x, indices, axis=axis, keepdim=keepdim), indices)
 
 
 def max(x, dim=None, keepdim=False):  # noqa: A001 - PyTorch's name
     """Max over all (a tensor), over an int dim ((values, indices)) or a tuple of dims."""
-    return _extreme(Max, ArgReduceOp.ARGMAX, "max", x, dim, keepdim)
+    return _extreme(Max, MaxDim, ArgReduceOp.ARGMAX, "max", x, dim, keepdim)
 
 
 def min(x, dim=None, keepdim=False):  # noqa: A001 - PyTorch's name
     """Min over all (a tensor), over an int dim ((values, indices)) or a tuple of dims."""
-    return _extreme(Min, ArgReduceOp.ARGMIN, "min", x, dim, keepdim)
+    return _extreme(Min, MinDim, ArgReduceOp.ARGMIN, "min", x, dim, keepdim)
 
 
 def amax(x, dim=None, keepdim=False):

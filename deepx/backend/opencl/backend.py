@@ -439,7 +439,7 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, Backe
             op = BinaryOp(op)
             dt = np.promote_types(a.dtype, b.dtype)
             if op not in COMPARISONS and dt == _BOOL:
-                if op in (BinaryOp.SUB, BinaryOp.POW):
+                if op in (BinaryOp.SUB, BinaryOp.POW, BinaryOp.FLOOR_DIVIDE, BinaryOp.REMAINDER):
                     raise DTypeError(f"binary: {op.name} is not supported for bool tensors")
                 if op is not BinaryOp.DIV:  # NumPy's bool +, *, max, min are or/and: via int32
                     wide = self.binary(op, self._to(a, _INT32), self._to(b, _INT32))
