@@ -56,15 +56,13 @@ def _deepx_step(name: str, device: str):
     opt = SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
     x_host, y_host = _data(name)
     x, y = dx.tensor(x_host, device=device), dx.tensor(y_host, device=device)
-    backend = dx.device(device).backend
-    finish = getattr(getattr(backend, "runtime", None), "finish", lambda: None)
 
     def step():
         opt.zero_grad()
         loss = F.cross_entropy(model(x), y)
         loss.backward()
         opt.step()
-        finish()
+        dx.synchronize(device)  # OpenCL launches return before the kernels run
         return loss
     return step, model
 

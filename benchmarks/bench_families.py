@@ -32,7 +32,7 @@ POOL_SHAPES = [POOL[0], POOL[2]] if QUICK else POOL
 
 
 def _sync(t: dx.Tensor) -> dx.Tensor:
-    t.device.backend.runtime.finish()
+    dx.synchronize(t.device)  # OpenCL launches return before the kernels run
     return t
 
 

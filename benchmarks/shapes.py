@@ -9,6 +9,14 @@ from __future__ import annotations
 import os
 
 QUICK = os.environ.get("DEEPX_BENCH_QUICK", "") not in ("", "0")
+# DEEPX_BENCH_SYSTEM=python|numpy|opencl|torch (set by `python -m deepx report`): this process
+# times only that system's benchmarks, so no library's thread pool competes with another's.
+SYSTEM = os.environ.get("DEEPX_BENCH_SYSTEM", "")
+# impl name of a benchmark -> the system (process) that times it
+SYSTEM_OF_IMPL = {"naive": "python", "loops": "python", "rows": "python",
+                  "numpy": "numpy", "broadcast": "numpy", "einsum": "numpy",
+                  "opencl": "opencl", "cl_naive": "opencl", "cl_tiled": "opencl",
+                  "cl_tuned": "opencl", "torch": "torch"}
 
 # ---------------------------------------------------------------- GEMM, DeepBench-style
 # (M, N, K, transpose_a, transpose_b)
@@ -77,7 +85,13 @@ def _opencl_backend_or_error():
 
 
 def opencl_usable() -> bool:
-    """True when deepx has an OpenCL device that builds its kernels."""
+    """True when deepx has an OpenCL device that builds its kernels (and this process may use it).
+
+    A process timing another system never creates an OpenCL context (PoCL's threads would
+    share its cores): its results are then checked against a NumPy neighbour instead.
+    """
+    if SYSTEM and SYSTEM != "opencl":
+        return False
     return _opencl_backend_or_error()[0] is not None
 
 

@@ -1,11 +1,16 @@
 """`python -m deepx report [--quick] [--json FILE] [--out DIR]`: run the benchmarks, write a report.
 
-Runs benchmarks/bench_ladder.py, bench_families.py and bench_e2e.py with pytest-benchmark in
-a subprocess (DEEPX_BENCH_QUICK=1 with --quick: small sizes, under 3 minutes on 2 cores), or
-reads a pytest-benchmark JSON given with --json, then writes into the out folder:
-REPORT.md (environment, one table per family, the training-step breakdown, the roofline),
-the PNG plots of deepx/report_plots.py, benchmarks.json (the data, to re-render with --json)
-and trace_train_step.json (one profiled LeNet step, for chrome://tracing or Perfetto).
+Runs, each system in its own process (so no library's thread pool takes the cores from the
+next): benchmarks/bounds.py (the machine's compute bound and a threaded copy), the pytest
+benchmarks bench_ladder.py, bench_families.py and bench_e2e.py once per system (pure Python,
+NumPy, deepx OpenCL, PyTorch), benchmarks/floor.py (the per-op floor of `a + b`) and
+benchmarks/steps.py (one SGD step of an MLP, a CNN and micrograd's moons MLP). Every process
+runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset, so baselines run at their best, and
+records its thread pools (threadpoolctl) and the load average. Or it reads a JSON written by
+an earlier run (--json). It then writes into the out folder (default build/report: a scratch
+folder; the committed reference is written only with `--out reports`): REPORT.md, the PNG
+plots of deepx/report_plots.py, benchmarks.json (the data, to re-render with --json) and
+trace_train_step.json (one profiled LeNet step, for chrome://tracing or Perfetto).
 """
 from __future__ import annotations
 
@@ -15,12 +20,10 @@ import json
 import os
 import pathlib
 import platform
-import subprocess
-import sys
 import tempfile
-import xml.etree.ElementTree as ET
 
-BENCH_FILES = ("bench_ladder.py", "bench_families.py", "bench_e2e.py")
+from .report_env import BLAS_OVERRIDES, machine_line
+
 # The order impls appear in tables and legends: slowest rung first.
 IMPL_ORDER = ("naive", "loops", "rows", "broadcast", "einsum", "numpy", "cl_naive", "cl_tiled",
               "cl_tuned", "opencl", "torch")
@@ -52,6 +55,7 @@ class Result:
     best: float
     rounds: int
     extra: dict
+    spread: float = 0.0  # interquartile range / median of the rounds
 
     @property
     def gflops(self) -> float | None:
@@ -87,8 +91,14 @@ def load_results(data: dict) -> list[Result]:
             shape=info.pop("shape", bench.get("param") or ""), size=int(info.pop("size", 0)),
             flops=float(info.pop("flops", 0)), nbytes=float(info.pop("bytes", 0)),
             median=float(bench["stats"]["median"]), best=float(bench["stats"]["min"]),
-            rounds=int(bench["stats"]["rounds"]), extra=info))
+            rounds=int(bench["stats"]["rounds"]), extra=info,
+            spread=_spread(bench["stats"])))
     return out
+
+
+def _spread(stats: dict) -> float:
+    median = float(stats.get("median", 0))
+    return float(stats.get("iqr", 0)) / median if median > 0 else 0.0
 
 
 def impl_rank(impl: str) -> int:
@@ -104,51 +114,14 @@ def numpy_time(results: list[Result], r: Result) -> float | None:
     return None
 
 
-# ---------------------------------------------------------------- running the suite
-def repo_root() -> pathlib.Path:
-    return pathlib.Path(__file__).resolve().parents[1]
-
-
-def run_suite(quick: bool, json_path: pathlib.Path, junit_path: pathlib.Path) -> int:
-    """Run the benchmark files in a fresh Python (no OpenCL context here before it forks)."""
-    bench_dir = repo_root() / "benchmarks"
-    missing = [f for f in BENCH_FILES if not (bench_dir / f).is_file()]
-    if missing:
-        raise SystemExit(f"deepx report: {bench_dir} lacks {missing}; run it from a checkout "
-                         "of deepx (the benchmarks are not installed with the package)")
-    timing = (["--benchmark-min-rounds=2", "--benchmark-max-time=0.05"] if quick
-              else ["--benchmark-min-rounds=3", "--benchmark-max-time=0.5"])
-    cmd = [sys.executable, "-m", "pytest", *(str(bench_dir / f) for f in BENCH_FILES),
-           "--benchmark-enable", f"--benchmark-json={json_path}", *timing,
-           f"--junitxml={junit_path}", "-q", "-p", "no:cacheprovider",
-           "--benchmark-columns=median,rounds", "--benchmark-sort=name"]
-    env = dict(os.environ, DEEPX_BENCH_QUICK="1" if quick else "0", MPLBACKEND="Agg")
-    print("deepx report: running pytest benchmarks/{" + ",".join(BENCH_FILES) + "}",
-          "(quick)" if quick else "(full)", flush=True)
-    return subprocess.run(cmd, cwd=repo_root(), env=env).returncode
-
-
-def not_run(junit_path: pathlib.Path) -> list[tuple[str, str, str]]:
-    """(test, 'skipped' or 'failed', message) for each benchmark that produced no result."""
-    if not junit_path.is_file():
-        return []
-    rows = []
-    for case in ET.parse(junit_path).getroot().iter("testcase"):
-        for tag in ("failure", "error", "skipped"):
-            node = case.find(tag)
-            if node is not None:
-                message = (node.get("message") or "").splitlines()
-                kind = "skipped" if tag == "skipped" else "failed"
-                rows.append((case.get("name", "?"), kind, message[0][:160] if message else ""))
-    return rows
-
-
 # ---------------------------------------------------------------- the environment
 def environment() -> dict:
     """Versions, the OpenCL device, NumPy's BLAS, load: what a reader needs to trust numbers."""
     import numpy as np
 
     env = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+           "blas_overrides_in_shell": {k: os.environ[k] for k in BLAS_OVERRIDES
+                                       if k in os.environ},
            "python": platform.python_version(), "platform": platform.platform(),
            "cpu_count": os.cpu_count(), "numpy": np.__version__,
            "load_average": [round(x, 2) for x in os.getloadavg()],
@@ -204,14 +177,14 @@ def family_table(results: list[Result], family: str) -> list[str]:
     """Markdown rows: one per (op, shape, impl), slowest impl first within a shape."""
     rows = [r for r in results if r.family == family]
     rows.sort(key=lambda r: (r.op, r.size, r.shape, impl_rank(r.impl)))
-    lines = ["| op | shape | impl | median | best | rounds | GFLOP/s | GB/s | speed vs NumPy |",
-             "|---|---|---|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| op | shape | impl | median | spread | best | rounds | GFLOP/s | GB/s | "
+             "speed vs NumPy |", "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         base = numpy_time(results, r)
         ratio = base / r.median if base else None
         lines.append(f"| {r.op} | {r.shape} | {r.impl} | {fmt_time(r.median)} | "
-                     f"{fmt_time(r.best)} | {r.rounds} | {fmt(r.gflops)} | {fmt(r.gbps)} | "
-                     f"{fmt_ratio(ratio)} |")
+                     f"{r.spread:.0%} | {fmt_time(r.best)} | {r.rounds} | {fmt(r.gflops)} | "
+                     f"{fmt(r.gbps)} | {fmt_ratio(ratio)} |")
     return lines
 
 
@@ -221,41 +194,6 @@ def find(results, family, op, impl, shape=None, size=None) -> Result | None:
                 and (size is None or r.size == size):
             return r
     return None
-
-
-def headline(results: list[Result]) -> list[str]:
-    """Naive loops vs NumPy vs OpenCL at (64, 32) @ (32, 64) and at the largest square n."""
-    lines = []
-    loops = find(results, "matmul", "classic", "loops")
-    numpy_r = find(results, "matmul", "classic", "numpy")
-    tuned = find(results, "matmul", "classic", "cl_tuned")
-    if loops and numpy_r:
-        text = (f"- (64, 32) @ (32, 64): pure-Python triple loop {fmt_time(loops.median)}, "
-                f"NumPy @ {fmt_time(numpy_r.median)} "
-                f"(**{loops.median / numpy_r.median:,.0f}x** faster)")
-        if tuned:
-            kernels = ", ".join(tuned.extra.get("kernels", [])) or "its default kernel"
-            text += (f", deepx OpenCL matmul ({kernels}) {fmt_time(tuned.median)} "
-                     f"({loops.median / tuned.median:,.0f}x the loop, "
-                     f"{numpy_r.median / tuned.median:.3g}x NumPy)")
-        lines.append(text + ".")
-    sizes = sorted({r.size for r in results if r.family == "matmul" and r.op == "square"})
-    n = 1024 if 1024 in sizes else (sizes[-1] if sizes else None)
-    if n is not None:
-        at_n = {r.impl: r for r in results if r.family == "matmul" and r.op == "square"
-                and r.size == n}
-        parts = [f"{impl} {fmt_time(r.median)} ({fmt(r.gflops)} GFLOP/s)"
-                 for impl, r in sorted(at_n.items(), key=lambda kv: impl_rank(kv[0]))]
-        lines.append(f"- n = {n} square: " + ", ".join(parts) + ".")
-        loop_rates = [r for r in results if r.family == "matmul" and r.op == "square"
-                      and r.impl == "loops"]
-        if loop_rates and "numpy" in at_n:
-            rate = max(loop_rates, key=lambda r: r.size)
-            est = 2 * n ** 3 / (rate.gflops * 1e9)
-            lines.append(f"- The triple loop is not run at n = {n}; at its n = {rate.size} rate "
-                         f"({fmt(rate.gflops)} GFLOP/s) it would take about {fmt_time(est)}, "
-                         f"~{est / at_n['numpy'].median:,.0f}x NumPy's time (an estimate).")
-    return lines
 
 
 def profile_section(results: list[Result]) -> list[str]:
@@ -270,7 +208,9 @@ def profile_section(results: list[Result]) -> list[str]:
     return lines
 
 
-def roofline_lines(results: list[Result]) -> list[str]:
+def roofline_lines(results: list[Result], data: dict) -> list[str]:
+    from .report_headline import bound_lines
+
     fma = find(results, "probe", "fma_peak", "opencl")
     triad = find(results, "probe", "triad_bandwidth", "opencl")
     host = find(results, "probe", "triad_bandwidth", "numpy")
@@ -282,25 +222,57 @@ def roofline_lines(results: list[Result]) -> list[str]:
     if triad:
         lines.append(f"- Peak bandwidth (probe_triad, a + s * b, fastest round): "
                      f"**{fmt(triad.peak_gbps)} GB/s** (median round {fmt(triad.gbps)})"
-                     + (f"; NumPy's a + b on the host: {fmt(host.peak_gbps)} GB/s." if host
-                        else "."))
+                     + (f"; NumPy's a + b on the host (one thread): {fmt(host.peak_gbps)} "
+                        "GB/s." if host else "."))
     if fma and triad:
         lines.append(f"- Ridge point: {fma.peak_gflops / triad.peak_gbps:.3g} FLOP/byte; kernels "
                      "left of it are bound by memory, right of it by arithmetic.")
+    bounds = bound_lines(data, results)
+    if bounds:
+        lines += ["", "Checked against the machine's physical bounds:", "", *bounds]
     return lines
 
 
-def env_lines(env: dict, machine: dict) -> list[str]:
-    cpu = machine.get("cpu", {})
-    lines = [f"- Date: {env.get('date')}; CPU: {cpu.get('brand_raw', platform.processor())} "
-             f"(family {cpu.get('family', '?')}, model {cpu.get('model', '?')}), "
-             f"{env.get('cpu_count')} cores; {env.get('platform')}",
+def _pool_text(pool: dict) -> str:
+    keys = ("internal_api", "version", "architecture", "num_threads", "threading_layer")
+    return ", ".join(f"{k} {pool[k]}" for k in keys if pool.get(k) is not None)
+
+
+def process_lines(data: dict) -> list[str]:
+    """One line per benchmark process: its thread pools (threadpoolctl), torch's threads."""
+    lines = []
+    procs = dict(data.get("deepx_processes", {}))
+    for key in ("deepx_floor", "deepx_steps"):
+        for system, res in data.get(key, {}).items():
+            if res.get("process"):
+                procs[f"{key[6:]} {system}"] = res["process"]
+    for name, proc in procs.items():
+        pools = "; ".join(_pool_text(p) for p in proc.get("threadpools", [])) or "none loaded"
+        text = f"- Process `{name}`: thread pools: {pools}"
+        if proc.get("torch"):
+            t = proc["torch"]
+            text += (f"; PyTorch {t['version']}, {t['num_threads']} threads, kernels "
+                     f"{t.get('cpu_capability')}, {', '.join(t['blas']) or 'BLAS not reported'}")
+        if proc.get("threads_env"):
+            text += "; " + ", ".join(f"{k}={v}" for k, v in proc["threads_env"].items())
+        text += f"; load {proc.get('load_before')} -> {proc.get('load_average')}"
+        lines.append(text)
+    return lines
+
+
+def env_lines(env: dict, data: dict) -> list[str]:
+    from .report_headline import baseline_throttles, machine_of
+
+    m = machine_of(data)
+    lines = [f"- Machine: {machine_line(m)}; compute bound {m.get('peak_gflops')} GFLOP/s "
+             f"({m.get('flops_assumption')}); {env.get('platform')}; date {env.get('date')}",
              f"- Python {env.get('python')}, NumPy {env.get('numpy')}, pyopencl "
              f"{env.get('pyopencl')}, PyTorch {env.get('torch') or 'not installed'}, "
              f"pytest-benchmark {env.get('pytest_benchmark')}, deepx {env.get('deepx')}"]
-    for blas in env.get("blas", []):
-        lines.append("- NumPy BLAS: " + ", ".join(f"{k} {v}" for k, v in blas.items()
-                                                   if v is not None))
+    if not data.get("deepx_processes"):  # an older report: one process for every system
+        for blas in env.get("blas", []):
+            lines.append("- NumPy BLAS: " + ", ".join(f"{k} {v}" for k, v in blas.items()
+                                                       if v is not None))
     for dev in env.get("opencl_devices", []):
         mark = " (used)" if dev["name"] == env.get("opencl_default") else ""
         lines.append(f"- OpenCL {dev['name']}{mark}: {dev['device']} on {dev['platform']}, "
@@ -311,12 +283,17 @@ def env_lines(env: dict, machine: dict) -> list[str]:
     if env.get("opencl_error"):
         lines.append(f"- OpenCL: unavailable ({env['opencl_error']})")
     if env.get("threads_env"):
-        lines.append("- Thread settings: " + ", ".join(f"{k}={v}" for k, v in
-                                                       env["threads_env"].items()))
+        lines.append("- Thread settings of the calling shell: " + ", ".join(
+            f"{k}={v}" for k, v in env["threads_env"].items()))
+    if data.get("deepx_processes"):
+        lines.append(f"- Each system ran in its own process with {' and '.join(BLAS_OVERRIDES)}"
+                     " unset:")
+        lines += ["  " + line for line in process_lines(data)]
+    for why in baseline_throttles(data):
+        lines.append(f"- **NumPy baseline throttled**: {why}.")
     before, after = env.get("load_before"), env.get("load_average")
     lines.append(f"- Load average (1, 5, 15 min) before the run: {before or 'not recorded'}; "
-                 f"after: {after}. Other processes (e.g. other test suites) may have "
-                 "shared the 2 cores: compare implementations within this run, not across runs.")
+                 f"after: {after}. Compare implementations within this run, not across runs.")
     return lines
 
 
@@ -332,20 +309,29 @@ PLOT_TEXT = {
 }
 
 
-def write_markdown(path, results, env, machine, skipped, plots, quick, command) -> None:
+def write_markdown(path, results, env, data, skipped, plots, quick, command) -> None:
+    from .report_headline import floor_lines, headline_block, step_lines
+
     lines = ["# deepx benchmark report", "",
              f"{'Quick run (small sizes only). ' if quick else ''}Measured by {command}. "
-             "Times are medians of pytest-benchmark rounds; every implementation's result "
-             "was checked against its neighbour before timing. GFLOP/s counts the textbook "
-             "FLOPs (2MNK for matmul); GB/s counts the least traffic (inputs read once, "
-             "output written once), so both are lower bounds; both use the median. 'Best' is "
-             "the fastest round: far below the median, it flags a noisy machine. 'Speed vs "
-             "NumPy' is NumPy's median over this one's: above 1x is faster than NumPy.", "",
-             "## Headline", "", *headline(results), "",
-             "## Environment", "", *env_lines(env, machine), ""]
+             "Times are medians; 'spread' is the interquartile range over the median"
+             + (" (a benchmark spread over 10% was measured again and the steadier run kept)"
+                if data.get("deepx_processes") else
+                " (an older run: one process for every system, no second measurement)")
+             + ". Every implementation's result was checked against its neighbour before timing. "
+             "GFLOP/s counts the textbook FLOPs (2MNK for matmul); GB/s counts the least "
+             "traffic (inputs read once, output written once), so both are lower bounds; both "
+             "use the median. 'Best' is the fastest round. 'Speed vs NumPy' is NumPy's median "
+             "over this one's: above 1x is faster than NumPy.", "",
+             "## Headline", "", headline_block(data), "",
+             "## Environment", "", *env_lines(env, data), ""]
     if plots.get("ladder.png"):
         lines += ["![matmul ladder](ladder.png)", ""]
-    lines += ["## Roofline of the OpenCL device", "", *roofline_lines(results), ""]
+    floor, steps = floor_lines(data), step_lines(data)
+    if floor or steps:
+        lines += ["## Per-op floor and one training step (each system in its own process)",
+                  *floor, *steps, _step_check(data), ""]
+    lines += ["## Roofline of the OpenCL device", "", *roofline_lines(results, data), ""]
     for family, title in FAMILY_TITLES.items():
         if family == "probe" or not any(r.family == family for r in results):
             continue
@@ -374,36 +360,58 @@ def write_markdown(path, results, env, machine, skipped, plots, quick, command) 
     path.write_text("\n".join(lines))
 
 
+def _step_check(data: dict) -> str:
+    """Do the systems' first losses agree (same weights, same data)? Says which do not."""
+    losses: dict = {}
+    for system, res in data.get("deepx_steps", {}).items():
+        for name, w in res.get("workloads", {}).items():
+            losses.setdefault(name, {})[system] = w["first_loss"]
+    bad = [f"{name}: {vals}" for name, vals in losses.items()
+           if max(vals.values()) - min(vals.values()) > 1e-3 * max(1.0, abs(min(vals.values())))]
+    if bad:
+        return "**The systems' first losses disagree**: " + "; ".join(bad)
+    return ("Every system's first loss agrees within 1e-3 (same weights, same data): "
+            + ", ".join(f"{n} {min(v.values()):.4f}" for n, v in losses.items()) + ".")
+
+
 # ---------------------------------------------------------------- entry point
+def is_reference(out: pathlib.Path) -> bool:
+    """True when `out` is the committed reference folder, reports/ of this checkout."""
+    from .report_run import repo_root
+
+    return out.resolve() == (repo_root() / "reports").resolve()
+
+
 def main(args) -> int:
     """Run (or read) the benchmarks and write REPORT.md, PNGs and data into args.out."""
+    from .report_run import run_all
+
     os.environ.setdefault("MPLBACKEND", "Agg")
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     quick = bool(args.quick)
     skipped, code = [], 0
-    load_before = [round(x, 2) for x in os.getloadavg()]
-    with tempfile.TemporaryDirectory(prefix="deepx-report-") as tmp:
-        if args.json:
-            data = json.loads(pathlib.Path(args.json).read_text())
-        else:
-            json_path, junit_path = pathlib.Path(tmp, "bench.json"), pathlib.Path(tmp, "j.xml")
-            code = run_suite(quick, json_path, junit_path)
-            if not json_path.is_file():
-                print(f"deepx report: the benchmark run wrote no results (exit {code})")
-                return code or 1
-            data = json.loads(json_path.read_text())
-            skipped = not_run(junit_path)
-    if not args.json:
+    if args.json:
+        data = json.loads(pathlib.Path(args.json).read_text())
+    else:
+        print(f"deepx report: writing into {out}"
+              + (" (the committed reference report)" if is_reference(out) else
+                 " (a scratch folder; `--out reports` writes the reference)"), flush=True)
+        with tempfile.TemporaryDirectory(prefix="deepx-report-") as tmp:
+            data, skipped, code = run_all(quick, pathlib.Path(tmp))
+        if not data["benchmarks"]:
+            print(f"deepx report: the benchmark run wrote no results (exit {code})")
+            return code or 1
         data["deepx_command"] = "python -m deepx report" + (" --quick" if quick else "")
         data["deepx_quick"] = quick
+        env = environment()
+        env["load_before"] = data["deepx_load"]["before"]
+        env["load_average"] = data["deepx_load"]["after"]
+        data["deepx_environment"] = env
+        data["deepx_not_run"] = skipped
     quick = bool(data.get("deepx_quick", quick))
     env = data.get("deepx_environment") or environment()
-    if not args.json:
-        env["load_before"] = load_before
-    data["deepx_environment"] = env
-    data["deepx_not_run"] = data.get("deepx_not_run") or skipped
-    skipped = data["deepx_not_run"]
+    skipped = data.get("deepx_not_run") or []
     results = load_results(data)
     if not results:
         print("deepx report: no benchmark results to report")
@@ -422,9 +430,21 @@ def main(args) -> int:
     command = f"`{data.get('deepx_command', 'pytest-benchmark')}`"
     if args.json:
         command += f" (tables and plots rendered by `python -m deepx report --json {args.json}`)"
-    write_markdown(out / "REPORT.md", results, env, data.get("machine_info", {}), skipped,
-                   plots, quick, command)
+    write_markdown(out / "REPORT.md", results, env, data, skipped, plots, quick, command)
+    if getattr(args, "readme", None):
+        update_readme(pathlib.Path(args.readme), data)
     failed = [s for s in skipped if s[1] == "failed"]
     print(f"deepx report: wrote {out / 'REPORT.md'} ({len(results)} results, "
           f"{len(plots)} plots, {len(failed)} failed)")
     return 1 if failed or code not in (0, 5) else 0
+
+
+def update_readme(path: pathlib.Path, data: dict) -> None:
+    """Put this run's headline between README's headline markers."""
+    from .report_headline import END, START, headline_block, replace_readme_block
+
+    text = path.read_text()
+    if START not in text or END not in text:
+        raise SystemExit(f"deepx report: {path} has no {START} ... {END} block to update")
+    path.write_text(replace_readme_block(text, headline_block(data)))
+    print(f"deepx report: updated the headline block of {path}")

@@ -15,9 +15,17 @@ from matplotlib.ticker import NullFormatter  # noqa: E402
 from .report import Result, find, impl_rank, numpy_time  # noqa: E402
 
 DPI = 90
-COLORS = {"naive": "#d62728", "loops": "#d62728", "rows": "#ff7f0e", "broadcast": "#bcbd22",
-          "einsum": "#8c564b", "numpy": "#1f77b4", "cl_naive": "#9467bd", "cl_tiled": "#17becf",
-          "cl_tuned": "#2ca02c", "opencl": "#2ca02c", "torch": "#7f7f7f"}
+# Okabe and Ito's colour-blind-safe palette; lines also differ by marker, so no pair of series
+# is told apart by hue alone.
+PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
+           "#F0E442", "#999999"]
+MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*", "h"]
+COLORS = {"naive": "#D55E00", "loops": "#D55E00", "rows": "#E69F00", "broadcast": "#F0E442",
+          "einsum": "#CC79A7", "numpy": "#0072B2", "cl_naive": "#56B4E9", "cl_tiled": "#000000",
+          "cl_tuned": "#009E73", "opencl": "#009E73", "torch": "#999999"}
+IMPL_MARKERS = {"naive": "s", "loops": "s", "numpy": "o", "opencl": "^", "cl_tuned": "^",
+                "torch": "D", "einsum": "v", "rows": "P", "broadcast": "X", "cl_naive": "h",
+                "cl_tiled": "*"}
 LADDER_LABELS = {"loops": "Python\ntriple loop", "rows": "loops +\nrow dot", "broadcast":
                  "broadcast", "einsum": "einsum", "numpy": "NumPy @\n(BLAS)",
                  "cl_naive": "OpenCL\nmatmul_naive", "cl_tiled": "OpenCL\nmatmul_tiled",
@@ -32,9 +40,14 @@ SWEEPS = [("matmul", "square", "matmul n x n"), ("activation", "relu", "relu"),
 
 def _save(fig, path: pathlib.Path) -> bool:
     fig.tight_layout()
-    fig.savefig(path, dpi=DPI)
+    fig.savefig(path, dpi=DPI, bbox_inches="tight")  # keeps legends placed outside the axes
     plt.close(fig)
     return True
+
+
+def _legend_outside(ax, **kw) -> None:
+    """A legend to the right of the axes, where it cannot cover data."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, fontsize=8, **kw)
 
 
 def _empty(path: pathlib.Path, title: str, why: str) -> bool:
@@ -56,13 +69,15 @@ def ladder(results: list[Result], path: pathlib.Path) -> bool:
     speedups = [base.median / r.median for r in rungs]
     fig, ax = plt.subplots(figsize=(8, 4.2))
     bars = ax.bar([_ladder_label(r) for r in rungs], speedups,
-                  color=[COLORS.get(r.impl, "#333333") for r in rungs])
+                  color=[COLORS.get(r.impl, "#333333") for r in rungs], edgecolor="black",
+                  linewidth=0.6)
     ax.set_yscale("log")
     ax.set_ylim(0.5, max(speedups) * 4)
     for bar, s, r in zip(bars, speedups, rungs):
         ax.text(bar.get_x() + bar.get_width() / 2, s * 1.15, f"{s:,.0f}x\n{_t(r.median)}",
                 ha="center", va="bottom", fontsize=8)
-    ax.set_ylabel("speed-up over the triple loop (log)")
+    ax.set_ylabel("speed-up over the triple loop (x, log scale)")
+    ax.set_xlabel("implementation (bar label: speed-up and median time per product)")
     ax.set_title("(64, 32) @ (32, 64) float32: each rung of the matmul ladder")
     ax.tick_params(axis="x", labelsize=8)
     return _save(fig, path)
@@ -106,17 +121,26 @@ def gflops_vs_size(results: list[Result], path: pathlib.Path) -> bool:
     if not panels:
         return _empty(path, "GFLOP/s against size", "no size sweeps in the results")
     fig, axes = _grid(len(panels))
+    handles: dict = {}
     for ax, (family, op, title) in zip(axes, panels):
         rows = [r for r in results if r.family == family and r.op == op and r.gflops]
         for impl in sorted({r.impl for r in rows}, key=impl_rank):
             pts = sorted((r.size, r.gflops) for r in rows if r.impl == impl)
-            ax.plot(*zip(*pts), marker="o", ms=3, label=impl, color=COLORS.get(impl))
+            (line,) = ax.plot(*zip(*pts), marker=IMPL_MARKERS.get(impl, "o"), ms=4,
+                              label=impl, color=COLORS.get(impl))
+            handles.setdefault(impl, line)
         _loglog(ax)
         ax.set_title(title, fontsize=10)
-        ax.set_xlabel("n" if family == "matmul" else "elements", fontsize=8)
-        ax.set_ylabel("GFLOP/s", fontsize=8)
+        ax.set_xlabel("n (matrix side)" if family == "matmul" else "size (elements)",
+                      fontsize=8)
+        ax.set_ylabel("GFLOP/s (median)", fontsize=8)
         ax.grid(True, which="major", alpha=0.3)
-        ax.legend(fontsize=7)
+    order = sorted(handles, key=impl_rank)
+    fig.suptitle("Throughput against problem size, per implementation (log-log)")
+    fig.tight_layout()
+    # below the panels (bbox_inches="tight" keeps it in the file), never over a curve
+    fig.legend([handles[i] for i in order], order, loc="upper center", ncol=len(order),
+               bbox_to_anchor=(0.5, 0.0), fontsize=8, frameon=False)
     return _save(fig, path)
 
 
@@ -125,8 +149,10 @@ def speedup(results: list[Result], path: pathlib.Path) -> bool:
     opencl = [r for r in results if r.role == "opencl" and r.family != "train_step"]
     if not opencl:
         return _empty(path, "OpenCL speed-up", "no OpenCL results")
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for family, op, title in SWEEPS:
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2))
+    for i, (family, op, title) in enumerate(SWEEPS):
+        style = {"marker": MARKERS[i % len(MARKERS)], "ms": 4, "label": title,
+                 "color": PALETTE[i % len(PALETTE)]}
         rows = sorted((r for r in opencl if r.family == family and r.op == op),
                       key=lambda r: r.size)
         over_naive, over_numpy = [], []
@@ -139,17 +165,17 @@ def speedup(results: list[Result], path: pathlib.Path) -> bool:
             if base:
                 over_numpy.append((r.size, base / r.median))
         if over_naive:
-            left.plot(*zip(*over_naive), marker="o", ms=3, label=title)
+            left.plot(*zip(*over_naive), **style)
         if over_numpy:
-            right.plot(*zip(*over_numpy), marker="o", ms=3, label=title)
+            right.plot(*zip(*over_numpy), **style)
     for ax, what in ((left, "naive Python loops"), (right, "NumPy")):
         ax.axhline(1.0, color="black", lw=0.8)
         _loglog(ax)
         ax.set_xlabel("size (n for matmul, elements otherwise)")
-        ax.set_ylabel(f"OpenCL speed-up over {what}")
+        ax.set_ylabel(f"OpenCL speed-up over {what} (x)")
         ax.set_title(f"deepx OpenCL vs {what} (above 1: OpenCL faster)", fontsize=10)
         ax.grid(True, which="major", alpha=0.3)
-        ax.legend(fontsize=7)
+    _legend_outside(right, title="sweep")
     return _save(fig, path)
 
 
@@ -169,11 +195,13 @@ def train_step(results: list[Result], path: pathlib.Path, top: int = 7) -> bool:
             if r:
                 xs.append(i + (j - (len(impls) - 1) / 2) * width)
                 ys.append(r.median * 1e3)
-        left.bar(xs, ys, width, label=impl, color=COLORS.get(impl))
+        left.bar(xs, ys, width, label=impl, color=COLORS.get(impl), edgecolor="black",
+                 linewidth=0.6)
     left.set_xticks(range(len(models)), models)
-    left.set_ylabel("ms per step (median)")
+    left.set_xlabel("model")
+    left.set_ylabel("wall time per step (ms, median)")
     left.set_title("training step wall time", fontsize=10)
-    left.legend(fontsize=8)
+    _legend_outside(left, title="implementation")
     profiled = [(m, find(results, "train_step", m, "opencl")) for m in models]
     profiled = [(m, r.extra["profile"]["ms_per_op"]) for m, r in profiled
                 if r and "profile" in r.extra]
@@ -183,14 +211,18 @@ def train_step(results: list[Result], path: pathlib.Path, top: int = 7) -> bool:
             totals[op] = totals.get(op, 0.0) + ms
     keep = sorted(totals, key=totals.get, reverse=True)[:top]
     bottoms = [0.0] * len(profiled)
-    for op in keep + ["other"]:
+    hatches = ["", "//", "..", "xx", "\\\\", "oo", "--", "++"]
+    for i, op in enumerate(keep + ["other"]):
         values = [sum(ms for o, ms in per_op.items() if o not in keep) if op == "other"
                   else per_op.get(op, 0.0) for _, per_op in profiled]
-        right.bar([m for m, _ in profiled], values, bottom=bottoms, label=op)
+        right.bar([m for m, _ in profiled], values, bottom=bottoms, label=op,
+                  color=PALETTE[i % len(PALETTE)], hatch=hatches[i % len(hatches)],
+                  edgecolor="white", linewidth=0.5)
         bottoms = [b + v for b, v in zip(bottoms, values)]
-    right.set_ylabel("device ms per step")
+    right.set_xlabel("model")
+    right.set_ylabel("OpenCL device time per step (ms)")
     right.set_title("OpenCL device time by op (deepx.profile)", fontsize=10)
-    right.legend(fontsize=7, ncol=2)
+    _legend_outside(right, title="op")
     return _save(fig, path)
 
 
@@ -214,16 +246,17 @@ def roofline(results: list[Result], path: pathlib.Path) -> bool:
     if host and host.peak_gbps:
         ax.plot(grid, [min(peak, host.peak_gbps * x) for x in grid], color="gray", ls="--",
                 lw=1, label=f"NumPy a + b bandwidth: {host.peak_gbps:.3g} GB/s")
-    for family in sorted({r.family for r in points}):
+    for i, family in enumerate(sorted({r.family for r in points})):
         rows = [r for r in points if r.family == family]
-        ax.scatter([r.intensity for r in rows], [r.gflops for r in rows], s=14,
-                   label=family, alpha=0.8)
+        ax.scatter([r.intensity for r in rows], [r.gflops for r in rows], s=18,
+                   label=family, alpha=0.85, color=PALETTE[i % len(PALETTE)],
+                   marker=MARKERS[i % len(MARKERS)])
     _loglog(ax)
     ax.set_xlabel("arithmetic intensity (FLOP / byte)")
-    ax.set_ylabel("GFLOP/s")
+    ax.set_ylabel("throughput (GFLOP/s, median)")
     ax.set_title("roofline of the OpenCL device (probes) with deepx's kernels", fontsize=10)
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=7, loc="lower right")
+    _legend_outside(ax)
     return _save(fig, path)
 
 

@@ -7,8 +7,8 @@ It reads only what a Node keeps after backward (`fn`, `parents`, `shape`, `seq`)
 whose saved arrays were released still draws; such records are drawn dashed.
 
 `draw(loss, "graph.svg")` renders the same text with the optional `graphviz` package
-(`pip install "deepx[viz]"`) and the `dot` program; without them it writes the .dot file and
-says how to render it.
+(`pip install -e ".[viz]"` in a deepx checkout) and the `dot` program; without them it writes
+the .dot file and says how to render it.
 """
 from __future__ import annotations
 
@@ -170,7 +170,8 @@ def draw(tensor, path, params=None, format: str | None = None,  # noqa: A002
         warnings.warn(
             f"deepx.viz.draw: {missing}, so wrote the graph as DOT text to {dot_path} instead "
             f"of {path}. Render it with `dot -T{fmt} {dot_path} -o {path}`; to render directly, "
-            f"`pip install graphviz` (or deepx[viz]) and install the Graphviz programs "
+            "`pip install graphviz` (or `pip install -e '.[viz]'` in a deepx checkout) and "
+            "install the Graphviz programs "
             f"(`apt-get install graphviz`, `brew install graphviz`).", stacklevel=2)
         return dot_path
     import graphviz

@@ -27,9 +27,11 @@ from deepx.data import (
     random_split,
     read_idx,
 )
+from deepx.data.datasets import default_root
 from deepx.errors import DatasetError
 
-MNIST_DIR = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+# The real MNIST files: $DEEPX_DATA/mnist, else ~/.cache/deepx/mnist (the library's default).
+MNIST_DIR = default_root("mnist")
 
 
 class Squares(Dataset):
@@ -511,9 +513,19 @@ def test_mnist_download_checks_md5(tmp_path, monkeypatch):
     assert not list((tmp_path / "other").iterdir())
 
 
+def test_default_root_follows_deepx_data(monkeypatch, tmp_path):
+    monkeypatch.setenv("DEEPX_DATA", str(tmp_path))
+    assert default_root("mnist") == tmp_path / "mnist"
+    write_split(tmp_path / "mnist", "t10k", *tiny_split())
+    assert len(MNIST(train=False)) == 5  # root=None reads the default folder
+    monkeypatch.delenv("DEEPX_DATA")
+    assert default_root("mnist") == pathlib.Path("~/.cache/deepx/mnist").expanduser()
+
+
 def test_mnist_real_test_set():
     if not (MNIST_DIR / "t10k-images-idx3-ubyte.gz").is_file():
-        pytest.skip(f"real MNIST test set not found at {MNIST_DIR}")
+        pytest.skip(f"real MNIST test set not found in {MNIST_DIR}: set DEEPX_DATA to a folder "
+                    "holding mnist/ (e.g. DEEPX_DATA=../shared/data)")
     expected = dict(MNIST.resources)
     for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
         digest = hashlib.md5((MNIST_DIR / name).read_bytes()).hexdigest()

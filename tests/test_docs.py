@@ -87,3 +87,20 @@ def test_lenet_picture_names_every_parameter():
     for name in ("features.0.weight (6, 1, 5, 5)", "features.3.weight (16, 6, 5, 5)",
                  "classifier.1.weight (120, 400)", "classifier.5.bias (10,)"):
         assert f">{name}<" in svg
+
+
+def test_install_instructions_use_this_repository():
+    """PyPI's `deepx` is another project: every instruction installs from the checkout."""
+    for path in [ROOT / "README.md", *DOCS, ROOT / "deepx" / "viz.py"]:
+        assert not re.search(r"pip install [\"']?deepx\b", path.read_text()), path.name
+    assert 'pip install -e ".[dev]"' in (ROOT / "README.md").read_text()
+
+
+def test_summary_shows_its_table_once_in_a_repl(capsys):
+    from deepx import models
+
+    model = models.lenet().to("numpy")
+    table = model.summary((1, 28, 28))
+    assert capsys.readouterr().out.count("Total params: 61,706") == 1  # printed once
+    assert "Total params" not in repr(table) and len(repr(table).splitlines()) == 1
+    assert "features.0 (Conv2d)" in table  # still the table, as a str

@@ -5,13 +5,19 @@ by contract) in a subprocess, so it is slow on purpose. It never skips: without 
 device the report is still written (its OpenCL rows listed under 'Not run'); with one, the
 OpenCL rows must be there, so a broken device path cannot pass unnoticed.
 """
+import copy
 import json
+import os
 import pathlib
 import subprocess
 import sys
 import time
 
 import pytest
+
+from deepx import report_headline
+from deepx.__main__ import main as cli_main
+from deepx.report_env import flops_per_cycle
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -20,8 +26,9 @@ SECTIONS = ["# deepx benchmark report", "## Headline", "## Environment",
             "## Roofline of the OpenCL device", "## Matmul", "## Elementwise activations",
             "## Reductions and softmax", "## Softmax cross-entropy", "## Max pooling",
             "## Optimizer step", "## One training step", "## Figures"]
-TABLE_HEADER = "| op | shape | impl | median | best | rounds | GFLOP/s | GB/s | speed vs NumPy |"
-QUICK_LIMIT_S = 180
+TABLE_HEADER = ("| op | shape | impl | median | spread | best | rounds | GFLOP/s | GB/s | "
+                "speed vs NumPy |")
+QUICK_LIMIT_S = 240
 
 
 def _opencl_usable() -> bool:
@@ -34,9 +41,10 @@ def _opencl_usable() -> bool:
         return False
 
 
-def _report(*args) -> tuple[subprocess.CompletedProcess, float]:
+def _report(*args, cwd=ROOT) -> tuple[subprocess.CompletedProcess, float]:
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "deepx", "report", *args], cwd=ROOT,
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-m", "deepx", "report", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=2 * QUICK_LIMIT_S)
     return done, time.perf_counter() - start
 
@@ -69,8 +77,24 @@ def test_quick_report_writes_every_file(quick_report):
     out, seconds = quick_report
     text = _check_folder(out)
     assert seconds < QUICK_LIMIT_S, f"--quick took {seconds:.0f} s"
-    assert "pure-Python triple loop" in text  # the headline names the loop and NumPy
+    assert "Measured on " in text and "load average before" in text
+    assert ("pure-Python triple loop" in text  # the headline names the loop and NumPy
+            or "No headline: the machine was busy" in text)
+    assert "## Per-op floor and one training step" in text
+    assert "| raw pyopencl enqueue |" in text and "| PyTorch CPU |" in text
+    assert "first loss agrees" in text or "first losses disagree" in text
+    data = json.loads((out / "benchmarks.json").read_text())
+    assert {"python", "numpy"} <= set(data["deepx_processes"])
+    numpy_proc = data["deepx_processes"]["numpy"]
+    assert not {"OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"} & set(numpy_proc["threads_env"])
+    assert any(p.get("internal_api") == "openblas" for p in numpy_proc["threadpools"])
+    assert data["deepx_bounds"]["copy"]["gbps"] > 0
+    assert data["deepx_machine"]["cores"] >= 1
     if _opencl_usable():
+        assert "opencl" in data["deepx_processes"]
+        steps = data["deepx_steps"]["opencl"]["workloads"]
+        assert steps["mlp"]["launches_per_step"] > 0
+        assert data["deepx_floor"]["opencl"]["batched"]["median"] > 0
         assert "| cl_tuned |" in text and "| opencl |" in text
         trace = json.loads((out / "trace_train_step.json").read_text())
         assert any(e["ph"] == "X" and e["dur"] >= 0 for e in trace["traceEvents"])
@@ -82,3 +106,140 @@ def test_report_rerenders_from_its_json(quick_report, tmp_path):
     done, _ = _report("--json", str(out / "benchmarks.json"), "--out", str(tmp_path))
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     _check_folder(tmp_path)
+
+
+# ---------------------------------------------------------------- without running benchmarks
+COMMITTED = ROOT / "reports" / "benchmarks.json"
+
+
+def _committed() -> dict:
+    return json.loads(COMMITTED.read_text())
+
+
+def test_readme_headline_matches_the_committed_report():
+    """README's headline block is exactly what the committed benchmarks.json renders to."""
+    readme = (ROOT / "README.md").read_text()
+    block = report_headline.readme_block(readme)
+    assert block is not None, "README.md lacks the headline markers"
+    assert block == report_headline.headline_block(_committed()), (
+        "README's headline differs from reports/benchmarks.json: rerun "
+        "`python -m deepx report --out reports --readme README.md` (or --json to re-render)")
+    assert report_headline.machine_of(_committed())["cpu"] in block
+
+
+def test_report_defaults_to_a_scratch_folder(tmp_path):
+    """A run without --out never writes over the committed reference report."""
+    with pytest.raises(SystemExit):
+        cli_main(["report", "--help"])
+    stamps = {p: p.stat().st_mtime_ns for p in (ROOT / "reports").iterdir()}
+    done, _ = _report("--json", str(COMMITTED), cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert (tmp_path / "build" / "report" / "REPORT.md").is_file()
+    assert stamps == {p: p.stat().st_mtime_ns for p in (ROOT / "reports").iterdir()}
+
+
+def test_report_help_promises_what_it_does(capsys):
+    with pytest.raises(SystemExit):
+        cli_main(["report", "--help"])
+    text = capsys.readouterr().out
+    assert "build/report" in text and "--out reports" in text.replace("\n", " ")
+    assert "under 3 minutes" not in text
+
+
+def test_readme_flag_rewrites_only_the_block(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{report_headline.START}\nold\n{report_headline.END}\nrest\n")
+    done, _ = _report("--json", str(COMMITTED), "--out", str(tmp_path / "r"), "--readme",
+                      str(readme))
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    text = readme.read_text()
+    assert text.startswith("intro\n") and text.endswith("rest\n") and "old" not in text
+    assert report_headline.readme_block(text) == report_headline.headline_block(_committed())
+
+
+def _numpy_square(data: dict, n: int = 1024) -> dict:
+    return next(b for b in data["benchmarks"] if b["extra_info"].get("op") == "square"
+                and b["extra_info"].get("impl") == "numpy" and b["extra_info"]["size"] == n)
+
+
+def test_busy_machine_gets_no_headline():
+    data = copy.deepcopy(_committed())
+    assert "No headline" not in report_headline.headline_block(data)
+    stats = _numpy_square(data)["stats"]
+    stats["iqr"] = 0.4 * stats["median"]  # NumPy's rounds spread 40%: something else ran
+    block = report_headline.headline_block(data)
+    assert "No headline: the machine was busy" in block and "spread 40%" in block
+    assert "1.51x" not in block
+
+
+def test_throttled_numpy_is_no_speedup_claim():
+    data = copy.deepcopy(_committed())  # recorded with OPENBLAS_CORETYPE=Haswell set
+    assert "so this is no speed-up claim" in report_headline.headline_block(data)
+    data["deepx_environment"]["threads_env"] = {}
+    data["deepx_environment"]["blas"][0]["architecture"] = "Zen"
+    data["machine_info"]["cpu"]["flags"] = ["avx2", "fma"]  # Zen kernels fit an AVX2 CPU
+    assert "no speed-up claim" not in report_headline.headline_block(data)
+
+
+def test_physical_bounds_beside_the_probes():
+    assert flops_per_cycle("AuthenticAMD", 25, {"avx512f", "avx2", "fma"})[0] == 32  # Zen 4
+    assert flops_per_cycle("AuthenticAMD", 26, {"avx512f"})[0] == 64  # Zen 5
+    assert flops_per_cycle("GenuineIntel", 6, {"avx2", "fma", "avx"})[0] == 32
+    data = copy.deepcopy(_committed())
+    data["deepx_bounds"] = {"copy": {"threads": 2, "gbps": 50.0}}
+    block = report_headline.headline_block(data)
+    assert "against a bound of 332 GFLOP/s (2 cores x 64 FLOP/cycle x 2.60 GHz)" in block
+    assert "2-thread STREAM-like copy's 50 GB/s (97%)" in block
+
+
+def test_floor_and_step_tables_render_with_ratios():
+    data = copy.deepcopy(_committed())
+    stat = {"median": 2e-5, "spread": 0.03}
+    data["deepx_floor"] = {"opencl": {"batched": stat, "synced": stat},
+                           "torch": {"skipped": "ImportError: no torch"}}
+    work = {"mlp": {"median": 0.004, "spread": 0.02, "first_loss": 2.3, "launches_per_step": 51}}
+    data["deepx_steps"] = {"opencl": {"workloads": work},
+                           "torch": {"workloads": {"mlp": {**work["mlp"], "median": 0.002}}}}
+    block = report_headline.headline_block(data)
+    assert "| deepx OpenCL | 20 µs ± 3% | 20 µs ± 3% |" in block
+    assert "| PyTorch CPU | not run: ImportError: no torch | |" in block
+    assert "| MLP 784-512-256-10, batch 128 | 4 ms ± 2% (2x) | not run | 2 ms ± 2% | 51 |" \
+        in block
+
+
+def check_figure(fig) -> None:
+    """Title, axis labels on every drawn axes; no legend overlapping any axes (data area)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)  # plt.close left the figure a bare canvas
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    axes = [ax for ax in fig.axes if ax.axison]
+    suptitle = fig._suptitle.get_text() if fig._suptitle else ""
+    for ax in axes:
+        assert ax.get_title() or suptitle, "an axes without a title"
+        assert ax.get_xlabel() and ax.get_ylabel(), f"{ax.get_title()}: unlabelled axis"
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend()] + list(fig.legends)
+    for legend in legends:
+        box = legend.get_window_extent(renderer)
+        for ax in axes:
+            assert not box.overlaps(ax.get_window_extent(renderer)), \
+                f"the legend covers the axes {ax.get_title()!r}"
+
+
+def test_every_report_plot_is_labelled_and_uncovered(tmp_path, monkeypatch):
+    import matplotlib.figure
+
+    from deepx import report, report_plots
+
+    figures = []
+    save = matplotlib.figure.Figure.savefig
+
+    def keep(fig, *args, **kwargs):
+        figures.append(fig)
+        return save(fig, *args, **kwargs)
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", keep)
+    drawn = report_plots.draw_all(report.load_results(_committed()), tmp_path)
+    assert all(drawn.values()) and len(figures) == len(drawn)
+    for fig in figures:
+        check_figure(fig)

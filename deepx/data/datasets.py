@@ -96,6 +96,12 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     return array.astype(dtype.newbyteorder("="))  # a writable, native-endian copy
 
 
+def default_root(name: str = "mnist") -> Path:
+    """Where a dataset lives by default: $DEEPX_DATA/<name>, else ~/.cache/deepx/<name>."""
+    base = os.environ.get("DEEPX_DATA")
+    return (Path(base) if base else Path("~/.cache/deepx")).expanduser() / name
+
+
 def _md5(data: bytes) -> str:
     return hashlib.md5(data, usedforsecurity=False).hexdigest()
 
@@ -105,6 +111,7 @@ class MNIST(Dataset):
 
     ds[i] is (image, label): image a float32 array (1, 28, 28) in [0, 1], label an int, after
     transform / target_transform. `data` is uint8 (N, 28, 28), `targets` int64 (N,).
+    root defaults to default_root() ($DEEPX_DATA/mnist or ~/.cache/deepx/mnist).
     download=True fetches missing files into root from `mirrors` and checks their md5.
     """
 
@@ -121,9 +128,11 @@ class MNIST(Dataset):
     classes = ("0 - zero", "1 - one", "2 - two", "3 - three", "4 - four",
                "5 - five", "6 - six", "7 - seven", "8 - eight", "9 - nine")
 
-    def __init__(self, root: str | os.PathLike, train: bool = True, download: bool = False,
-                 transform: Callable | None = None,
+    def __init__(self, root: str | os.PathLike | None = None, train: bool = True,
+                 download: bool = False, transform: Callable | None = None,
                  target_transform: Callable | None = None) -> None:
+        if root is None:
+            root = default_root("fashion-mnist" if isinstance(self, FashionMNIST) else "mnist")
         self.root = Path(root).expanduser()
         self.train = train
         self.transform = transform

@@ -29,14 +29,27 @@ def setup(args: argparse.Namespace) -> dx.Device:
     return dx.default_device()
 
 
+# Okabe and Ito's colour-blind-safe palette, the colour cycle of every example's plot.
+PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
+           "#F0E442"]
+
+
 def pyplot():
-    """matplotlib.pyplot on the Agg backend, so examples run headless (CI, ssh)."""
+    """matplotlib.pyplot on the Agg backend (headless: CI, ssh), cycling PALETTE's colours."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from cycler import cycler
 
+    plt.rcParams["axes.prop_cycle"] = cycler(color=PALETTE)
     return plt
+
+
+def legend_below(ax, ncol: int = 2) -> None:
+    """The legend under the axes, where it cannot cover a curve (save with bbox_inches)."""
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=ncol, fontsize=8,
+              frameon=False)
 
 
 def png_path(out: str | os.PathLike, name: str) -> Path:
@@ -63,14 +76,26 @@ def plot_decision_boundary(model, x: np.ndarray, y: np.ndarray, path: Path, titl
     with dx.no_grad():
         classes = model(dx.tensor(grid)).argmax(dim=1).numpy().reshape(gx.shape)
     model.train()
+    from matplotlib.colors import ListedColormap, to_rgb
+
     n_classes = int(y.max()) + 1
-    fig, ax = plt.subplots(figsize=(6, 5))
-    ax.contourf(gx, gy, classes, levels=np.arange(n_classes + 1) - 0.5, cmap="Spectral",
-                alpha=0.7)
-    ax.scatter(x[:, 0], x[:, 1], c=y, s=25, cmap="Spectral", edgecolors="k", linewidths=0.5)
+    colors = PALETTE[:n_classes]
+    # regions: each class's colour mixed 70% with white, so every point (full colour, black
+    # edge, its own marker) stands out on any region
+    tints = [tuple(0.3 * c + 0.7 for c in to_rgb(color)) for color in colors]
+    fig, ax = plt.subplots(figsize=(7, 5))
+    ax.contourf(gx, gy, classes, levels=np.arange(n_classes + 1) - 0.5,
+                cmap=ListedColormap(tints))
+    for k, color in enumerate(colors):
+        ax.scatter(x[y == k, 0], x[y == k, 1], s=28, color=color, marker="osD^v"[k % 5],
+                   edgecolors="k", linewidths=0.6, label=f"class {k}")
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
-    ax.set_title(title)
+    ax.set_xlabel("x1 (input feature 1, unitless)")
+    ax.set_ylabel("x2 (input feature 2, unitless)")
+    ax.set_title(title + "\n(shaded: the class the model predicts there)", fontsize=10)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title="training points",
+              fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)

@@ -77,10 +77,10 @@ def _plot_std(ax, stats: dict, activation: str, depth: int) -> None:
                         xytext=(-30, 0), ha="right", va="center", fontsize=8,
                         color=line.get_color())
     ax.set_yscale("log")
-    ax.set_xlabel("layer")
-    ax.set_ylabel("activation std")
+    ax.set_xlabel("layer (index)")
+    ax.set_ylabel("activation std (unitless)")
     ax.set_title(f"{activation}: std of each layer's output")
-    ax.legend()
+    _common.legend_below(ax, ncol=3)
 
 
 def main(argv=None) -> dict:
@@ -107,15 +107,15 @@ def main(argv=None) -> dict:
     layers = np.arange(1, depth + 1)
     for scheme in SCHEMES:
         axes[2].plot(layers, stats["tanh", scheme]["saturated"], marker=".", label=scheme)
-    axes[2].set_xlabel("layer")
+    axes[2].set_xlabel("layer (index)")
     axes[2].set_ylabel("fraction of units with |h| > 0.99")
     axes[2].set_title("tanh: saturated units")
     axes[2].set_ylim(-0.02, 1.02)
-    axes[2].legend()
+    _common.legend_below(axes[2], ncol=3)
     fig.suptitle(f"{depth}-layer MLP, width {width}, batch of {batch} N(0, 1) inputs")
     fig.tight_layout()
     path = _common.png_path(args.out, "init.png")
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)
 
     print(f"init: {depth} layers x {width} units, 6 configurations on {device} in "

@@ -72,14 +72,14 @@ def main(argv=None) -> dict:
     fine = np.linspace(-1.0, 1.0, 200)
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.scatter(t_np, y_np, color="k", s=18, label=f"20 points, noise sigma {NOISE}")
-    ax.plot(fine, features(fine) @ TRUE_COEFFS, color="tab:gray", lw=3, alpha=0.5,
+    ax.plot(fine, features(fine) @ TRUE_COEFFS, color="#999999", lw=3, alpha=0.5,
             label="truth 0.5 + 1.8t + 2.3t² − 0.6t³")
     fit_label = " ".join(f"{c:+.3f}" for c in fitted)
-    ax.plot(fine, features(fine) @ fitted, color="tab:red", lw=1.5, label=f"fit {fit_label}")
-    ax.set_xlabel("t")
-    ax.set_ylabel("y")
+    ax.plot(fine, features(fine) @ fitted, color="#D55E00", lw=1.5, label=f"fit {fit_label}")
+    ax.set_xlabel("t (input, unitless)")
+    ax.set_ylabel("y (target, unitless)")
     ax.set_title(f"polyfit: {steps} SGD+momentum steps, max |fit − truth| = {error:.3f}")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper center")  # the cubic dips there: no point is covered
     fig.tight_layout()
     path = _common.png_path(args.out, "polyfit.png")
     fig.savefig(path, dpi=100)

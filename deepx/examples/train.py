@@ -1,19 +1,24 @@
 """Train a small CNN on the 8x8 digits (or LeNet on MNIST): progress bars, accuracy, checkpoint.
 
     python -m deepx.examples.train                  # digits: 1,437 train / 360 test images
-    python -m deepx.examples.train --dataset mnist --data-dir ../shared/data/mnist --epochs 3
+    python -m deepx.examples.train --dataset mnist --download      # fetch MNIST once, train
 
 Prints one line per epoch (a tqdm bar with loss and samples/s when stdout is a terminal), then
 the test accuracy and wall time; writes the model's state dict to OUT/<dataset>_<model>.safetensors
 (read it back with deepx.load + load_state_dict) and the training curve to OUT/train_<dataset>.png.
 
-MNIST: with train-images/labels in --data-dir, trains on the 60,000 and tests on the 10,000;
-with only the t10k files (as in ../shared/data/mnist) the 10,000 test images are split
-8,000 train / 2,000 held out.
+MNIST: --data-dir defaults to $DEEPX_DATA/mnist, else ~/.cache/deepx/mnist; --download
+fetches the missing IDX files there (md5-checked). With train-images/labels present it trains
+on the 60,000 and tests on the 10,000; with only the t10k files the 10,000 test images are
+split 8,000 train / 2,000 held out.
+
+On OpenCL the first run compiles each kernel program (cached afterwards, in POCL_CACHE_DIR
+for PoCL); a line per program says so instead of a silent first epoch.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
@@ -26,6 +31,8 @@ import deepx.nn.functional as F
 import deepx.optim as optim
 from deepx import models
 from deepx.data import MNIST, DataLoader, TensorDataset, load_digits
+from deepx.data.datasets import default_root
+from deepx.errors import DatasetError
 from deepx.examples import _common
 
 # Per dataset: epochs, batch size, peak lr (Adam), and the quick mode's epochs and image counts.
@@ -71,8 +78,14 @@ def load_data(args: argparse.Namespace) -> tuple[tuple, tuple, str]:
         train, test = every_fifth_split(labels, args.seed)  # 1,437 / 360
         split = "digits (sklearn 8x8), stratified split"
         return (images[train], labels[train]), (images[test], labels[test]), split
-    root = Path(args.data_dir)
-    test_set = MNIST(root, train=False)
+    root = Path(args.data_dir) if args.data_dir else default_root("mnist")
+    try:
+        test_set = MNIST(root, train=False, download=args.download)
+        if args.download:
+            MNIST(root, train=True, download=True)
+    except DatasetError as exc:
+        raise SystemExit(f"{exc}\n(run with --download to fetch MNIST into {root}, or point "
+                         "--data-dir or DEEPX_DATA at a folder of IDX files)") from exc
     x = test_set.data[:, None].astype(np.float32) / 255
     y = test_set.targets
     if any((root / name).is_file() for name in TRAIN_FILES):
@@ -81,6 +94,30 @@ def load_data(args: argparse.Namespace) -> tuple[tuple, tuple, str]:
         return (x_train, train_set.targets), (x, y), "MNIST train / test"
     train, test = every_fifth_split(y, args.seed)  # 8,000 / 2,000
     return (x[train], y[train]), (x[test], y[test]), "MNIST test set split (no train files)"
+
+
+class CompileLog:
+    """A BUILD_LISTENERS hook: one line per slow kernel-program build, so a cold first epoch
+    says what it is doing; totals for the epoch summary."""
+
+    def __init__(self) -> None:
+        self.seconds, self.count = 0.0, 0
+
+    def __call__(self, file: str, options: tuple, seconds: float) -> None:
+        self.seconds += seconds
+        self.count += 1
+        if seconds >= 0.2:  # a warm pyopencl cache loads a program in ~0.06 s: stay quiet
+            tqdm.write(f"  compiled kernels/{file} {' '.join(options)} in {seconds:.1f} s "
+                       "(first run on this device; cached afterwards)")
+
+
+def _build_listeners(device) -> list:
+    """The OpenCL runtime's program-build hooks (a throwaway list on the NumPy device)."""
+    if device.type != "opencl":
+        return []
+    from deepx.backend.opencl import runtime
+
+    return runtime.BUILD_LISTENERS
 
 
 def make_model(dataset: str) -> tuple[nn.Module, str]:
@@ -154,19 +191,21 @@ def plot_curves(history: list, path: Path, title: str) -> None:
     ax_loss.plot(epochs, [h["train_loss"] for h in history], marker="o", label="train")
     ax_loss.plot(epochs, [h["test_loss"] for h in history], marker="o", label="test")
     ax_loss.set_xlabel("epoch")
-    ax_loss.set_ylabel("cross-entropy")
+    ax_loss.set_ylabel("cross-entropy (nats, mean per image)")
+    ax_loss.set_title("loss")
     ax_loss.set_yscale("log")
-    ax_loss.legend()
+    _common.legend_below(ax_loss)
     ax_acc.plot(epochs, [h["train_accuracy"] for h in history], marker="o", label="train")
     ax_acc.plot(epochs, [h["test_accuracy"] for h in history], marker="o", label="test")
     ax_acc.set_xlabel("epoch")
-    ax_acc.set_ylabel("accuracy")
-    ax_acc.legend()
+    ax_acc.set_ylabel("accuracy (fraction correct)")
+    ax_acc.set_title("accuracy")
+    _common.legend_below(ax_acc)
     for ax in (ax_loss, ax_acc):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)
 
 
@@ -174,8 +213,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = _common.parser("train", __doc__.splitlines()[0])
     p.add_argument("--dataset", choices=("digits", "mnist"), default="digits",
                    help="default: digits")
-    p.add_argument("--data-dir", default="../shared/data/mnist",
-                   help="folder of MNIST IDX files (raw or .gz)")
+    p.add_argument("--data-dir", default=None,
+                   help="folder of MNIST IDX files, raw or .gz (default: $DEEPX_DATA/mnist, "
+                        "else ~/.cache/deepx/mnist)")
+    p.add_argument("--download", action="store_true",
+                   help="fetch missing MNIST files into --data-dir (md5-checked)")
     p.add_argument("--epochs", type=int, default=None, help="default: digits 10, mnist 3")
     p.add_argument("--batch-size", type=int, default=None, help="default: digits 32, mnist 16")
     p.add_argument("--lr", type=float, default=None,
@@ -219,8 +261,13 @@ def main(argv=None) -> dict:
           f"({args.schedule}), batch {batch_size}, {epochs} epochs")
 
     history = []
+    cpu_before = os.times()
+    compile_log = CompileLog()
+    listeners = _build_listeners(device)
+    listeners.append(compile_log)
     t_train = time.perf_counter()
     for epoch in range(1, epochs + 1):
+        compiled_before = compile_log.seconds
         stats = train_epoch(model, loader, optimizer, scheduler, f"epoch {epoch}/{epochs}")
         test_loss, test_acc = evaluate(model, x_test_t, y_test_t)
         history.append({"epoch": epoch, "train_loss": stats["loss"],
@@ -230,7 +277,16 @@ def main(argv=None) -> dict:
         print(f"epoch {epoch:2d}/{epochs}: loss {stats['loss']:.4f}, train acc "
               f"{stats['accuracy']:.2%}, test loss {test_loss:.4f}, test acc {test_acc:.2%}, "
               f"{stats['seconds']:.1f} s ({stats['samples_per_s']:,.0f} samples/s)", flush=True)
+        compiled = compile_log.seconds - compiled_before
+        if compiled >= 1.0:
+            print(f"  (this epoch built OpenCL programs for {compiled:.1f} s, and PoCL compiles "
+                  "each kernel again at its first launch size: a first run's cost, cached for "
+                  "later runs)", flush=True)
+    listeners.remove(compile_log)
     train_s = time.perf_counter() - t_train
+    cpu = os.times()
+    # CPU seconds of all this process's threads (PoCL's too) per wall second of training
+    cores_busy = (cpu.user + cpu.system - cpu_before.user - cpu_before.system) / train_s
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -240,11 +296,13 @@ def main(argv=None) -> dict:
     plot_curves(history, png, f"{model_name} on {source}, {args.optimizer}, batch {batch_size}")
     wall_s = time.perf_counter() - t0
     test_acc = history[-1]["test_accuracy"]
-    print(f"test accuracy {test_acc:.2%} ({len(y_test)} images); training {train_s:.1f} s, "
-          f"wall time {wall_s:.1f} s on {device}")
+    print(f"test accuracy {test_acc:.2%} ({len(y_test)} images); training {train_s:.1f} s "
+          f"({cores_busy:.1f} of {os.cpu_count()} cores busy on average), wall time "
+          f"{wall_s:.1f} s on {device}")
     print(f"wrote {checkpoint}")
     print(f"wrote {png}")
     return {"test_accuracy": test_acc, "train_s": train_s, "wall_s": wall_s,
+            "cores_busy": cores_busy,
             "checkpoint": str(checkpoint), "png": str(png), "history": history,
             "model": model, "model_name": model_name}
 

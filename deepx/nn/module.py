@@ -412,8 +412,16 @@ class Module:
     def summary(self, input_shape, device=None) -> str:
         """Print and return a table of each layer's output shape and parameter count.
 
-        input_shape excludes the batch dim, as in torchsummary: (1, 28, 28) for MNIST.
+        input_shape excludes the batch dim, as in torchsummary: (1, 28, 28) for MNIST. The
+        returned str has a one-line repr, so a REPL shows the table once, not twice.
         """
         from .summary import summary
 
-        return summary(self, input_shape, device=device)
+        return SummaryText(summary(self, input_shape, device=device))
+
+
+class SummaryText(str):
+    """Module.summary's table: a str whose repr is one line (the table was just printed)."""
+
+    def __repr__(self) -> str:
+        return f"<summary table, {len(self.splitlines())} lines, printed above>"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.resources
 import pathlib
+import time
 
 import pyopencl as cl
 import pyopencl.tools as cl_tools
@@ -18,6 +19,8 @@ from .devices import get_device, has_fp64
 
 # Called as listener(op_name, kernel_name, global_size, event) after every launch.
 LAUNCH_LISTENERS: list = []
+# Called as listener(file, options, seconds) after each program build (progress for a cold cache).
+BUILD_LISTENERS: list = []
 
 _RETRY_CODES = frozenset({cl.status_code.MEM_OBJECT_ALLOCATION_FAILURE,
                           cl.status_code.OUT_OF_RESOURCES, cl.status_code.OUT_OF_HOST_MEMORY})
@@ -130,6 +133,7 @@ class Runtime:
             source = path.read_text()
         except OSError as exc:
             raise OpenCLError(f"cannot read kernel source {path}: {exc}") from exc
+        start = time.perf_counter()
         try:
             prg = cl.Program(self.context, source).build(options=full_options)
         except cl.Error as exc:
@@ -138,6 +142,8 @@ class Runtime:
                 f"building {file}{what} failed on {self.name} with options "
                 f"{' '.join(full_options)!r}: {error_name(exc)}\nbuild log:\n{exc}") from exc
         self._programs[key] = prg
+        for listener in BUILD_LISTENERS:
+            listener(file, tuple(options), time.perf_counter() - start)
         return prg
 
     def kernel(self, file: str, name: str, options: tuple = ()) -> cl.Kernel:
