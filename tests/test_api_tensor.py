@@ -436,3 +436,27 @@ def test_embedding_and_gather_steps_make_no_host_round_trips(opencl_device, monk
     monkeypatch.setenv("DEEPX_CHECK_TARGETS", "1")
     with pytest.raises(ShapeError, match=r"embedding: index 11 is out of bounds.*\(11, 4\)"):
         DF.embedding(bad, emb)
+
+
+def test_pad_modes_and_interpolate_steps_make_no_host_round_trips(opencl_device):
+    """Their source positions are made once per shape and stay on the device."""
+    dx.manual_seed(0)
+    w = dx.nn.Parameter(dx.randn(3, 2, 3, 3, device=opencl_device))
+    x = dx.randn(2, 2, 9, 11, device=opencl_device)
+    opt = dx.optim.SGD([w], lr=0.1)
+
+    def step():
+        opt.zero_grad()
+        h = DF.conv2d(DF.pad(x, (1, 1, 1, 1), mode="reflect"), w)
+        h = DF.interpolate(DF.pad(h, (2, 0, 1, 1), mode="circular"), scale_factor=1.5)
+        loss = DF.pad(h, (1, 1, 0, 2), mode="replicate").pow(2).mean()
+        loss.backward()
+        opt.step()
+        return loss
+
+    step()
+    counts = opencl_device.backend.runtime.counts
+    before = dict(counts)
+    step()
+    after = dict(counts)
+    assert after["transfers"] == before["transfers"] and after["waits"] == before["waits"]

@@ -1,25 +1,38 @@
 """Resampling by index: F.pad's reflect/replicate/circular modes and F.interpolate(nearest).
 
-Each picks source positions along one dim at a time, computed here in Python, and reads them
-with the differentiable index_select (Gather), whose backward sums the gradient back into
-every source position that was read (so a pixel used twice gets both gradients)."""
+Each picks source positions along one dim at a time, computed here in Python (kept on the
+device per shape), and reads them with the differentiable Gather of ops/movement.py, whose
+backward sums the gradient back into every source position that was read (so a pixel used
+twice gets both gradients)."""
 from __future__ import annotations
 
 import array
+import functools
 import math
 
+from .. import dtypes
 from ..errors import ShapeError
 
 _PAD_MODES = ("constant", "reflect", "replicate", "circular")
 
 
-def _select(x, dim, positions):
+@functools.lru_cache(maxsize=256)
+def _positions_tensor(device, positions):
+    """positions (a tuple) as an int64 tensor on device, made once: a training step that pads
+    or resizes the same shapes again copies nothing to the device and reads nothing back."""
     from ..creation import tensor
-    from .movement import index_select
 
-    if list(positions) == list(range(x.shape[dim])):
+    return tensor(list(positions), dtype=dtypes.int64, device=device)
+
+
+def _select(x, dim, positions):
+    from .movement import Gather
+
+    positions = tuple(positions)
+    if positions == tuple(range(x.shape[dim])):
         return x
-    return index_select(x, dim, tensor(list(positions), device=x.device))
+    # The positions are valid by construction: no range check (index_select reads the device).
+    return Gather.apply(x, _positions_tensor(x.device, positions), axis=dim)
 
 
 def _pad_positions(mode, n, lo, hi, shape):
