@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import os
 
-from .. import dtypes
+from .. import _host, dtypes
 from ..autograd import Function
 from ..backend import BinaryOp, UnaryOp
 from ..errors import DeviceError, DTypeError, ShapeError
@@ -130,7 +130,7 @@ def _class_targets(op, input, target, weight, ignore_index=None):  # noqa: A002
         raise ShapeError(f"{op}: weight must be a ({c},) tensor of dtype {input.dtype.name}, "
                          f"got {weight.dtype.name} {tuple(weight.shape)} ({shapes})")
     if from_host or input.device.type == "numpy" or os.environ.get("DEEPX_CHECK_TARGETS") == "1":
-        _check_range(op, _host_targets(target), c, ignore_index, shapes)
+        _host.check_class_range(op, _host.class_indices(target), c, ignore_index, shapes)
     if input.ndim == 1:
         x = reshape(input, (1, c))
     elif input.ndim == 2:
@@ -142,33 +142,17 @@ def _class_targets(op, input, target, weight, ignore_index=None):  # noqa: A002
     return x, t if t.dtype is dtypes.int64 else t.to(dtypes.int64), tuple(target.shape)
 
 
-def _host_targets(target):
-    """The targets as a flat int64 host array (a device read on OpenCL)."""
-    import numpy as np  # host-side reading of the class indices only
-
-    return target.numpy().astype(np.int64).reshape(-1)
-
-
-def _check_range(op, host, c, ignore_index, shapes):
-    valid = host != ignore_index if ignore_index is not None else host == host
-    bad = valid & ((host < 0) | (host >= c))
-    if bad.any():
-        raise ShapeError(f"{op}: target {int(host[bad][0])} is out of bounds for {c} classes "
-                         f"({shapes})")
-
-
 def _host_tensor(array, like):
     return ew._tensor_types()._wrap(like.device.backend.from_numpy(array), like.device)
 
 
 def _target_weights(x, host, valid, weight):
     """(M,) weight of each row's target class, 0 for ignored rows; never recorded."""
-    import numpy as np  # host-side index reading
-
+    valid_x = _host_tensor(valid.astype(x.dtype.np), x)
     if weight is None:
-        return _host_tensor(valid.astype(x.dtype.np), x)
-    picked = Gather.apply(weight.detach(), _host_tensor(np.where(valid, host, 0), x), axis=0)
-    return ew.mul(picked, _host_tensor(valid.astype(x.dtype.np), x))
+        return valid_x
+    picked = Gather.apply(weight.detach(), _host_tensor(host * valid, x), axis=0)
+    return ew.mul(picked, valid_x)
 
 
 def _device_target_weights(x, t, ignore_index, weight):
@@ -242,16 +226,15 @@ def _cross_entropy_probs(input, target, weight, reduction, label_smoothing):  # 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100,  # noqa: A002
              reduce=None, reduction="mean"):
     """Negative log-likelihood of log-probabilities input (N, C, *) at int targets (N, *)."""
-    import numpy as np  # host-side index reading
-
     op = "nll_loss"
     reduction = _reduction(op, reduction, size_average, reduce)
     x, t, t_shape = _class_targets(op, input, target, weight, ignore_index)
-    host = _host_targets(t)  # read anyway, to build flat indices: check them for free
+    host = _host.class_indices(t)  # read anyway, to build flat indices: check them for free
     m, c = x.shape
-    _check_range(op, host, c, ignore_index, f"input {tuple(input.shape)}, target {t_shape}")
-    valid = host != ignore_index
-    flat = _host_tensor(np.arange(m, dtype=np.int64) * c + np.where(valid, host, 0), x)
+    shapes = f"input {tuple(input.shape)}, target {t_shape}"
+    _host.check_class_range(op, host, c, ignore_index, shapes)
+    valid = _host.valid_rows(host, ignore_index)
+    flat = _host_tensor(_host.row_positions(host, c, valid), x)
     w = _target_weights(x, host, valid, weight)
     loss = ew.neg(ew.mul(Gather.apply(reshape(x, (m * c,)), flat, axis=0), w))
     if reduction == "none":
@@ -345,8 +328,6 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None,  # noqa: A002
                       size_average=None, reduce=None, reduction="mean"):
     """Multi-class hinge: sum_{j != y} w_y max(0, margin - x_y + x_j)^p / C per row."""
-    import numpy as np  # host-side index reading
-
     op = "multi_margin_loss"
     reduction = _reduction(op, reduction, size_average, reduce)
     if p not in (1, 2):
@@ -354,19 +335,18 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None,  # noqa: A002
     if input.ndim > 2:
         raise ShapeError(f"{op}: expected input (N, C) or (C,), got {tuple(input.shape)}")
     x, t, t_shape = _class_targets(op, input, target, weight)
-    host = _host_targets(t)
-    _check_range(op, host, x.shape[1], None, f"input {tuple(input.shape)}, target {t_shape}")
+    host = _host.class_indices(t)
+    shapes = f"input {tuple(input.shape)}, target {t_shape}"
+    _host.check_class_range(op, host, x.shape[1], None, shapes)
     m, c = x.shape
-    flat = _host_tensor(np.arange(m, dtype=np.int64) * c + host, x)
+    flat = _host_tensor(_host.row_positions(host, c), x)
     picked = reshape(Gather.apply(reshape(x, (m * c,)), flat, axis=0), (m, 1))
     hinge = relu(ew.add(ew.sub(x, picked), float(margin)))
     if p == 2:
         hinge = ew.mul(hinge, hinge)
-    others = np.ones((m, c), dtype=x.dtype.np)
-    others[np.arange(m), host] = 0
-    hinge = ew.mul(hinge, _host_tensor(others, x))
+    hinge = ew.mul(hinge, _host_tensor(_host.all_but_class(host, c, x.dtype.np), x))
     if weight is not None:
-        w = _target_weights(x, host, np.ones(m, bool), weight)
+        w = _target_weights(x, host, _host.valid_rows(host, None), weight)
         hinge = ew.mul(hinge, reshape(w, (m, 1)))
     loss = reshape(ew.div(sum(hinge, dim=1), c), t_shape)
     return _reduce(loss, reduction)

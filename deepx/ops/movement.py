@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from .. import dtypes
+from .. import _host, dtypes
 from ..autograd import Function
 from ..errors import DTypeError, ShapeError
 from ..shapes import contiguous_strides, infer_shape, normalize_dim, view_strides
@@ -254,13 +254,8 @@ def index_select(x, dim, index):
 
     axis = normalize_dim("index", dim, x.ndim, x.shape)
     if not isinstance(index, Tensor):
-        import numpy as np  # only to read a Python/NumPy index; ops never compute on the host
-
-        host = np.asarray(index)
-        if host.dtype == bool or host.size and not np.issubdtype(host.dtype, np.integer):
-            raise DTypeError(f"index: tensors used as indices must be long or int, got "
-                             f"{host.dtype}")
-        index = Tensor._wrap(x.device.backend.from_numpy(host.astype(np.int64)), x.device)
+        index = Tensor._wrap(x.device.backend.from_numpy(_host.index_array("index", index)),
+                             x.device)
     if index.dtype.is_floating_point or index.dtype is dtypes.bool_:
         raise DTypeError(f"index: tensors used as indices must be long or int, got "
                          f"{index.dtype.name}")
@@ -336,14 +331,13 @@ def getitem(x, key):
 
     if _is_array_index(key) and _is_bool_index(key):
         mask = key if isinstance(key, Tensor) else Tensor._wrap(
-            x.device.backend.from_numpy(_host_bool(key)), x.device)
+            x.device.backend.from_numpy(_host.bool_array(key)), x.device)
         if tuple(mask.shape) != tuple(x.shape[:mask.ndim]):
             raise ShapeError(f"getitem: mask of shape {tuple(mask.shape)} does not match the "
                              f"indexed tensor of shape {tuple(x.shape)}")
-        import numpy as np  # a mask's selected count is data-dependent: read it on the host
-
         flat = reshape(x, (-1,) + tuple(x.shape[mask.ndim:]))
-        return index_select(flat, 0, np.flatnonzero(mask.numpy()))
+        # a mask's selected count is data-dependent: its positions are read on the host
+        return index_select(flat, 0, _host.mask_positions(mask))
     gather = basic_view(x.shape, key, x.stride())[3]
     out = View.apply(x, geom=_IndexGeom(key))
     if gather is not None:
@@ -376,15 +370,7 @@ def _is_bool_index(k) -> bool:
 
     if isinstance(k, Tensor):
         return k.dtype is dtypes.bool_
-    import numpy as np
-
-    return np.asarray(k).dtype == bool
-
-
-def _host_bool(k):
-    import numpy as np
-
-    return np.asarray(k, dtype=bool)
+    return _host.is_bool_data(k)
 
 
 def _int_index(k) -> int:
