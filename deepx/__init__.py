@@ -30,7 +30,7 @@ from .ops.repeat import flip, roll, tile
 from .ops.sort import argsort, sort, topk
 from .ops.movement import (cat, expand, flatten, index_select, pad, permute, reshape, squeeze,
                            stack, transpose, unsqueeze)
-from .ops.reduce import amax, amin, argmax, argmin, max, mean, min, std, sum, var
+from .ops.reduce import amax, amin, argmax, argmin, max, mean, min, norm, std, sum, var
 from .rng import initial_seed, manual_seed
 from . import data, models, nn, optim, utils, viz
 from .checkpoint import load, save
@@ -56,9 +56,8 @@ __all__ = [
     "div", "exp", "log", "maximum", "minimum", "mul", "neg", "pow", "sigmoid", "sqrt", "sub",
     "tanh", "where", "matmul", "cat", "expand", "flatten", "index_select", "pad", "permute",
     "reshape", "squeeze", "stack", "transpose", "unsqueeze", "amax", "amin", "argmax", "argmin",
-    "max", "min", "mean", "std", "sum", "var", "nn", "optim", "data", "utils", "models", "viz",
-    "save",
-    "load", "profile",
+    "max", "min", "mean", "norm", "std", "sum", "var", "nn", "optim", "data", "utils", "models",
+    "viz", "save", "load", "profile",
     "einsum", "bincount", "gather", "index_fill", "masked_fill", "nonzero", "scatter",
     "scatter_add", "all", "any", "allclose", "eq", "equal", "ge", "gt", "isclose", "le", "lt",
     "ne", "flip", "roll", "tile", "argsort", "sort", "topk", "from_numpy", "inference_mode",

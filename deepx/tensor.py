@@ -680,6 +680,10 @@ class Tensor:
             return ew.minimum(self, dim)
         return rd.min(self, dim, keepdim)
 
+    def norm(self, p="fro", dim=None, keepdim=False):
+        """Vector p-norm over dim (all elements by default), as torch.Tensor.norm."""
+        return rd.norm(self, p, dim, keepdim)
+
     def amax(self, dim=None, keepdim=False):
         return rd.amax(self, dim, keepdim)
 

@@ -97,6 +97,14 @@ def _getitem_ref(x, key):
     return x[key]
 
 
+def _norm_ref(x, p, dim, keepdim):
+    order = 2 if p == "fro" else p
+    axis = tuple(range(x.ndim)) if dim is None else dim
+    if order == np.inf:
+        return np.max(np.abs(x), axis=axis, keepdims=keepdim)
+    return np.sum(np.abs(x) ** order, axis=axis, keepdims=keepdim) ** (1 / order)
+
+
 def _unfold_ref(x, dimension, size, step):
     windows = [np.take(x, range(i, i + size), axis=dimension)
                for i in range(0, x.shape[dimension] - size + 1, step)]
@@ -370,6 +378,16 @@ CORE_OPS = [
            torch=SAME_CALL),
     OpInfo("std", lambda x, **kw: x.std(**kw), _std_ref, _var_samples, covers=(rd.Std,),
            atol32=1e-5, rtol32=1e-4, tol_reason="var's error halved by sqrt", torch=SAME_CALL),
+    OpInfo("norm", lambda x, **kw: x.norm(**kw),
+           lambda x, p="fro", dim=None, keepdim=False: _norm_ref(x, p, dim, keepdim),
+           lambda rng: [Sample((rand(rng, 3, 4),), {}), Sample((rand(rng, 3, 4),), {"dim": 1}),
+                        Sample((rand(rng, 5, 2),), {"dim": 0, "keepdim": True}),
+                        Sample((away_from_zero(rng, 7),), {"p": 1}),
+                        Sample((distinct(rng, 2, 7),), {"p": float("inf"), "dim": 1}),
+                        Sample((rand(rng, 4, 3),), {"p": 3, "dim": 0}),
+                        Sample((rand(rng, 127, 33),), {"dim": 1}, big=True)],
+           covers=(rd.Norm2,), atol32=1e-5, rtol32=1e-4,
+           tol_reason="a float32 sum of squares and a sqrt", torch=SAME_CALL),
     OpInfo("reshape", lambda x, **kw: x.reshape(kw["shape"]), lambda x, shape: x.reshape(shape),
            lambda rng: [Sample((rand(rng, 3, 4),), {"shape": (2, 6)}),
                         Sample((rand(rng, 2, 3, 5),), {"shape": (-1, 5)}),

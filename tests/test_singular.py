@@ -95,6 +95,10 @@ POINTS = [
     Point("div_by_zero", lambda f, a, b: a / b, ([1, 0, -1], [0, 0, 0]), [INF, NAN, -INF],
           ([INF, INF, INF], [-INF, NAN, INF]), "g / b and -g (a / b) / b: IEEE at b = 0"),
     # ---- variance and standard deviation
+    Point("norm_at_zero", lambda f, x: x.norm(), ([0, 0, 0],), 0, ([0, 0, 0],),
+          "norm (p = 2): the zero vector's gradient is taken as 0, not 0 / 0"),
+    Point("norm_dim_zero_row", lambda f, x: x.norm(dim=1), ([[0, 0], [3, 4]],), [0, 5],
+          ([[0, 0], [0.6, 0.8]],), "norm (p = 2): 0 for an all-zero row, x / norm elsewhere"),
     Point("std_no_spread", lambda f, x: x.std(), ([2, 2, 2],), 0, ([0, 0, 0],),
           "std_backward: grad / (2 std) taken as 0 where std == 0"),
     Point("std_dim_no_spread", lambda f, x: x.std(dim=1), ([[2, 2], [1, 3]],), [0, R2],

@@ -10,6 +10,7 @@ from ..autograd import Function
 from ..backend import ArgReduceOp, BinaryOp, ReduceOp, UnaryOp
 from ..errors import DTypeError, ShapeError
 from ..shapes import normalize_dim, normalize_dims
+from . import elementwise as ew
 from .arrays import broadcast_to, keepdim_shape, scalar_like
 from .elementwise import div
 
@@ -310,3 +311,50 @@ def argmin(x, dim=None, keepdim=False):
     """Index of the min over dim (an int) or over the flattened tensor; int64."""
     return _arg(ArgReduceOp.ARGMIN, "argmin", x, dim, keepdim)
 
+
+
+class Norm2(Function):
+    """Euclidean norm sqrt(sum x^2) over `axes`; PyTorch's norm_backward for p = 2:
+    dx = g * x / norm, taken as 0 where norm == 0 (the zero vector is a kink)."""
+
+    name = "norm"
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        be = ctx.backend
+        out = be.unary(UnaryOp.SQRT, be.reduce(ReduceOp.SUM, be.binary(BinaryOp.MUL, x, x),
+                                               axes, keepdim))
+        ctx.save_for_backward(x, out)
+        ctx.axes, ctx.keepdim = axes, keepdim
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        be = ctx.backend
+        kshape = keepdim_shape(x.shape, ctx.axes)
+        out, grad = be.reshape(out, kshape), be.reshape(grad, kshape)
+        zero = scalar_like(be, 0, out)
+        scale = be.where(be.binary(BinaryOp.EQ, out, zero), zero,
+                         be.binary(BinaryOp.DIV, grad, out))
+        return be.binary(BinaryOp.MUL, x, scale)
+
+
+def norm(x, p="fro", dim=None, keepdim=False):
+    """Vector p-norm over dim (all elements by default): p = 2 or 'fro' (Euclidean), 1, inf,
+    -inf, or any other positive number; as torch.norm / torch.linalg.vector_norm."""
+    if not x.dtype.is_floating_point:
+        raise DTypeError(f"norm: input dtype should be floating point, got {x.dtype.name} "
+                         f"(shape {tuple(x.shape)})")
+    axes = normalize_dims("norm", dim, x.ndim, x.shape)
+    if p in ("fro", 2, 2.0):
+        return Norm2.apply(x, axes=axes, keepdim=keepdim)
+    if p == math.inf:
+        return amax(ew.abs(x), tuple(axes), keepdim)
+    if p == -math.inf:
+        return amin(ew.abs(x), tuple(axes), keepdim)
+    if not isinstance(p, (int, float)) or p <= 0:
+        raise ValueError(f"norm: p must be 'fro', inf, -inf or a positive number, got {p!r}")
+    if p == 1:
+        return Sum.apply(ew.abs(x), axes=axes, keepdim=keepdim)
+    return ew.pow(Sum.apply(ew.pow(ew.abs(x), p), axes=axes, keepdim=keepdim), 1.0 / p)
