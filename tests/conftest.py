@@ -1,4 +1,5 @@
-"""Shared fixtures: one OpenCL device (and context) for the whole test session."""
+"""Shared fixtures: one OpenCL device (and context) for the whole test session, and the one
+`device` fixture that runs a test on every device."""
 import pytest
 
 
@@ -18,3 +19,13 @@ def opencl_device():
     if index is None:
         pytest.skip("no OpenCL device found")
     return dx.device(f"opencl:{index[0]}:{index[1]}")
+
+
+@pytest.fixture(params=["numpy", "opencl"])
+def device(request):
+    """Every device: the NumPy reference, then the session's OpenCL device (skipped if none)."""
+    import deepx as dx
+
+    if request.param == "numpy":
+        return dx.device("numpy")
+    return request.getfixturevalue("opencl_device")

@@ -11,22 +11,6 @@ import deepx.nn.functional as F
 from deepx.errors import DeepxError, DTypeError, ShapeError
 
 
-def _opencl():
-    try:
-        dev = dx.Device("opencl")
-        dev.backend  # noqa: B018 - builds the context once per session
-        return dev
-    except Exception:  # noqa: BLE001 - any missing runtime means: skip
-        return None
-
-
-@pytest.fixture(params=["numpy", "opencl"])
-def device(request):
-    if request.param == "opencl" and _opencl() is None:
-        pytest.skip("no OpenCL runtime")
-    return request.param
-
-
 # ---------------------------------------------------------------- PyTorch agreement
 def _rng():
     return np.random.default_rng(7)
@@ -152,7 +136,7 @@ def test_matches_pytorch(case, device):
     ref = getattr(TF, torch_name)(*ref_inputs, **kwargs)
     upstream = _rng().standard_normal(tuple(ref.shape))
     ref.backward(torch.tensor(upstream))
-    dtype = np.float64 if device == "numpy" else np.float32
+    dtype = np.float64 if device.type == "numpy" else np.float32
     tol = {"rtol": 1e-9, "atol": 1e-11} if dtype == np.float64 else {"rtol": 2e-4, "atol": 2e-5}
     inputs = _inputs(dx, arrays, frozen, dtype, device)
     got = fn(*inputs, **kwargs)
@@ -240,7 +224,7 @@ def test_binary_cross_entropy_saturated_probabilities(device):
 # ---------------------------------------------------------------- bad input
 def _no_launch(device, fn):
     """Run fn (which must raise) and check no OpenCL kernel was launched meanwhile."""
-    if device != "opencl":
+    if device.type != "opencl":
         return fn()
     from deepx.backend.opencl import runtime
 
@@ -381,10 +365,8 @@ def test_dropout_statistics(device):
     assert F.dropconnect(x, p=p, training=False) is x
 
 
-def test_dropout_masks_agree_across_backends():
-    device = _opencl()
-    if device is None:
-        pytest.skip("no OpenCL runtime")
+def test_dropout_masks_agree_across_backends(opencl_device):
+    device = opencl_device
     x = np.random.default_rng(0).standard_normal((33, 65)).astype(np.float32)
     outs = []
     for dev in ("numpy", device):
@@ -404,10 +386,8 @@ def test_dropout_mask_same_in_float32_and_float64():
 
 
 # ---------------------------------------------------------------- determinism, misc
-def test_conv_backward_is_deterministic():
-    device = _opencl()
-    if device is None:
-        pytest.skip("no OpenCL runtime")
+def test_conv_backward_is_deterministic(opencl_device):
+    device = opencl_device
     rng = _rng()
     x = rng.standard_normal((4, 8, 15, 15)).astype(np.float32)
     w = rng.standard_normal((16, 8, 3, 3)).astype(np.float32)
@@ -477,10 +457,8 @@ def _primitive_calls(rng):
 
 
 @pytest.mark.parametrize("index", range(13))
-def test_opencl_primitive_matches_numpy(index):
-    device = _opencl()
-    if device is None:
-        pytest.skip("no OpenCL runtime")
+def test_opencl_primitive_matches_numpy(index, opencl_device):
+    device = opencl_device
     name, build = _primitive_calls(np.random.default_rng(index))[index]
     results = []
     for be in (dx.device("numpy").backend, device.backend):
@@ -492,10 +470,8 @@ def test_opencl_primitive_matches_numpy(index):
         np.testing.assert_allclose(got, want, rtol=2e-5, atol=2e-5, err_msg=name)
 
 
-def test_max_pool_backward_primitive_is_exact():
-    device = _opencl()
-    if device is None:
-        pytest.skip("no OpenCL runtime")
+def test_max_pool_backward_primitive_is_exact(opencl_device):
+    device = opencl_device
     rng = np.random.default_rng(3)
     x = rng.integers(0, 3, (2, 3, 9, 8)).astype(np.float32)  # many ties: first index wins
     geom = ((3, 3), (2, 1), (1, 1), (1, 1))

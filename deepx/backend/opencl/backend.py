@@ -134,12 +134,13 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, Backend):
 
     name = "opencl"
 
-    def __init__(self, platform_index: int = 0, device_index: int = 0) -> None:
-        self.runtime = Runtime(platform_index, device_index)
-        dev = self.runtime.device
+    def __init__(self, platform_index: int = 0, device_index: int = 0, limits=None) -> None:
+        self.runtime = Runtime(platform_index, device_index, limits)
+        dev = self.runtime.limits  # (a smaller device's, where a test or DEEPX_DEVICE_LIMITS says)
         self.local_1d = 1 << (min(256, dev.max_work_group_size, dev.max_work_item_sizes[0])
                               .bit_length() - 1)
         self._matmul_configs: dict = {}
+        self._kernel_groups: dict = {}
 
     def __repr__(self) -> str:
         return f"OpenCLBackend({self.runtime.name})"
@@ -198,6 +199,17 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, Backend):
         if n == 0:
             return None
         return self.runtime.launch(op, kernel, (n,), (self.local_1d,), *args)
+
+    def tree_local(self, kernel, bytes_per_item: int) -> int:
+        """Work-group size of a local-memory tree kernel: a power of two within local_1d, the
+        kernel's own work-group limit and the local memory (bytes_per_item per work-item)."""
+        key = (kernel.function_name, id(kernel))
+        if key not in self._kernel_groups:
+            self._kernel_groups[key] = kernel.get_work_group_info(
+                cl.kernel_work_group_info.WORK_GROUP_SIZE, self.runtime.device)
+        fit = min(self.local_1d, self._kernel_groups[key],
+                  self.runtime.limits.local_mem_size // max(1, bytes_per_item))
+        return 1 << (max(1, fit).bit_length() - 1)
 
     def launch_chunks(self, op: str, kernel, n: int, *args):
         """One work-item per CHUNK consecutive elements of n; nothing when n == 0."""
@@ -364,7 +376,7 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, Backend):
         if length > _TREE_MIN_LENGTH and n_out < _TREE_MAX_OUTPUTS:
             knl = self.kernel("reduce.cl", kernel_prefix + "_tree", x.dtype, op=op_name,
                               OUT_DTYPE=out.dtype)
-            local = self.local_1d
+            local = self.tree_local(knl, sum(np.dtype(d).itemsize for d in local_args))
             scratch = [cl.LocalMemory(local * np.dtype(d).itemsize) for d in local_args]
             self.launch(op_name, knl, (n_out * local,), (local,), *args, *scratch)
         else:
@@ -430,7 +442,7 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, Backend):
         np_dtype = np.dtype(np_dtype)
         if np_dtype not in self._matmul_configs:
             device = self.runtime.device
-            for cfg in candidate_configs(device, np_dtype.itemsize):
+            for cfg in candidate_configs(self.runtime.limits, np_dtype.itemsize):
                 knl = self.kernel("matmul.cl", "matmul_tiled", np_dtype, op="matmul",
                                   **cfg.defines())
                 # a kernel's own limit (registers, local memory) may be below the device's
@@ -466,12 +478,13 @@ class OpenCLBackend(CLNNPrimitives, CLOptimPrimitives, Backend):
                 np.int32(m * k if ba > 1 else 0), np.int32(k * n if bb > 1 else 0),
                 np.int32(bool(transpose_a)), np.int32(bool(transpose_b)),
                 a.data, b.data, out.data)
-        blocked = blocked_defines(self.runtime.device, a.dtype.itemsize)
+        blocked = blocked_defines(self.runtime.limits, a.dtype.itemsize)
         if variant is None:  # on PoCL the blocked kernel beats the tiled one at every shape
             variant = "blocked" if blocked else "tiled"
         if variant == "naive":
             knl = self.kernel("matmul.cl", "matmul_naive", a.dtype, op="matmul")
-            self.launch("matmul", knl, (n, m, batch), (8, 8, 1), *args)
+            side = 8 if self.local_1d >= 64 else 1  # a device below 64 work-items per group
+            self.launch("matmul", knl, (n, m, batch), (side, side, 1), *args)
             return out
         if variant == "blocked":
             if blocked is None:
