@@ -1,16 +1,25 @@
 """Shared fixtures: one OpenCL device (and context) for the whole test session, and the one
 `device` fixture that runs a test on every device."""
+import os
+
 import pytest
 
 
 @pytest.fixture(scope="session")
 def opencl_device():
-    """The deepx Device of the first usable OpenCL device; skips when there is none.
+    """The deepx Device DEEPX_DEVICE names, else the first usable OpenCL device; skips when
+    there is none.
 
     PoCL compiles each program once per process, so every OpenCL test shares this one.
     """
     import deepx as dx
 
+    spec = os.environ.get("DEEPX_DEVICE", "").strip().lower()
+    if spec.startswith("opencl"):  # the device CI names (e.g. opencl:oclgrind), not the first
+        try:
+            return dx.device(spec)
+        except Exception as exc:  # noqa: BLE001 - no pyopencl or no such device
+            pytest.skip(f"DEEPX_DEVICE={spec} is not usable: {exc}")
     try:
         from deepx.backend.opencl.devices import default_index
         index = default_index()
