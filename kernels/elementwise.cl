@@ -388,7 +388,7 @@ __kernel void elementwise_cast(int n, __global const DTYPE* x, __global OUT_DTYP
     x += i0;
     out += i0;
     /* element by element: the ragged last chunk, and float -> int (FLOAT_TO defines NaN) */
-    bool float_to_int = !IS_INTEGRAL(DTYPE) && IS_INTEGRAL(OUT_DTYPE) && !IS_BOOL(OUT_DTYPE);
+    int float_to_int = !IS_INTEGRAL(DTYPE) & IS_INTEGRAL(OUT_DTYPE) & !IS_BOOL(OUT_DTYPE);
     if (i0 + ROWS_VEC > n || float_to_int) {
         for (int j = 0; j < min(n - i0, ROWS_VEC); ++j) {
             DTYPE v = x[j];
