@@ -38,3 +38,17 @@ def device(request):
     if request.param == "numpy":
         return dx.device("numpy")
     return request.getfixturevalue("opencl_device")
+
+
+@pytest.fixture(autouse=True)
+def _release_device_memory():
+    """In the Oclgrind stage (DEEPX_TEST_SMALL=1), free the memory pools' held blocks after
+    each test: Oclgrind's race checker touches all allocated memory at every launch (32 MB
+    held makes a launch of 7 elements take 0.8 s instead of 1.5 ms)."""
+    yield
+    if os.environ.get("DEEPX_TEST_SMALL") == "1":
+        import sys
+
+        opencl = sys.modules.get("deepx.backend.opencl")
+        for backend in getattr(opencl, "_BACKENDS", {}).values():
+            backend.runtime.pool.free_held()
