@@ -210,3 +210,25 @@ def test_deepx_device_accepts_a_fragment_and_info_says_why(opencl_device):
     assert "test build=passed" in line and line.endswith("<- default")
     assert f"platform_version={device.platform.version.strip()}" in line
     assert f"default device: {opencl_device} (DEEPX_DEVICE={spec})" in info
+
+
+def test_a_simulator_is_never_the_default_before_a_real_device(monkeypatch):
+    both = cl.device_type.CPU | cl.device_type.GPU | cl.device_type.ACCELERATOR
+    oclgrind = Stub(name="Oclgrind Simulator", type=both)
+    cpu = Stub(name="pthread-AMD EPYC", type=cl.device_type.CPU)
+    gpu = Stub(name="NVIDIA GeForce", type=cl.device_type.GPU)
+    platforms = [Stub(devs=[oclgrind]), Stub(devs=[cpu]), Stub(devs=[gpu])]
+    monkeypatch.setattr(devices, "_platforms", lambda: platforms)
+    monkeypatch.setattr(devices, "_devices", lambda platform: platform.devs)
+    monkeypatch.setattr(devices, "_build_problem", lambda p, d: None)
+    monkeypatch.setattr(devices, "_DEFAULT", [])
+    assert devices.default_index() == (2, 0)
+    assert devices.default_reason() == "the first OpenCL GPU that builds deepx's kernels"
+    platforms.pop()  # no GPU: the CPU, not the simulator listed first
+    monkeypatch.setattr(devices, "_DEFAULT", [])
+    assert devices.default_index() == (1, 0)
+    assert "first device that does (CPU)" in devices.default_reason()
+    platforms.pop()
+    monkeypatch.setattr(devices, "_DEFAULT", [])
+    assert devices.default_index() == (0, 0)
+    assert "simulator" in devices.default_reason()

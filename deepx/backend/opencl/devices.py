@@ -122,8 +122,17 @@ def default_reason() -> str:
     return _REASON[0] if _REASON else "no OpenCL device found"
 
 
+def _rank(device) -> int:
+    """0 for a GPU, 2 for a simulator (Oclgrind claims every device type), 1 for the rest."""
+    gpu, cpu = device.type & cl.device_type.GPU, device.type & cl.device_type.CPU
+    return 2 if gpu and cpu else 0 if gpu else 1
+
+
 def default_index() -> tuple[int, int] | None:
     """(platform, device) of the first usable GPU, else of the first usable device, else None.
+
+    A device claiming to be both CPU and GPU (Oclgrind, a simulator thousands of times slower)
+    comes last: installing it for the CI stage must not make it everyone's default.
 
     Usable means it compiles deepx's kernels: a runtime can list a device it cannot build for
     (PoCL 3.0's LLVM 14 fails with "unknown target CPU 'generic'" on CPUs newer than it).
@@ -132,15 +141,17 @@ def default_index() -> tuple[int, int] | None:
     if not _DEFAULT:
         found = [(p, d, device) for p, platform in enumerate(_platforms())
                  for d, device in enumerate(_devices(platform))]
-        found.sort(key=lambda item: not item[2].type & cl.device_type.GPU)  # stable: GPUs first
+        found.sort(key=lambda item: _rank(item[2]))  # stable: in listing order within a rank
         failures = []
         for p, d, device in found:
             problem = _build_problem(p, d)
             if problem is None:
                 _DEFAULT.append((p, d))
-                kind = device_type_name(device)
-                why = ("the first OpenCL GPU that builds deepx's kernels" if kind == "GPU" else
-                       f"no OpenCL GPU builds deepx's kernels; the first device that does ({kind})")
+                why = (("the first OpenCL GPU that builds deepx's kernels",
+                        "no OpenCL GPU builds deepx's kernels; the first device that does "
+                        f"({device_type_name(device)})",
+                        "no GPU or CPU device builds deepx's kernels; the first simulator that "
+                        "does")[_rank(device)])
                 _REASON[:] = [why + "".join(f"; skipped {f}" for f in failures)]
                 break
             failures.append(f"opencl:{p}:{d} ({device.name.strip()}): {problem}")
