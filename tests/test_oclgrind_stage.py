@@ -20,7 +20,8 @@ OOB = """Invalid read of size 4 at global memory address 0x3000000000040
 RACE = """Read-write data race at local memory address 0x1000000000000
 \tKernel: softmax_forward_tree
 """
-API = """Oclgrind - OpenCL runtime error detected
+API = """
+Oclgrind - OpenCL runtime error detected
 \tFunction: clEnqueueNDRangeKernel
 \tError:    CL_INVALID_WORK_GROUP_SIZE
 """
@@ -37,12 +38,13 @@ def _stage():
 def test_every_diagnostic_counts_but_pyopencl_probes(tmp_path):
     stage = _stage()
     log = tmp_path / "oclgrind.log"
-    assert stage.diagnostics(log) == []  # no log: Oclgrind had nothing to say
+    assert stage.diagnostics(log, "") == []  # no log: Oclgrind had nothing to say
     log.write_text(PYOPENCL_PROBE + "\n" + PYOPENCL_PROBE)
-    assert stage.diagnostics(log) == []
-    log.write_text("\n".join([PYOPENCL_PROBE, OOB, PYOPENCL_PROBE, RACE, API]))
-    found = stage.diagnostics(log)
-    assert len(found) == 3
+    assert stage.diagnostics(log, PYOPENCL_PROBE) == []
+    log.write_text("\n".join([PYOPENCL_PROBE, OOB, PYOPENCL_PROBE, RACE]))
+    stderr = "\n".join([PYOPENCL_PROBE, API, "still have references to IRs\n"])
+    found = stage.diagnostics(log, stderr)
+    assert len(found) == 3  # the log's memory checks, then stderr's API check
     assert "Invalid read" in found[0] and "data race" in found[1]
     assert "CL_INVALID_WORK_GROUP_SIZE" in found[2]
 
