@@ -6,12 +6,27 @@ import sys
 
 
 def _info(args) -> int:
+    """One line per device, with whether it builds deepx's kernels; the default and why."""
     import deepx as dx
+    from deepx.device import default_device_reason
 
+    default = str(dx.default_device())
+    status = {}
+    try:
+        from deepx.backend.opencl.devices import build_status
+
+        status = build_status()
+    except ImportError:  # no pyopencl: the NumPy device only
+        pass
     for d in dx.devices():
         fields = ", ".join(f"{k}={v}" for k, v in d.items() if k != "name")
-        print(f"{d['name']}: {fields}")
-    print(f"default device: {dx.default_device()}")
+        if d["name"].startswith("opencl:"):
+            p, i = (int(n) for n in d["name"].split(":")[1:])
+            problem = status.get((p, i))
+            fields += ", test build=" + ("passed" if problem is None else f"FAILED ({problem})")
+        mark = "  <- default" if d["name"] == default else ""
+        print(f"{d['name']}: {fields}{mark}")
+    print(f"default device: {default} ({default_device_reason()})")
     return 0
 
 

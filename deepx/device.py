@@ -18,16 +18,14 @@ class Device:
         if parts[0] == "cpu":  # PyTorch habit: 'cpu' means host memory, our NumPy device
             parts = ["numpy"]
         if parts[0] not in ("numpy", "opencl") or (parts[0] == "numpy" and len(parts) > 1):
-            raise DeviceError(f"unknown device {spec!r}; use 'numpy', 'opencl' or "
-                              "'opencl:PLATFORM:DEVICE' (see `python -m deepx info`)")
+            raise DeviceError(f"unknown device {spec!r}; use 'numpy', 'opencl', "
+                              "'opencl:PLATFORM:DEVICE' or 'opencl:NAME' (a platform or device "
+                              "name fragment, e.g. 'opencl:pocl'; see `python -m deepx info`)")
         self.type = parts[0]
         if self.type == "opencl" and len(parts) == 1:
             self.index = _default_opencl_index()
         elif self.type == "opencl":
-            try:
-                self.index = (int(parts[1]), int(parts[2]) if len(parts) > 2 else 0)
-            except ValueError:
-                raise DeviceError(f"bad OpenCL device {spec!r}; expected 'opencl:P:D'") from None
+            self.index = _opencl_index(spec, parts[1:])
         else:
             self.index = None
 
@@ -67,6 +65,20 @@ class Device:
 
 _NUMPY = []
 _DEFAULT = []
+_DEFAULT_REASON = []
+
+
+def _opencl_index(spec, rest) -> tuple:
+    """(platform, device) of 'opencl:P[:D]' (indices) or 'opencl:NAME' (a name fragment)."""
+    if rest[0].strip().isdigit():
+        try:
+            return (int(rest[0]), int(rest[1]) if len(rest) > 1 else 0)
+        except ValueError:
+            raise DeviceError(f"bad OpenCL device {spec!r}; expected 'opencl:P:D' or "
+                              "'opencl:NAME'") from None
+    from .backend.opencl.devices import find_index
+
+    return find_index(":".join(rest))
 
 
 def _numpy_backend():
@@ -95,10 +107,15 @@ def default_device() -> Device:
     spec = os.environ.get("DEEPX_DEVICE")
     if spec:
         dev = Device(spec)
+        reason = f"DEEPX_DEVICE={spec}"
     else:
         try:
             dev = Device("opencl")
+            from .backend.opencl.devices import default_reason
+
+            reason = default_reason()
         except (ImportError, DeviceError) as exc:
+            reason = f"no usable OpenCL runtime ({exc})"
             warnings.warn(f"deepx: no usable OpenCL runtime ({exc}); computing on the NumPy "
                           "reference backend. Install one with `pip install pyopencl "
                           "pocl-binary-distribution`, your distribution's PoCL (Debian/Ubuntu: "
@@ -107,12 +124,20 @@ def default_device() -> Device:
                           RuntimeWarning, stacklevel=2)
             dev = Device("numpy")
     _DEFAULT.append(dev)
+    _DEFAULT_REASON[:] = [reason]
     return dev
+
+
+def default_device_reason() -> str:
+    """Why default_device() is the device it is (for `python -m deepx info`)."""
+    default_device()
+    return _DEFAULT_REASON[0]
 
 
 def set_default_device(spec) -> None:
     """Make `spec` the device new tensors go to when no device= is given."""
     _DEFAULT[:] = [Device(spec)]
+    _DEFAULT_REASON[:] = [f"set_default_device({spec!r})"]
 
 
 def synchronize(device=None) -> None:
@@ -127,7 +152,12 @@ def synchronize(device=None) -> None:
 
 
 def device(spec) -> Device:
-    """Parse a device name, like torch.device."""
+    """Parse a device name, like torch.device: 'numpy', 'opencl', 'opencl:P:D' or 'opencl:NAME'.
+
+    NAME is a platform or device name fragment ('pocl', 'oclgrind', 'nvidia'): the first
+    matching device that builds deepx's kernels; unlike indices it stays put when another
+    OpenCL runtime is installed. DeviceError when nothing matches.
+    """
     return Device(spec)
 
 

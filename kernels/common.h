@@ -11,6 +11,7 @@
  *   fmix32()                    MurmurHash3's finalizer (deepx's counter-based RNG)
  *   IS_INTEGRAL(T), IS_BOOL(T)  compile-time type tests (constant-folded)
  *   IS_NAN(x)                   x is NaN, for any element type
+ *   FLOAT_TO(T, x)              a floating x as T, defined for NaN and out-of-range values
  */
 #ifndef DEEPX_COMMON_H
 #define DEEPX_COMMON_H
@@ -37,6 +38,16 @@
 #define IS_BOOL(T) ((T)256 == (T)0)
 /* NaN test valid for every type (always false for integers, written so no warning fires). */
 #define IS_NAN(x) (!((x) == (x)))
+
+/* x (floating) converted to T (int or long), defined for every x: C leaves the conversion of
+ * NaN and of out-of-range values to an integer undefined (x86 gives the type's minimum, other
+ * devices saturate or give 0). NaN gives 0, out-of-range values saturate, as OpenCL's
+ * convert_<T>_sat and NumpyBackend's _float_to. A plain conversion for a floating T. */
+#define INT_RANGE(T) (sizeof(T) == 8 ? 0x1p63f : 0x1p31f)
+#define INT_MAXIMUM(T) (sizeof(T) == 8 ? LONG_MAX : (long)INT_MAX)
+#define FLOAT_TO(T, x) (!IS_INTEGRAL(T) ? (T)(x) : IS_NAN(x) ? (T)0 \
+    : (x) >= INT_RANGE(T) ? (T)INT_MAXIMUM(T) \
+    : (x) < -INT_RANGE(T) ? (T)(-INT_MAXIMUM(T) - 1) : (T)(x))
 
 /* Copy an int8 kernel argument (shape or strides, unused dims zero) into a private array. */
 inline void load_dims(int8 v, int* out) {

@@ -228,7 +228,7 @@ __kernel void elementwise_unary(int op, int n, REAL alpha, int x_offset,
          * too: PoCL 3.1's vector cos of 0.00049 is off by 3e-5 when another lane is inf */
         if (IS_INTEGRAL(DTYPE) || op == UNARY_SIN || op == UNARY_COS) {
             for (int j = 0; j < min(count, ROWS_VEC); ++j) {
-                out[j] = (DTYPE)unary_real(op, (REAL)x[j], alpha);
+                out[j] = FLOAT_TO(DTYPE, unary_real(op, (REAL)x[j], alpha));
             }
             return;
         }
@@ -468,10 +468,13 @@ __kernel void elementwise_cast(int n, int x_offset, __global const DTYPE* x,
     if (i0 >= n) return;
     x += x_offset + i0;
     out += i0;
-    if (i0 + ROWS_VEC > n) {  /* the ragged last chunk, element by element */
-        for (int j = 0; j < n - i0; ++j) {
+    /* element by element: the ragged last chunk, and float -> int (FLOAT_TO defines NaN) */
+    int float_to_int = !IS_INTEGRAL(DTYPE) & IS_INTEGRAL(OUT_DTYPE) & !IS_BOOL(OUT_DTYPE);
+    if (i0 + ROWS_VEC > n || float_to_int) {
+        for (int j = 0; j < min(n - i0, ROWS_VEC); ++j) {
             DTYPE v = x[j];
-            out[j] = IS_BOOL(OUT_DTYPE) ? (OUT_DTYPE)(v != 0) : (OUT_DTYPE)v;
+            out[j] = IS_BOOL(OUT_DTYPE) ? (OUT_DTYPE)(v != 0)
+                : IS_INTEGRAL(DTYPE) ? (OUT_DTYPE)v : FLOAT_TO(OUT_DTYPE, v);
         }
         return;
     }

@@ -8,11 +8,6 @@ import deepx as dx
 from deepx.errors import DeepxError, DeviceError, DTypeError, ShapeError
 
 
-@pytest.fixture(params=["numpy", "default"])
-def device(request):
-    return "numpy" if request.param == "numpy" else None
-
-
 def test_add_shape_mismatch(device):
     a, b = dx.zeros(2, 3, device=device), dx.zeros(4, device=device)
     with pytest.raises(ShapeError, match=r"add: shapes \(2, 3\) and \(4,\) cannot be broadcast"):

@@ -11,22 +11,6 @@ import deepx.nn.functional as F
 from deepx.errors import DeepxError, DTypeError, ShapeError
 
 
-def _opencl():
-    try:
-        dev = dx.Device("opencl")
-        dev.backend  # noqa: B018 - builds the context once per session
-        return dev
-    except Exception:  # noqa: BLE001 - any missing runtime means: skip
-        return None
-
-
-@pytest.fixture(params=["numpy", "opencl"])
-def device(request):
-    if request.param == "opencl" and _opencl() is None:
-        pytest.skip("no OpenCL runtime")
-    return request.param
-
-
 # ---------------------------------------------------------------- PyTorch agreement
 # Values and gradients of every functional op against PyTorch run from the op table
 # (tests/op_table_nn.py, OpInfo.torch; tests/test_ops.py::test_matches_pytorch). Here: what
@@ -110,7 +94,7 @@ def test_binary_cross_entropy_saturated_probabilities(device):
 # ---------------------------------------------------------------- bad input
 def _no_launch(device, fn):
     """Run fn (which must raise) and check no OpenCL kernel was launched meanwhile."""
-    if device != "opencl":
+    if device.type != "opencl":
         return fn()
     from deepx.backend.opencl import runtime
 
@@ -253,10 +237,8 @@ def test_dropout_statistics(device):
     assert F.dropconnect(x, p=p, training=False) is x
 
 
-def test_dropout_masks_agree_across_backends():
-    device = _opencl()
-    if device is None:
-        pytest.skip("no OpenCL runtime")
+def test_dropout_masks_agree_across_backends(opencl_device):
+    device = opencl_device
     x = np.random.default_rng(0).standard_normal((33, 65)).astype(np.float32)
     outs = []
     for dev in ("numpy", device):
@@ -276,10 +258,8 @@ def test_dropout_mask_same_in_float32_and_float64():
 
 
 # ---------------------------------------------------------------- determinism, misc
-def test_conv_backward_is_deterministic():
-    device = _opencl()
-    if device is None:
-        pytest.skip("no OpenCL runtime")
+def test_conv_backward_is_deterministic(opencl_device):
+    device = opencl_device
     rng = _rng()
     x = rng.standard_normal((4, 8, 15, 15)).astype(np.float32)
     w = rng.standard_normal((16, 8, 3, 3)).astype(np.float32)
@@ -318,56 +298,10 @@ def test_size_zero_batches(device):
 
 
 # ---------------------------------------------------------------- primitives, directly
-def _primitive_calls(rng):
-    """(name, primitive name, args builder(backend)) for every nn primitive, odd geometries."""
-    x = rng.standard_normal((2, 3, 7, 6)).astype(np.float32)
-    geom = ((3, 2), (2, 1), (1, 1), (1, 2))  # kernel, stride, padding, dilation
-    cols = rng.standard_normal((2, 3 * 3 * 2, 4 * 6)).astype(np.float32)
-    pool_out = rng.standard_normal((2, 3, 4, 3)).astype(np.float32)
-    logits = (rng.standard_normal((5, 300)) * 3).astype(np.float32)
-    target = np.array([0, 299, -100, 7, 150], dtype=np.int64)
-    weight = rng.uniform(0.5, 2, 300).astype(np.float32)
-    row_grad = rng.standard_normal(5).astype(np.float32)
-    lse = np.log(np.exp(logits.astype(np.float64)).sum(axis=1)).astype(np.float32)
-    return [
-        ("im2col", lambda up: (up(x), *geom)),
-        ("col2im", lambda up: (up(cols), (2, 3, 7, 6), *geom)),
-        ("max_pool2d", lambda up: (up(x), (3, 2), (2, 2), (1, 1), (1, 2), (4, 3))),
-        ("avg_pool2d", lambda up: (up(x), (3, 3), (2, 2), (1, 1), (4, 3), False, 0)),
-        ("avg_pool2d_backward", lambda up: (up(pool_out), (7, 6), (3, 3), (2, 2), (1, 1),
-                                            True, 0)),
-        ("softmax", lambda up: (up(x), 2, False)),
-        ("softmax", lambda up: (up(logits), 1, True)),  # long rows: the work-group variant
-        ("softmax_backward", lambda up: (up(x * 0.1), up(x), 1, False)),
-        ("softmax_backward", lambda up: (up(-np.abs(logits)), up(logits), 1, True)),
-        ("cross_entropy", lambda up: (up(logits), up(target), up(weight), -100, 0.1)),
-        ("cross_entropy", lambda up: (up(logits), up(target), None, -100, 0.0)),
-        ("cross_entropy_backward", lambda up: (up(logits), up(lse), up(target), up(weight),
-                                               up(row_grad), -100, 0.2)),
-        ("norm_stats", lambda up: (up(x.reshape(2, 3, 42) + 100),)),
-    ]
+# (every nn primitive against NumPy: tests/primitive_table.py, run by test_opencl_backend.py)
 
-
-@pytest.mark.parametrize("index", range(13))
-def test_opencl_primitive_matches_numpy(index):
-    device = _opencl()
-    if device is None:
-        pytest.skip("no OpenCL runtime")
-    name, build = _primitive_calls(np.random.default_rng(index))[index]
-    results = []
-    for be in (dx.device("numpy").backend, device.backend):
-        out = getattr(be, name)(*build(be.from_numpy))
-        outs = out if isinstance(out, tuple) else (out,)
-        results.append([be.to_numpy(o) for o in outs])
-    for want, got in zip(*results):
-        assert got.dtype == want.dtype and got.shape == want.shape, name
-        np.testing.assert_allclose(got, want, rtol=2e-5, atol=2e-5, err_msg=name)
-
-
-def test_max_pool_backward_primitive_is_exact():
-    device = _opencl()
-    if device is None:
-        pytest.skip("no OpenCL runtime")
+def test_max_pool_backward_primitive_is_exact(opencl_device):
+    device = opencl_device
     rng = np.random.default_rng(3)
     x = rng.integers(0, 3, (2, 3, 9, 8)).astype(np.float32)  # many ties: first index wins
     geom = ((3, 3), (2, 1), (1, 1), (1, 1))

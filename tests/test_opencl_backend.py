@@ -12,15 +12,18 @@ Tolerances (float32 unless stated):
 from __future__ import annotations
 
 import contextlib
+import inspect
 import math
 import subprocess
 import sys
+import zlib
 
 import numpy as np
 import pytest
+from primitive_table import PRIMITIVES
 
 from deepx import dtypes
-from deepx.backend import ArgReduceOp, BinaryOp, ReduceOp, UnaryOp
+from deepx.backend import ArgReduceOp, Backend, BinaryOp, ReduceOp, UnaryOp
 from deepx.backend.numpy_backend import NumpyBackend
 from deepx.errors import DTypeError, OpenCLError, ShapeError
 
@@ -63,6 +66,52 @@ def check(be, got, want, rtol=0.0, atol=0.0):
 
 def randn(rng, shape, dtype=np.float32):
     return np.asarray(rng.standard_normal(shape), dtype=dtype)
+
+
+# ---------------------------------------------------------------- the primitive table
+def _primitive_cases():
+    cases = []
+    for prim in PRIMITIVES:
+        rng = np.random.default_rng(zlib.crc32(prim.name.encode()))
+        for i, call in enumerate(prim.calls(rng)):
+            cases.append(pytest.param(prim, call, id=f"{prim.name}-{i}"))
+    return cases
+
+
+@pytest.mark.parametrize("prim,call", _primitive_cases())
+def test_primitive_matches_numpy(be, prim, call):
+    """Every sample call of the PRIMITIVES table, on this device and on NumpyBackend."""
+    host = [a.copy() if isinstance(a, np.ndarray) else a for a in call.args]
+    dev = [be.from_numpy(a) if isinstance(a, np.ndarray) else a for a in call.args]
+    got = getattr(be, prim.name)(*(host if prim.name == "from_numpy" else dev))
+    want = getattr(NB, prim.name)(*host)
+    if prim.name.endswith("_"):  # in place: every array argument afterwards
+        got, want = dev, host
+    pairs = zip(got if isinstance(got, (tuple, list)) else (got,),
+                want if isinstance(want, (tuple, list)) else (want,))
+    for g, w in pairs:
+        if w is None or not isinstance(w, np.ndarray):
+            continue
+        g = g if isinstance(g, np.ndarray) else be.to_numpy(g)
+        assert g.dtype == w.dtype and g.shape == w.shape, (prim.name, g.dtype, g.shape)
+        np.testing.assert_allclose(g, w, rtol=call.tol, atol=call.tol, equal_nan=True,
+                                   err_msg=f"{prim.name} ({prim.reason})")
+
+
+def test_primitive_table_names_every_primitive_of_the_contract():
+    contract = {name for name, fn in vars(Backend).items() if inspect.isfunction(fn)}
+    names = [prim.name for prim in PRIMITIVES]
+    assert len(names) == len(set(names)) and set(names) == contract
+
+
+def test_both_backends_implement_every_primitive():
+    from deepx.backend.opencl.backend import OpenCLBackend
+
+    for prim in PRIMITIVES:
+        for cls in (NumpyBackend, OpenCLBackend):
+            assert getattr(cls, prim.name) is not getattr(Backend, prim.name), (cls, prim.name)
+        for test in prim.tests:  # the deeper tests it names exist here
+            assert callable(globals().get(test)), (prim.name, test)
 
 
 # ---------------------------------------------------------------- devices and transfer
@@ -158,6 +207,30 @@ def test_cast(be, src, dst):
     check(be, *run(be, "cast", host, dst))
     if np.dtype(src).kind == "f" and dst is dtypes.bool_:
         check(be, *run(be, "cast", np.array([np.nan, np.inf, 0.0], src), dst))
+
+
+def test_float_to_int_is_defined(be, float_dtypes):
+    """C leaves NaN and out-of-range float -> int undefined (x86 gives INT_MIN): both backends
+    give 0 for NaN and saturate, in casts and in integer math that leaves the range."""
+    values = [np.nan, np.inf, -np.inf, 3e9, -3e9, 1e19, -1e19, 2147483520.0, 2.7, -2.7]
+    want = {np.int32: [0, 2**31 - 1, -2**31, 2**31 - 1, -2**31, 2**31 - 1, -2**31,
+                       2147483520, 2, -2],
+            np.int64: [0, 2**63 - 1, -2**63, 3000000000, -3000000000, 2**63 - 1, -2**63,
+                       2147483520, 2, -2]}
+    for src in float_dtypes:
+        host = np.array(values, src)
+        for dst, expected in want.items():
+            for backend in (be, NB):
+                x = be.from_numpy(host) if backend is be else host
+                got = backend.cast(x, dtypes.get(dst))
+                got = be.to_numpy(got) if backend is be else got
+                np.testing.assert_array_equal(got, np.array(expected, dst), err_msg=str(backend))
+    for dtype in (np.int32, np.int64):  # sqrt(-5) is NaN, exp(100) past the range
+        x = np.array([-5, 4, 100], dtype)
+        check(be, *run(be, "unary", UnaryOp.SQRT, x))
+        assert be.to_numpy(be.unary(UnaryOp.SQRT, be.from_numpy(x)))[0] == 0
+        got = be.to_numpy(be.unary(UnaryOp.EXP, be.from_numpy(x)))
+        assert got[2] == np.iinfo(dtype).max
 
 
 @pytest.mark.parametrize("n", [1, 15, 16, 17, 33])
@@ -602,10 +675,12 @@ def test_matmul_blocked_small_m_and_in_place_b(be, case):
 def test_matmul_dispatch_packs_b_only_when_it_pays(be):
     if "blocked" not in variants(be):
         pytest.skip("the blocked kernel is for CPU devices")
-    a, b = be.empty((1, 6, 25), np.float32), be.empty((64, 25, 784), np.float32)
+    # initialised inputs: a kernel never reads memory nothing wrote (Oclgrind's rule)
+    a, b = be.full((1, 6, 25), 1.0, dtypes.float32), be.full((64, 25, 784), 1.0, dtypes.float32)
     names = launched_kernels(be, lambda: be.matmul(a, b))
     assert names == ["matmul_pack", "matmul_blocked"]  # B read in place
-    a, b = be.empty((1, 128, 784), np.float32), be.empty((1, 512, 784), np.float32)
+    a, b = (be.full((1, 128, 784), 1.0, dtypes.float32),
+            be.full((1, 512, 784), 1.0, dtypes.float32))
     names = launched_kernels(be, lambda: be.matmul(a, b, transpose_b=True))
     assert names == ["matmul_pack", "matmul_pack", "matmul_blocked"]
 

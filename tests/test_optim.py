@@ -18,14 +18,6 @@ STEPS = 5
 SHAPES = [(7, 13), (127,)]
 
 
-@pytest.fixture(params=["numpy", "opencl"])
-def device(request):
-    """Every device: the NumPy reference, then the session's OpenCL device (skipped if none)."""
-    if request.param == "numpy":
-        return dx.device("numpy")
-    return request.getfixturevalue("opencl_device")
-
-
 # ---------------------------------------------------------------- the update equations
 # Written from torch.optim's documented algorithms, in float64, one step per loop pass.
 

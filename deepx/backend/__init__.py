@@ -159,6 +159,28 @@ class Backend:
         """In place: dst.flat[offset + sum(idx * strides)] = src[idx]; dst dense, src `shape`."""
         raise NotImplementedError
 
+    # ---- views (no copy and no launch, except contiguous) ----
+    def as_strided(self, x, shape, strides, offset):
+        """A view of x's storage: out[idx] is the element `offset + sum(idx * strides)`
+        elements after x's first element in memory (strides and offset in elements, >= 0)."""
+        raise NotImplementedError
+
+    def contiguous(self, x):
+        """A new C-contiguous copy of the view x."""
+        raise NotImplementedError
+
+    def strides(self, x):
+        """x's strides in elements: a tuple of ints, one per dim."""
+        raise NotImplementedError
+
+    def storage_offset(self, x):
+        """Elements between the start of x's storage and x's first element."""
+        raise NotImplementedError
+
+    def data_ptr(self, x):
+        """An int naming where x's first element lives (equal for views starting there)."""
+        raise NotImplementedError
+
     # ---- indexing ----
     def gather(self, x, index, axis):
         """x (*A, n, *B), index int64 (*I) -> (*A, *I, *B) with out[a, i, b] = x[a, index[i], b]."""

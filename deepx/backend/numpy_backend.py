@@ -22,6 +22,23 @@ def fmix32(h):
     return h ^ (h >> _U32(16))
 
 
+def _float_to(a: np.ndarray, dtype, copy: bool) -> np.ndarray:
+    """a as dtype (a new array if copy); a float to int32/int64 gives 0 for NaN and saturates
+    out of range.
+
+    C leaves both undefined (NumPy on x86 gives the type's minimum, on ARM it saturates);
+    this is the kernels' FLOAT_TO (kernels/common.h), so both backends agree everywhere.
+    """
+    dtype = np.dtype(dtype)
+    if a.dtype.kind != "f" or dtype not in (np.dtype(np.int32), np.dtype(np.int64)):
+        return a.astype(dtype, copy=copy)
+    info, limit = np.iinfo(dtype), 2.0 ** (np.iinfo(dtype).bits - 1)
+    high, low = a >= limit, a < -limit
+    out = np.where(np.isnan(a) | high | low, 0, a).astype(dtype)
+    out[high], out[low] = info.max, info.min
+    return out
+
+
 def random_bits(seed: int, counters: np.ndarray) -> np.ndarray:
     """uint32 hash of (seed, counter); kernels/random.cl computes the same bits."""
     key = fmix32(np.array([(seed & 0xFFFFFFFF) ^ 0x9E3779B9], dtype=_U32))
@@ -158,12 +175,14 @@ class NumpyBackend(NumpyNNPrimitives, NumpyOptimPrimitives, NumpyIndexPrimitives
 
     def cast(self, x, dtype):
         with np.errstate(all="ignore"):
-            return x.astype(dtype.np, order="C")
+            # a cast never aliases its input; C order as every primitive's output
+            return _dense(_float_to(x, dtype.np, copy=True))
 
     def unary(self, op, x, alpha=0.0):
         with np.errstate(all="ignore"):
             out = _UNARY[op](x, alpha)
-        return _dense(out, bool if op in (UnaryOp.STEP, UnaryOp.NOT) else x.dtype)
+        return _dense(_float_to(np.asarray(out), bool if op in (UnaryOp.STEP, UnaryOp.NOT)
+                                else x.dtype, copy=False))
 
     def binary(self, op, a, b):
         if op == BinaryOp.POW and np.result_type(a, b).kind in "iu":

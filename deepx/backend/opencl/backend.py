@@ -159,15 +159,16 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
 
     name = "opencl"
 
-    def __init__(self, platform_index: int = 0, device_index: int = 0) -> None:
-        self.runtime = Runtime(platform_index, device_index)
-        dev = self.runtime.device
+    def __init__(self, platform_index: int = 0, device_index: int = 0, limits=None) -> None:
+        self.runtime = Runtime(platform_index, device_index, limits)
+        dev = self.runtime.limits  # (a smaller device's, where a test or DEEPX_DEVICE_LIMITS says)
         self.local_1d = 1 << (min(256, dev.max_work_group_size, dev.max_work_item_sizes[0])
                               .bit_length() - 1)
         self._matmul_configs: dict = {}
         # prepared launches: what a primitive call needs beyond its buffers, by (op, layout)
         self._plans: dict = {}
         self._kernels: dict = {}
+        self._kernel_groups: dict = {}
 
     def __repr__(self) -> str:
         return f"OpenCLBackend({self.runtime.name})"
@@ -234,6 +235,17 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
         if n == 0:
             return None
         return self.runtime.launch(op, kernel, (n,), (self.local_1d,), *args)
+
+    def tree_local(self, kernel, bytes_per_item: int) -> int:
+        """Work-group size of a local-memory tree kernel: a power of two within local_1d, the
+        kernel's own work-group limit and the local memory (bytes_per_item per work-item)."""
+        key = (kernel.function_name, id(kernel))
+        if key not in self._kernel_groups:
+            self._kernel_groups[key] = kernel.get_work_group_info(
+                cl.kernel_work_group_info.WORK_GROUP_SIZE, self.runtime.device)
+        fit = min(self.local_1d, self._kernel_groups[key],
+                  self.runtime.limits.local_mem_size // max(1, bytes_per_item))
+        return 1 << (max(1, fit).bit_length() - 1)
 
     def launch_chunks(self, op: str, kernel, n: int, *args):
         """One work-item per CHUNK consecutive elements of n; nothing when n == 0."""
@@ -527,7 +539,9 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
                 _int8(kdims), _int8(kst), np.int32(len(rdims)), _int8(rdims), _int8(rst),
                 np.int32(x.offset), PER_CALL, PER_CALL)
         if length > _TREE_MIN_LENGTH and n_out < _TREE_MAX_OUTPUTS:
-            local = self.local_1d
+            knl = self.kernel("reduce.cl", kernels[1], x.dtype, op=op_name,
+                              OUT_DTYPE=np.dtype(out_dtype))
+            local = self.tree_local(knl, sum(np.dtype(d).itemsize for d in local_args))
             scratch = tuple(cl.LocalMemory(local * np.dtype(d).itemsize) for d in local_args)
             return self._prepare(key, op_name, "reduce.cl", kernels[1], x.dtype,
                                  out_shape, out_dtype, (n_out * local,), (local,),
@@ -587,6 +601,7 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
             plan = self._reduce_plan(key, "arg_reduce", ("argreduce_serial", "argreduce_tree"),
                                      op, x, shape, _INT64, kept, reduced, n, (x.dtype, _INT64))
         return self._run(plan, x)
+
     # ------------------------------------------------------------ layout
     def reshape(self, x, shape):
         shape = tuple(int(n) for n in shape)

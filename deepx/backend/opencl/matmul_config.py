@@ -43,7 +43,10 @@ LADDER = (
 
 
 def fits(cfg: MatmulConfig, device, itemsize: int) -> bool:
-    """True when the device's limits allow cfg's work-group and local memory."""
+    """True when the device's limits allow cfg's work-group and local memory.
+
+    device: anything with pyopencl.Device's limit attributes, e.g. Runtime.limits (a
+    devices.Limits, which a test may cap to a small GPU's)."""
     sizes = device.max_work_item_sizes
     return (cfg.rts_m * cfg.rts_n <= device.max_work_group_size and cfg.rts_n <= sizes[0]
             and cfg.rts_m <= sizes[1] and cfg.local_bytes(itemsize) <= device.local_mem_size)
@@ -56,6 +59,8 @@ def candidate_configs(device, itemsize: int) -> list:
 
 def blocked_defines(device, itemsize: int) -> dict | None:
     """-D options of matmul_blocked (a CPU kernel), or None where it does not apply.
+
+    device: a pyopencl Device or devices.Limits (its type and preferred vector widths).
 
     VEC is the device's preferred vector width for the type; WPT_M rows fill the vector
     register file (32 registers with 64-byte vectors as on AVX-512, else 16) with room left.

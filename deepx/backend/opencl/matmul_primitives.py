@@ -61,7 +61,7 @@ class CLMatmulPrimitives:
         (ba, a0, a1), (bb, b0, b1) = a.shape, b.shape
         m, k = (a1, a0) if transpose_a else (a0, a1)
         k2, n = (b1, b0) if transpose_b else (b0, b1)
-        defines = blocked_defines(self.runtime.device, a.dtype.itemsize)
+        defines = blocked_defines(self.runtime.limits, a.dtype.itemsize)
         if (defines is None or a.dtype == _BOOL or a.dtype != b.dtype or k != k2 or k == 0
                 or (ba != bb and 1 not in (ba, bb)) or not min(ba, bb) * m * n):
             return None
@@ -128,7 +128,7 @@ class CLMatmulPrimitives:
         np_dtype = np.dtype(np_dtype)
         if np_dtype not in self._matmul_configs:
             device = self.runtime.device
-            for cfg in candidate_configs(device, np_dtype.itemsize):
+            for cfg in candidate_configs(self.runtime.limits, np_dtype.itemsize):
                 knl = self.kernel("matmul.cl", "matmul_tiled", np_dtype, op="matmul",
                                   **cfg.defines())
                 # a kernel's own limit (registers, local memory) may be below the device's
@@ -166,12 +166,13 @@ class CLMatmulPrimitives:
                 np.int32(m * k if ba > 1 else 0), np.int32(k * n if bb > 1 else 0),
                 np.int32(bool(transpose_a)), np.int32(bool(transpose_b)),
                 a.data, b.data, out.data)
-        blocked = blocked_defines(self.runtime.device, a.dtype.itemsize)
+        blocked = blocked_defines(self.runtime.limits, a.dtype.itemsize)
         if variant is None:  # on PoCL the blocked kernel beats the tiled one at every shape
             variant = "blocked" if blocked else "tiled"
         if variant == "naive":
             knl = self.kernel("matmul.cl", "matmul_naive", a.dtype, op="matmul")
-            self.launch("matmul", knl, (n, m, batch), (8, 8, 1), *args)
+            side = 8 if self.local_1d >= 64 else 1  # a device below 64 work-items per group
+            self.launch("matmul", knl, (n, m, batch), (side, side, 1), *args)
             return out
         if variant == "blocked":
             if blocked is None:

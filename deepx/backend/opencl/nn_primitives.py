@@ -148,7 +148,7 @@ class CLNNPrimitives:
             self.launch_1d(op, knl, outer, *_ints(log, outer, n), *buffers)
         elif inner == 1 and n >= _TREE_MIN_LENGTH:
             knl = self.kernel("softmax.cl", name + "_tree", x.dtype, op=op)
-            local = self.local_1d
+            local = self.tree_local(knl, x.dtype.itemsize)
             self.launch(op, knl, (outer * local,), (local,), *_ints(log, outer, n), *buffers,
                         cl.LocalMemory(local * x.dtype.itemsize))
         else:
@@ -212,9 +212,9 @@ class CLNNPrimitives:
         if not p * q:  # the mean of nothing, as NumPy
             return self.full((c,), float("nan"), _dt(x.dtype)), self.full(
                 (c,), float("nan"), _dt(x.dtype))
-        local = min(self.local_1d, _SMALL_GROUP) if p * q <= 16 * _SMALL_GROUP else \
-            self.local_1d
         knl = self.kernel("norm.cl", "norm_stats", x.dtype, op="norm_stats")
+        local = self.tree_local(knl, x.dtype.itemsize)
+        local = min(local, _SMALL_GROUP) if p * q <= 16 * _SMALL_GROUP else local
         self.launch("norm_stats", knl, (c * local,), (local,), *_ints(p, c, q), x.data,
                     mean.data, var.data, cl.LocalMemory(local * x.dtype.itemsize))
         return mean, var

@@ -15,7 +15,7 @@ import pyopencl as cl
 import pyopencl.tools as cl_tools
 
 from ...errors import OpenCLError
-from .devices import get_device, has_fp64
+from .devices import Limits, get_device, has_fp64, limits_of
 
 # Called as listener(op_name, kernel_name, global_size, event) after every launch.
 LAUNCH_LISTENERS: list = []
@@ -79,9 +79,12 @@ def round_up(n: int, multiple: int) -> int:
 class Runtime:
     """Context, queue, pool and program cache of one OpenCL device."""
 
-    def __init__(self, platform_index: int, device_index: int) -> None:
+    def __init__(self, platform_index: int, device_index: int,
+                 limits: Limits | None = None) -> None:
         self.index = (platform_index, device_index)
         self.device = get_device(platform_index, device_index)
+        # launch geometry reads these, not self.device: a test can impose a smaller device's
+        self.limits = limits if limits is not None else limits_of(self.device)
         self.name = f"opencl:{platform_index}:{device_index} ({self.device.name.strip()})"
         self.fp64 = has_fp64(self.device)
         self.context = cl.Context([self.device])
