@@ -50,11 +50,21 @@ def recorded(be):
         seen.append((kernel.function_name, local_size, local_bytes))
         return real(op, kernel, global_size, local_size, *args)
 
+    real_prepare = be.runtime.prepare
+
+    def prepare(op, file, name, options, global_size, local_size, args):
+        # a prepared launch fixes its local size and local memory once, when it is built
+        local_bytes = sum(a.size for a in args if isinstance(a, cl.LocalMemory))
+        seen.append((name, local_size, local_bytes))
+        return real_prepare(op, file, name, options, global_size, local_size, args)
+
     be.runtime.launch = launch
+    be.runtime.prepare = prepare
     try:
         yield seen
     finally:
         del be.runtime.launch
+        del be.runtime.prepare
 
 
 def check(be, got, want, tol=0.0):
