@@ -8,9 +8,12 @@
  * Helpers:
  *   MAX_DIMS, strided_offset()  C-order linear index -> element offset of a strided view
  *   load_dims()                 int8 kernel argument -> private int array
+ *   CAT(a, b)                   token pasting after expansion (vector types: CAT(DTYPE, CHUNK))
+ *   CHUNK                       elements per work-item of the vectorised kernels (-D by host)
  *   fmix32()                    MurmurHash3's finalizer (deepx's counter-based RNG)
  *   IS_INTEGRAL(T), IS_BOOL(T)  compile-time type tests (constant-folded)
  *   IS_NAN(x)                   x is NaN, for any element type
+ *   GT_NAN(v, m), LT_NAN(v, m)  v wins a NaN-propagating max / min against m
  *   FLOAT_TO(T, x)              a floating x as T, defined for NaN and out-of-range values
  */
 #ifndef DEEPX_COMMON_H
@@ -32,12 +35,22 @@
 
 #define MAX_DIMS 8
 
+/* Elements per work-item of the chunked (vectorised) kernels. The host passes it to every
+ * build (OpenCLBackend.CHUNK); this default only lets a file compile on its own. */
+#ifndef CHUNK
+#define CHUNK 16
+#endif
+
 /* Compile-time facts about a type; the compiler folds them, so a branch on one costs nothing.
  * Bool is stored as uchar, the only deepx type that wraps at 256. */
 #define IS_INTEGRAL(T) ((T)0.5 == (T)0)
 #define IS_BOOL(T) ((T)256 == (T)0)
 /* NaN test valid for every type (always false for integers, written so no warning fires). */
 #define IS_NAN(x) (!((x) == (x)))
+/* v wins a NaN-propagating max (min) against m: it is larger (smaller) or NaN, so a NaN, once
+ * in, stays, as np.maximum / np.max. Scalars or vectors (then per lane, for select). */
+#define GT_NAN(v, m) ((v) > (m) || IS_NAN(v))
+#define LT_NAN(v, m) ((v) < (m) || IS_NAN(v))
 
 /* x (floating) converted to T (int or long), defined for every x: C leaves the conversion of
  * NaN and of out-of-range values to an integer undefined (x86 gives the type's minimum, other
@@ -48,6 +61,10 @@
 #define FLOAT_TO(T, x) (!IS_INTEGRAL(T) ? (T)(x) : IS_NAN(x) ? (T)0 \
     : (x) >= INT_RANGE(T) ? (T)INT_MAXIMUM(T) \
     : (x) < -INT_RANGE(T) ? (T)(-INT_MAXIMUM(T) - 1) : (T)(x))
+
+/* Token pasting after expansion, for vector type and function names (CAT(float, 16)). */
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
 
 /* Copy an int8 kernel argument (shape or strides, unused dims zero) into a private array. */
 inline void load_dims(int8 v, int* out) {

@@ -1,11 +1,12 @@
 /* elementwise.cl: unary, binary, where, cast, fill and arange.
  *
- * Build options: -D DTYPE=<input type> [-D OUT_DTYPE=<type> for elementwise_cast]
- *                [-D REAL=<float|double>: the type transcendental math runs in].
+ * Build options: -D DTYPE=<input type> [-D OUT_DTYPE=<type> for elementwise_cast, and uchar
+ *                for elementwise_binary's comparisons] [-D REAL=<float|double>: the type
+ *                transcendental math runs in] -D CHUNK=<elements per work-item, the host's>.
  * Geometry: 1-D, one work-item per output element, global size n rounded up by the host to a
  * multiple of the local size; every kernel guards i < n. Size-0 outputs are never launched.
  * Chunked kernels (unary, predicate, cast; OpenCLBackend.launch_chunks): one work-item per
- * chunk of ROWS_VEC (16) consecutive elements, global ceil(n / 16) rounded up; each guards its
+ * chunk of CHUNK consecutive elements, global ceil(n / CHUNK) rounded up; each guards its
  * chunk's start against n, switches on `op` once and computes the chunk with vector types (a
  * per-element runtime switch stopped PoCL from vectorising: transcendentals ran 10-15x
  * slower); the last chunk may be ragged.
@@ -17,18 +18,18 @@
  * kernels the view's 4th lane): views of a larger buffer are read in place.
  *
  * elementwise_unary(op, n, alpha, x_offset, x, out)
- *     Chunked, x dense from x_offset. out[i] = f(x[i]) for UnaryOp `op` except STEP/NOT; matches NumpyBackend.unary.
- *     Integer inputs: NEG/ABS/SIGN/RELU stay integral, the rest go through REAL and truncate.
+ *     Chunked, x dense from x_offset. out[i] = f(x[i]) for UnaryOp `op` except STEP/NOT;
+ *     matches NumpyBackend.unary. Integer inputs: NEG/ABS/SIGN/RELU stay integral (NEG and ABS
+ *     wrap at the minimum), the rest go through REAL and back (FLOAT_TO: NaN 0, saturating).
  * elementwise_predicate(op, n, alpha, x_offset, x, out: uchar)
  *     Chunked. UnaryOp STEP (x > alpha) and NOT (x == 0); bool output; matches NumpyBackend.unary.
  * elementwise_binary(op, n, ndim, shape, stride_a, stride_b, off_a, off_b, a, b, out)
- *     out[i] = a[..] op b[..] for BinaryOp ADD..MINIMUM, FLOOR_DIVIDE, REMAINDER; matches
+ *     out[i] = a[..] op b[..] for every BinaryOp: ADD..MINIMUM, FLOOR_DIVIDE, REMAINDER, and
+ *     the comparisons EQ..OR (then out is uchar, built with -D OUT_DTYPE=uchar); matches
  *     NumpyBackend.binary (NaN propagates through MAXIMUM/MINIMUM; integer POW by repeated
  *     squaring, PyTorch's truncation for negative exponents; integer // and % by 0 give 0;
  *     integer +, -, * and pow wrap in two's complement, computed without C's signed overflow).
  *     The host never sends integer DIV (NumPy's true division gives float; it casts first).
- * elementwise_compare(op, n, ndim, shape, stride_a, stride_b, off_a, off_b, a, b, out: uchar)
- *     BinaryOp EQ..OR, bool output.
  * elementwise_binary_rows(op, inner, rows, view_a, view_b, a, b, out)
  *     Fast path of elementwise_binary, same results, for inputs that are contiguous,
  *     scalars, or broadcast along whole rows of the output seen as (rows, inner): a bias
@@ -36,7 +37,7 @@
  *     same-shape operation is rows = 1. view_x = (period, row_stride, col_stride, offset):
  *     row r, column j of input x is x[offset + (r % period) * row_stride + j * col_stride], with
  *     col_stride 0 (repeated) or 1 (contiguous). Geometry: 2-D, global
- *     (ceil(inner / 16), rows); each work-item computes 16 consecutive columns of one row
+ *     (ceil(inner / CHUNK), rows); each work-item computes CHUNK consecutive columns of a row
  *     with vector loads (the row's last, ragged block element by element); guards both.
  *     Integer types and POW, FLOOR_DIVIDE, REMAINDER go lane by lane through binary_apply.
  * elementwise_where(n, ndim, shape, stride_c, stride_a, stride_b, offsets, cond: uchar, a, b,
@@ -69,16 +70,12 @@
 #define UNARY_TANH 6
 #define UNARY_SIGMOID 7
 #define UNARY_RELU 8
-#define UNARY_LOG1P 9
-#define UNARY_EXPM1 10
 #define UNARY_ERF 11
 #define UNARY_SOFTPLUS 12
 #define UNARY_LEAKY_RELU 13
 #define UNARY_ELU 14
 #define UNARY_STEP 15
 #define UNARY_RECIPROCAL 16
-#define UNARY_SIN 17
-#define UNARY_COS 18
 #define UNARY_NOT 19
 
 #define BINARY_ADD 0
@@ -99,48 +96,20 @@
 #define BINARY_FLOOR_DIVIDE 15
 #define BINARY_REMAINDER 16
 
-/* The floating-point unary ops, in REAL. */
-inline REAL unary_real(int op, REAL x, REAL alpha) {
-    switch (op) {
-    case UNARY_EXP: return exp(x);
-    case UNARY_LOG: return log(x);
-    case UNARY_SQRT: return sqrt(x);
-    case UNARY_TANH: return tanh(x);
-    case UNARY_SIGMOID: {
-        /* exp of a non-positive number never overflows */
-        REAL e = exp(-fabs(x));
-        return x >= 0 ? 1 / (1 + e) : e / (1 + e);
-    }
-    case UNARY_LOG1P: return log1p(x);
-    case UNARY_EXPM1: return expm1(x);
-    case UNARY_ERF: return erf(x);
-    case UNARY_SOFTPLUS: /* log(1 + e^x) = max(x, 0) + log1p(e^-|x|); NaN stays NaN */
-        return (x > 0 ? x : 0) + log1p(exp(-fabs(x)));
-    case UNARY_LEAKY_RELU: return x > 0 ? x : x * alpha;
-    case UNARY_ELU: return x > 0 ? x : alpha * expm1(x > 0 ? 0 : x);
-    case UNARY_RECIPROCAL: return 1 / x;
-    case UNARY_SIN: return sin(x);
-    case UNARY_COS: return cos(x);
-    default: return x;
-    }
-}
-
-/* The fast paths work on ROWS_VEC elements per work-item: a runtime `op` switch per element
+/* The fast paths work on CHUNK elements per work-item: a runtime `op` switch per element
  * stops PoCL from vectorising across work-items (4x slower than a + b), so these switch once
  * and do the arithmetic on explicit vectors. */
-#define ROWS_VEC 16
-#define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
-#define VTYPE CAT(DTYPE, ROWS_VEC)
-#define VLOAD CAT(vload, ROWS_VEC)
-#define VSTORE CAT(vstore, ROWS_VEC)
-#define VREAL CAT(REAL, ROWS_VEC)
+#define VTYPE CAT(DTYPE, CHUNK)
+#define VLOAD CAT(vload, CHUNK)
+#define VSTORE CAT(vstore, CHUNK)
+#define VREAL CAT(REAL, CHUNK)
 #define TO_VREAL CAT(convert_, VREAL)
 #define TO_VTYPE CAT(convert_, VTYPE)
-#define UCHARS CAT(uchar, ROWS_VEC)
+#define UCHARS CAT(uchar, CHUNK)
 #define TO_UCHARS CAT(convert_, UCHARS)
 
-/* unary_real on a vector: the same formulas, lane by lane. */
+/* The floating-point unary ops, in REAL, on a vector of CHUNK lanes: the one place each
+ * formula is written (integer inputs convert to REAL vectors and back). */
 inline VREAL unary_vector(int op, VREAL x, REAL alpha) {
     VREAL zero = (VREAL)0;
     VREAL one = (VREAL)1;
@@ -153,39 +122,35 @@ inline VREAL unary_vector(int op, VREAL x, REAL alpha) {
         VREAL e = exp(-fabs(x));
         return select(e / (one + e), one / (one + e), x >= zero);
     }
-    case UNARY_LOG1P: return log1p(x);
-    case UNARY_EXPM1: return expm1(x);
     case UNARY_ERF: return erf(x);
     case UNARY_SOFTPLUS: return select(zero, x, x > zero) + log1p(exp(-fabs(x)));
     case UNARY_LEAKY_RELU: return select(x * alpha, x, x > zero);
     case UNARY_ELU: return select(alpha * expm1(select(x, zero, x > zero)), x, x > zero);
     case UNARY_RECIPROCAL: return one / x;
-    case UNARY_SIN: return sin(x);
-    case UNARY_COS: return cos(x);
     default: return x;
     }
 }
 
-/* ROWS_VEC elements of one input from `base`: contiguous, or one element repeated. */
+/* CHUNK elements of one input from `base`: contiguous, or one element repeated. */
 inline VTYPE rows_load(__global const DTYPE* x, int base, int contiguous) {
     return contiguous ? VLOAD(0, x + base) : (VTYPE)(x[base]);
 }
 
-/* A chunk of ROWS_VEC elements from x; past `count` (a ragged last chunk) it holds zeros,
+/* A chunk of CHUNK elements from x; past `count` (a ragged last chunk) it holds zeros,
  * which every op computes harmlessly and chunk_store drops. */
 inline VTYPE chunk_load(__global const DTYPE* x, int count) {
-    if (count >= ROWS_VEC) return VLOAD(0, x);
-    DTYPE v[ROWS_VEC];
-    for (int j = 0; j < ROWS_VEC; ++j) v[j] = j < count ? x[j] : (DTYPE)0;
+    if (count >= CHUNK) return VLOAD(0, x);
+    DTYPE v[CHUNK];
+    for (int j = 0; j < CHUNK; ++j) v[j] = j < count ? x[j] : (DTYPE)0;
     return VLOAD(0, v);
 }
 
 inline void chunk_store(VTYPE r, __global DTYPE* out, int count) {
-    if (count >= ROWS_VEC) {
+    if (count >= CHUNK) {
         VSTORE(r, 0, out);
         return;
     }
-    DTYPE v[ROWS_VEC];
+    DTYPE v[CHUNK];
     VSTORE(r, 0, v);
     for (int j = 0; j < count; ++j) out[j] = v[j];
 }
@@ -200,7 +165,7 @@ inline DTYPE wrap_int(long v) {
 
 __kernel void elementwise_unary(int op, int n, REAL alpha, int x_offset,
                                 __global const DTYPE* x, __global DTYPE* out) {
-    int i0 = get_global_id(0) * ROWS_VEC;
+    int i0 = get_global_id(0) * CHUNK;
     if (i0 >= n) return;
     int count = n - i0;
     x += x_offset + i0;
@@ -208,7 +173,7 @@ __kernel void elementwise_unary(int op, int n, REAL alpha, int x_offset,
     if (IS_INTEGRAL(DTYPE) && (op == UNARY_NEG || op == UNARY_ABS)) {
         /* -MIN wraps to MIN (as NumPy and PyTorch) through ulong: C's signed negation of MIN
          * would overflow */
-        for (int j = 0; j < min(count, ROWS_VEC); ++j) {
+        for (int j = 0; j < min(count, CHUNK); ++j) {
             long a = (long)x[j];
             out[j] = (op == UNARY_ABS && a >= 0) ? x[j] : wrap_int(as_long(0UL - (ulong)a));
         }
@@ -223,30 +188,30 @@ __kernel void elementwise_unary(int op, int n, REAL alpha, int x_offset,
     case UNARY_ABS: r = select(select(v, zero, v == zero), -v, v < zero); break;
     case UNARY_SIGN: r = select(select(v, (VTYPE)-1, v < zero), (VTYPE)1, v > zero); break;
     case UNARY_RELU: r = select(zero, v, (v > zero) | IS_NAN(v)); break;
-    default:
-        /* integers go through REAL element by element, cast back as NumPy does; sin and cos
-         * too: PoCL 3.1's vector cos of 0.00049 is off by 3e-5 when another lane is inf */
-        if (IS_INTEGRAL(DTYPE) || op == UNARY_SIN || op == UNARY_COS) {
-            for (int j = 0; j < min(count, ROWS_VEC); ++j) {
-                out[j] = FLOAT_TO(DTYPE, unary_real(op, (REAL)x[j], alpha));
-            }
+    default: {
+        VREAL y = unary_vector(op, TO_VREAL(v), alpha);
+        if (IS_INTEGRAL(DTYPE)) {  /* back to integers lane by lane, defined for NaN and range */
+            REAL lanes[CHUNK];
+            VSTORE(y, 0, lanes);
+            for (int j = 0; j < min(count, CHUNK); ++j) out[j] = FLOAT_TO(DTYPE, lanes[j]);
             return;
         }
-        r = TO_VTYPE(unary_vector(op, TO_VREAL(v), alpha));
+        r = TO_VTYPE(y);
         break;
+    }
     }
     chunk_store(r, out, count);
 }
 
 __kernel void elementwise_predicate(int op, int n, REAL alpha, int x_offset,
                                     __global const DTYPE* x, __global uchar* out) {
-    int i0 = get_global_id(0) * ROWS_VEC;
+    int i0 = get_global_id(0) * CHUNK;
     if (i0 >= n) return;
     int count = n - i0;
     x += x_offset + i0;
     out += i0;
-    if (IS_INTEGRAL(DTYPE) || count < ROWS_VEC) {  /* integers compare in REAL */
-        for (int j = 0; j < min(count, ROWS_VEC); ++j) {
+    if (IS_INTEGRAL(DTYPE) || count < CHUNK) {  /* integers compare in REAL */
+        for (int j = 0; j < min(count, CHUNK); ++j) {
             DTYPE v = x[j];
             out[j] = op == UNARY_STEP ? (uchar)((REAL)v > alpha) : (uchar)(v == 0);
         }
@@ -318,8 +283,8 @@ inline DTYPE binary_apply(int op, DTYPE a, DTYPE b) {
     case BINARY_DIV: return a / b;
     case BINARY_POW:
         return IS_INTEGRAL(DTYPE) ? int_pow(a, b) : (DTYPE)pow((REAL)a, (REAL)b);
-    case BINARY_MAXIMUM: return (IS_NAN(a) || a > b) ? a : b;   /* NaN in either propagates */
-    case BINARY_MINIMUM: return (IS_NAN(a) || a < b) ? a : b;
+    case BINARY_MAXIMUM: return GT_NAN(a, b) ? a : b;   /* NaN in a propagates; in b too */
+    case BINARY_MINIMUM: return LT_NAN(a, b) ? a : b;
     case BINARY_FLOOR_DIVIDE:
         return IS_INTEGRAL(DTYPE) ? floor_divide_int(a, b)
                                   : (DTYPE)floor_divide_real((REAL)a, (REAL)b);
@@ -346,7 +311,7 @@ inline uchar compare_apply(int op, DTYPE a, DTYPE b) {
 __kernel void elementwise_binary(int op, int n, int ndim, int8 shape,
                                  int8 stride_a, int8 stride_b, int off_a, int off_b,
                                  __global const DTYPE* a, __global const DTYPE* b,
-                                 __global DTYPE* out) {
+                                 __global OUT_DTYPE* out) {
     int i = get_global_id(0);
     if (i >= n) return;
     a += off_a;
@@ -355,36 +320,23 @@ __kernel void elementwise_binary(int op, int n, int ndim, int8 shape,
     load_dims(shape, dims);
     load_dims(stride_a, sa);
     load_dims(stride_b, sb);
-    out[i] = binary_apply(op, a[strided_offset(i, ndim, dims, sa)],
-                          b[strided_offset(i, ndim, dims, sb)]);
-}
-
-__kernel void elementwise_compare(int op, int n, int ndim, int8 shape,
-                                  int8 stride_a, int8 stride_b, int off_a, int off_b,
-                                  __global const DTYPE* a, __global const DTYPE* b,
-                                  __global uchar* out) {
-    int i = get_global_id(0);
-    if (i >= n) return;
-    a += off_a;
-    b += off_b;
-    int dims[MAX_DIMS], sa[MAX_DIMS], sb[MAX_DIMS];
-    load_dims(shape, dims);
-    load_dims(stride_a, sa);
-    load_dims(stride_b, sb);
-    out[i] = compare_apply(op, a[strided_offset(i, ndim, dims, sa)],
-                           b[strided_offset(i, ndim, dims, sb)]);
+    DTYPE x = a[strided_offset(i, ndim, dims, sa)];
+    DTYPE y = b[strided_offset(i, ndim, dims, sb)];
+    /* comparisons build with OUT_DTYPE=uchar; arithmetic with OUT_DTYPE = DTYPE */
+    out[i] = op >= BINARY_EQ && op <= BINARY_OR ? (OUT_DTYPE)compare_apply(op, x, y)
+                                                : (OUT_DTYPE)binary_apply(op, x, y);
 }
 
 __kernel void elementwise_binary_rows(int op, int inner, int rows, int4 view_a, int4 view_b,
                                       __global const DTYPE* a, __global const DTYPE* b,
                                       __global DTYPE* out) {
-    int j0 = get_global_id(0) * ROWS_VEC;
+    int j0 = get_global_id(0) * CHUNK;
     int row = get_global_id(1);
     if (j0 >= inner || row >= rows) return;
     int base_a = view_a.s3 + (row % view_a.s0) * view_a.s1 + j0 * view_a.s2;
     int base_b = view_b.s3 + (row % view_b.s0) * view_b.s1 + j0 * view_b.s2;
     out += row * inner + j0;
-    if (j0 + ROWS_VEC > inner) {  /* the row's ragged end, element by element */
+    if (j0 + CHUNK > inner) {  /* the row's ragged end, element by element */
         for (int j = 0; j < inner - j0; ++j) {
             out[j] = binary_apply(op, a[base_a + j * view_a.s2], b[base_b + j * view_b.s2]);
         }
@@ -399,13 +351,13 @@ __kernel void elementwise_binary_rows(int op, int inner, int rows, int4 view_a, 
     case BINARY_MUL: r = x * y; break;
     case BINARY_DIV: r = x / y; break;
     /* select takes y where the mask is 0, x where it is -1 (vector comparisons give -1) */
-    case BINARY_MAXIMUM: r = select(y, x, IS_NAN(x) | (x > y)); break;
-    case BINARY_MINIMUM: r = select(y, x, IS_NAN(x) | (x < y)); break;
+    case BINARY_MAXIMUM: r = select(y, x, GT_NAN(x, y)); break;
+    case BINARY_MINIMUM: r = select(y, x, LT_NAN(x, y)); break;
     default: {  /* POW, FLOOR_DIVIDE, REMAINDER: per lane, as elementwise_binary does it */
-        DTYPE xs[ROWS_VEC], ys[ROWS_VEC];
+        DTYPE xs[CHUNK], ys[CHUNK];
         VSTORE(x, 0, xs);
         VSTORE(y, 0, ys);
-        for (int j = 0; j < ROWS_VEC; ++j) out[j] = binary_apply(op, xs[j], ys[j]);
+        for (int j = 0; j < CHUNK; ++j) out[j] = binary_apply(op, xs[j], ys[j]);
         return;
     }
     }
@@ -430,7 +382,7 @@ __kernel void elementwise_where(int n, int ndim, int8 shape,
                                                       : b[strided_offset(i, ndim, dims, sb)];
 }
 
-/* ROWS_VEC bools of cond from `base` (contiguous or repeated) as a select mask for VTYPE. */
+/* CHUNK bools of cond from `base` (contiguous or repeated) as a select mask for VTYPE. */
 inline VTYPE rows_cond(__global const uchar* cond, int base, int contiguous) {
     UCHARS c = contiguous ? VLOAD(0, cond + base) : (UCHARS)(cond[base]);
     return TO_VTYPE(c);
@@ -440,14 +392,14 @@ __kernel void elementwise_where_rows(int inner, int rows, int4 view_c, int4 view
                                      int4 view_b, __global const uchar* cond,
                                      __global const DTYPE* a, __global const DTYPE* b,
                                      __global DTYPE* out) {
-    int j0 = get_global_id(0) * ROWS_VEC;
+    int j0 = get_global_id(0) * CHUNK;
     int row = get_global_id(1);
     if (j0 >= inner || row >= rows) return;
     int base_c = view_c.s3 + (row % view_c.s0) * view_c.s1 + j0 * view_c.s2;
     int base_a = view_a.s3 + (row % view_a.s0) * view_a.s1 + j0 * view_a.s2;
     int base_b = view_b.s3 + (row % view_b.s0) * view_b.s1 + j0 * view_b.s2;
     out += row * inner + j0;
-    if (j0 + ROWS_VEC > inner) {  /* the row's ragged end, element by element */
+    if (j0 + CHUNK > inner) {  /* the row's ragged end, element by element */
         for (int j = 0; j < inner - j0; ++j) {
             out[j] = cond[base_c + j * view_c.s2] ? a[base_a + j * view_a.s2]
                                                   : b[base_b + j * view_b.s2];
@@ -459,19 +411,19 @@ __kernel void elementwise_where_rows(int inner, int rows, int4 view_c, int4 view
                   c != (VTYPE)0), 0, out);
 }
 
-#define OUT_VTYPE CAT(OUT_DTYPE, ROWS_VEC)
+#define OUT_VTYPE CAT(OUT_DTYPE, CHUNK)
 #define TO_OUT_VTYPE CAT(convert_, OUT_VTYPE)
 
 __kernel void elementwise_cast(int n, int x_offset, __global const DTYPE* x,
                                __global OUT_DTYPE* out) {
-    int i0 = get_global_id(0) * ROWS_VEC;
+    int i0 = get_global_id(0) * CHUNK;
     if (i0 >= n) return;
     x += x_offset + i0;
     out += i0;
     /* element by element: the ragged last chunk, and float -> int (FLOAT_TO defines NaN) */
     int float_to_int = !IS_INTEGRAL(DTYPE) & IS_INTEGRAL(OUT_DTYPE) & !IS_BOOL(OUT_DTYPE);
-    if (i0 + ROWS_VEC > n || float_to_int) {
-        for (int j = 0; j < min(n - i0, ROWS_VEC); ++j) {
+    if (i0 + CHUNK > n || float_to_int) {
+        for (int j = 0; j < min(n - i0, CHUNK); ++j) {
             DTYPE v = x[j];
             out[j] = IS_BOOL(OUT_DTYPE) ? (OUT_DTYPE)(v != 0)
                 : IS_INTEGRAL(DTYPE) ? (OUT_DTYPE)v : FLOAT_TO(OUT_DTYPE, v);

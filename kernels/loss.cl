@@ -32,7 +32,7 @@ __kernel void loss_cross_entropy_forward(int N, int C, long ignore_index, DTYPE 
     DTYPE m = -INFINITY;
     for (int c = 0; c < C; ++c) {
         DTYPE v = row[c];
-        m = (v > m || v != v) ? v : m;
+        m = GT_NAN(v, m) ? v : m;
     }
     DTYPE s = (DTYPE)0;
     for (int c = 0; c < C; ++c) s += exp(row[c] - m);

@@ -158,8 +158,6 @@ void matmul_tiled(int M, int N, int K, int batch_a, int batch_b, int trans_a, in
 #define VEC 16
 #endif
 /* The vector type and vector load/store of VEC DTYPEs, e.g. float16 and vload16. */
-#define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
 #define VTYPE CAT(DTYPE, VEC)
 #define VLOAD CAT(vload, VEC)
 #define VSTORE CAT(vstore, VEC)

@@ -1,7 +1,7 @@
 /* optim.cl: fused optimizer steps, updating a parameter and its state in place.
  *
  * Build options: -D DTYPE=<float|double>, the parameter's dtype (nothing else).
- * Geometry: 1-D, one work-item per chunk of CHUNK (16) consecutive parameter elements
+ * Geometry: 1-D, one work-item per chunk of CHUNK (-D by the host) consecutive parameter elements
  * (OpenCLBackend.launch_chunks): global size ceil(n / CHUNK) rounded up by the host to a
  * multiple of the local size; every kernel guards its chunk's start against n, and the last
  * chunk may be ragged. Each work-item branches on the flags once and updates its chunk with
@@ -38,9 +38,6 @@
  */
 #include "common.h"
 
-#define CHUNK 16
-#define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
 #define VTYPE CAT(DTYPE, CHUNK)
 #define VLOAD CAT(vload, CHUNK)
 #define VSTORE CAT(vstore, CHUNK)
@@ -125,7 +122,7 @@ __kernel void optim_adam(int n, __global DTYPE* param, __global const DTYPE* gra
     chunk_store(v, exp_avg_sq + i0, count);
     if (amsgrad) {
         VTYPE v_max = chunk_load(max_exp_avg_sq + i0, count);
-        v = select(v, v_max, (v_max > v) | isnan(v_max));  /* NaN-propagating, as np.maximum */
+        v = select(v, v_max, GT_NAN(v_max, v));  /* NaN-propagating, as np.maximum */
         chunk_store(v, max_exp_avg_sq + i0, count);
     }
     VTYPE denom = sqrt(v) / bias_correction2_sqrt + eps;

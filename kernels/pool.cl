@@ -65,7 +65,7 @@ __kernel void pool_max_forward(int total, int H, int W, int OH, int OW, int KH, 
                 int iw = ow * SW - PW + kw * DW;
                 if (iw < 0 || iw >= W) continue;
                 DTYPE v = plane[ih * W + iw];
-                if (at < 0 || v > best || v != v) {
+                if (at < 0 || GT_NAN(v, best)) {
                     best = v;
                     at = ih * W + iw;
                 }

@@ -29,8 +29,8 @@
 #define REDUCE_SUM 0
 #define REDUCE_MAX 1
 #define REDUCE_MIN 2
-#define ARGREDUCE_MAX 0
-#define ARGREDUCE_MIN 1
+#define ARGREDUCE_ARGMAX 0
+#define ARGREDUCE_ARGMIN 1
 
 /* Offset of the r-th reduced element relative to its output's first one. */
 inline int reduced_offset(int r, int nr, const int* rdims, const int* rst) {
@@ -40,8 +40,8 @@ inline int reduced_offset(int r, int nr, const int* rdims, const int* rst) {
 inline OUT_DTYPE reduce_combine(int op, OUT_DTYPE acc, OUT_DTYPE v) {
     switch (op) {
     case REDUCE_SUM: return acc + v;
-    case REDUCE_MAX: return (v > acc || IS_NAN(v)) ? v : acc;   /* a NaN, once in, stays */
-    default: return (v < acc || IS_NAN(v)) ? v : acc;
+    case REDUCE_MAX: return GT_NAN(v, acc) ? v : acc;
+    default: return LT_NAN(v, acc) ? v : acc;
     }
 }
 
@@ -49,7 +49,7 @@ inline OUT_DTYPE reduce_combine(int op, OUT_DTYPE acc, OUT_DTYPE v) {
 inline bool arg_better(int op, DTYPE v, long i, DTYPE best, long at) {
     bool v_nan = IS_NAN(v), best_nan = IS_NAN(best);
     if (v_nan || best_nan) return v_nan && (!best_nan || i < at);
-    bool wins = op == ARGREDUCE_MAX ? v > best : v < best;
+    bool wins = op == ARGREDUCE_ARGMAX ? v > best : v < best;
     return wins || (v == best && i < at);
 }
 

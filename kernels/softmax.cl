@@ -20,21 +20,18 @@
  * softmax_forward_rows(log_out, rows, n, x, out)
  * softmax_backward_rows(log_out, rows, n, out, grad, dx)
  *     For many contiguous rows (inner == 1): one work-item per row, guard r < rows, reading
- *     the row ROWS_VEC (16) elements at a time as vectors (PoCL does not vectorise the tree
+ *     the row CHUNK elements at a time as vectors (PoCL does not vectorise the tree
  *     kernels' strided loops), the last n % 16 one by one. Sums keep 16 lane partials added
  *     at the end: another summation order again, deterministic.
  */
 #include "common.h"
 
-#define ROWS_VEC 16
-#define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
-#define VTYPE CAT(DTYPE, ROWS_VEC)
-#define VLOAD CAT(vload, ROWS_VEC)
-#define VSTORE CAT(vstore, ROWS_VEC)
+#define VTYPE CAT(DTYPE, CHUNK)
+#define VLOAD CAT(vload, CHUNK)
+#define VSTORE CAT(vstore, CHUNK)
 
 inline DTYPE max_nan(DTYPE a, DTYPE b) {
-    return (b > a || b != b) ? b : a;
+    return GT_NAN(b, a) ? b : a;
 }
 
 __kernel void softmax_forward(int log_out, int rows, int n, int inner,
@@ -73,10 +70,10 @@ __kernel void softmax_backward(int log_out, int rows, int n, int inner,
 
 /* The lanes of v combined in order: op 0 = sum, 1 = max. */
 inline DTYPE lanes_reduce(int op, VTYPE v) {
-    DTYPE lanes[ROWS_VEC];
+    DTYPE lanes[CHUNK];
     VSTORE(v, 0, lanes);
     DTYPE result = lanes[0];
-    for (int j = 1; j < ROWS_VEC; ++j) {
+    for (int j = 1; j < CHUNK; ++j) {
         result = op ? max_nan(result, lanes[j]) : result + lanes[j];
     }
     return result;
@@ -88,24 +85,24 @@ __kernel void softmax_forward_rows(int log_out, int rows, int n, __global const 
     if (r >= rows) return;
     x += (long)r * n;
     out += (long)r * n;
-    int whole = n - n % ROWS_VEC;
+    int whole = n - n % CHUNK;
     VTYPE mv = (VTYPE)(-INFINITY);
-    for (int k = 0; k < whole; k += ROWS_VEC) {
+    for (int k = 0; k < whole; k += CHUNK) {
         VTYPE v = VLOAD(0, x + k);
-        mv = select(mv, v, (v > mv) | isnan(v));  /* max_nan per lane */
+        mv = select(mv, v, GT_NAN(v, mv));
     }
     DTYPE m = lanes_reduce(1, mv);
     for (int k = whole; k < n; ++k) m = max_nan(m, x[k]);
     VTYPE sv = (VTYPE)0;
-    for (int k = 0; k < whole; k += ROWS_VEC) sv += exp(VLOAD(0, x + k) - m);
+    for (int k = 0; k < whole; k += CHUNK) sv += exp(VLOAD(0, x + k) - m);
     DTYPE s = lanes_reduce(0, sv);
     for (int k = whole; k < n; ++k) s += exp(x[k] - m);
     DTYPE log_s = log(s);
     if (log_out) {
-        for (int k = 0; k < whole; k += ROWS_VEC) VSTORE(VLOAD(0, x + k) - m - log_s, 0, out + k);
+        for (int k = 0; k < whole; k += CHUNK) VSTORE(VLOAD(0, x + k) - m - log_s, 0, out + k);
         for (int k = whole; k < n; ++k) out[k] = x[k] - m - log_s;
     } else {
-        for (int k = 0; k < whole; k += ROWS_VEC) VSTORE(exp(VLOAD(0, x + k) - m) / s, 0, out + k);
+        for (int k = 0; k < whole; k += CHUNK) VSTORE(exp(VLOAD(0, x + k) - m) / s, 0, out + k);
         for (int k = whole; k < n; ++k) out[k] = exp(x[k] - m) / s;
     }
 }
@@ -117,15 +114,15 @@ __kernel void softmax_backward_rows(int log_out, int rows, int n, __global const
     out += (long)r * n;
     grad += (long)r * n;
     dx += (long)r * n;
-    int whole = n - n % ROWS_VEC;
+    int whole = n - n % CHUNK;
     VTYPE sv = (VTYPE)0;
-    for (int k = 0; k < whole; k += ROWS_VEC) {
+    for (int k = 0; k < whole; k += CHUNK) {
         VTYPE g = VLOAD(0, grad + k);
         sv += log_out ? g : g * VLOAD(0, out + k);
     }
     DTYPE s = lanes_reduce(0, sv);
     for (int k = whole; k < n; ++k) s += log_out ? grad[k] : grad[k] * out[k];
-    for (int k = 0; k < whole; k += ROWS_VEC) {
+    for (int k = 0; k < whole; k += CHUNK) {
         VTYPE g = VLOAD(0, grad + k);
         VTYPE o = VLOAD(0, out + k);
         VSTORE(log_out ? g - exp(o) * s : o * (g - s), 0, dx + k);

@@ -24,16 +24,12 @@ class UnaryOp(enum.IntEnum):
     TANH = 6
     SIGMOID = 7
     RELU = 8
-    LOG1P = 9
-    EXPM1 = 10
     ERF = 11
     SOFTPLUS = 12       # log(1 + exp(x)), stable
     LEAKY_RELU = 13     # x if x > 0 else alpha * x
     ELU = 14            # x if x > 0 else alpha * (exp(x) - 1)
     STEP = 15           # 1 if x > alpha else 0 (derivative masks)
     RECIPROCAL = 16
-    SIN = 17
-    COS = 18
     NOT = 19            # logical not; bool in, bool out
 
 

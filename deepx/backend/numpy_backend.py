@@ -98,16 +98,12 @@ _UNARY = {
     UnaryOp.TANH: lambda x, a: np.tanh(x),
     UnaryOp.SIGMOID: lambda x, a: _sigmoid(x),
     UnaryOp.RELU: lambda x, a: np.maximum(x, 0),
-    UnaryOp.LOG1P: lambda x, a: np.log1p(x),
-    UnaryOp.EXPM1: lambda x, a: np.expm1(x),
     UnaryOp.ERF: lambda x, a: _erf(x),
     UnaryOp.SOFTPLUS: lambda x, a: np.logaddexp(0, x),
     UnaryOp.LEAKY_RELU: lambda x, a: np.where(x > 0, x, x * a),
     UnaryOp.ELU: lambda x, a: np.where(x > 0, x, a * np.expm1(np.minimum(x, 0))),
     UnaryOp.STEP: lambda x, a: x > a,
     UnaryOp.RECIPROCAL: lambda x, a: 1 / x,
-    UnaryOp.SIN: lambda x, a: np.sin(x),
-    UnaryOp.COS: lambda x, a: np.cos(x),
     UnaryOp.NOT: lambda x, a: np.logical_not(x),
 }
 

@@ -66,8 +66,8 @@ _INT_LIMIT = 2 ** 31 - 1  # kernels index with 32-bit ints
 # when there are few enough outputs to keep the device busy that way.
 _TREE_MIN_LENGTH = 256
 _TREE_MAX_OUTPUTS = 1024
-_ROWS_VEC = 16  # elements per work-item of elementwise_binary_rows (ROWS_VEC)
-CHUNK = 16  # elements per work-item of the chunked kernels (ROWS_VEC, optim.cl's CHUNK)
+# elements per work-item of the chunked and *_rows kernels: passed to every build as -D CHUNK
+CHUNK = 16
 # Only matmul may reassociate and fuse (its order of summation is its own anyway); the other
 # families match NumPy's rounding and NaN behaviour, which fast-math would give up.
 _FILE_OPTIONS = {"matmul.cl": ("-cl-fast-relaxed-math", "-cl-mad-enable")}
@@ -207,7 +207,7 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
 
     def kernel_options(self, file: str, np_dtype, op: str, defines: dict) -> tuple:
         """Build options: -D DTYPE=<np_dtype>, then -D KEY=VALUE per define, then the file's own."""
-        options = [f"-DDTYPE={c_type(np_dtype)}"]
+        options = [f"-DDTYPE={c_type(np_dtype)}", f"-DCHUNK={CHUNK}"]
         for key, value in sorted(defines.items()):
             if isinstance(value, np.dtype):
                 self.require(op, value)
@@ -474,23 +474,22 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
             return self._empty_plan(key, shape, out_dtype)
         dims, (sa, sb) = collapse(shape, _broadcast_strides(a.shape, shape, a.strides),
                                   _broadcast_strides(b.shape, shape, b.strides))
-        name = "elementwise_compare" if op in COMPARISONS else "elementwise_binary"
         views = (_row_view(dims, sa, a.offset), _row_view(dims, sb, b.offset))
-        if name == "elementwise_binary" and None not in views:  # no per-element index math
+        if op not in COMPARISONS and None not in views:  # no per-element index math
             return self._rows_plan(key, "binary", "elementwise_binary_rows", dt, shape,
                                    out_dtype, dims, n, views, (np.int32(op),), 2)
-        return self._prepare(key, "binary", "elementwise.cl", name, dt, shape, out_dtype,
-                             (max(n, 1),), (self.local_1d,),
+        return self._prepare(key, "binary", "elementwise.cl", "elementwise_binary", dt, shape,
+                             out_dtype, (max(n, 1),), (self.local_1d,),
                              (np.int32(op), np.int32(n), np.int32(len(dims)), _int8(dims),
                               _int8(sa), _int8(sb), np.int32(a.offset), np.int32(b.offset),
-                              PER_CALL, PER_CALL, PER_CALL))
+                              PER_CALL, PER_CALL, PER_CALL), OUT_DTYPE=np.dtype(out_dtype))
 
     def _rows_plan(self, key, op, name, dt, shape, out_dtype, dims, size, views, leading,
                    n_inputs):
-        """Plan of a *_rows fast path over the output as (rows, dims[-1]), ROWS_VEC per item."""
+        """Plan of a *_rows fast path over the output as (rows, dims[-1]), CHUNK per item."""
         inner = dims[-1] if dims else 1
         rows = max(size // inner, 1)
-        chunks = -(-inner // _ROWS_VEC)
+        chunks = -(-inner // CHUNK)
         local_x = min(self.local_1d, 1 << (chunks - 1).bit_length())
         local_y = min(self.local_1d // local_x, 1 << (rows - 1).bit_length())
         return self._prepare(key, op, "elementwise.cl", name, dt, shape, out_dtype,

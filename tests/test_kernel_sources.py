@@ -1,0 +1,38 @@
+"""The kernels' op codes are the Python enums' values, each defined once (no GPU needed)."""
+from __future__ import annotations
+
+import pathlib
+import re
+
+import pytest
+
+from deepx.backend import ArgReduceOp, BinaryOp, ReduceOp, UnaryOp
+
+KERNELS = pathlib.Path(__file__).resolve().parents[1] / "kernels"
+DEFINE = re.compile(r"^#define (UNARY|BINARY|REDUCE|ARGREDUCE)_([A-Z0-9_]+) (\d+)$", re.M)
+ENUMS = {"UNARY": UnaryOp, "BINARY": BinaryOp, "REDUCE": ReduceOp, "ARGREDUCE": ArgReduceOp}
+
+
+def _defines():
+    found = {}
+    for path in sorted(KERNELS.glob("*.cl")) + [KERNELS / "common.h"]:
+        for family, name, value in DEFINE.findall(path.read_text()):
+            found.setdefault((family, name), []).append((path.name, int(value)))
+    return found
+
+
+def test_every_op_code_define_matches_its_enum_and_is_written_once():
+    found = _defines()
+    assert found, "no op-code #defines found"
+    for (family, name), places in found.items():
+        assert len(places) == 1, f"{family}_{name} is defined in {places}"
+        enum = ENUMS[family]
+        assert name in enum.__members__, f"{family}_{name} has no {enum.__name__} member"
+        assert enum[name] == places[0][1], (family, name, places, int(enum[name]))
+
+
+@pytest.mark.parametrize("family", ["UNARY", "BINARY", "REDUCE", "ARGREDUCE"])
+def test_every_enum_member_has_its_kernel_define(family):
+    found = _defines()
+    missing = [m for m in ENUMS[family].__members__ if (family, m) not in found]
+    assert not missing, f"{family} ops without a kernel #define: {missing}"
