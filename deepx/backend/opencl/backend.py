@@ -134,6 +134,20 @@ def _broadcast_strides(shape, out_shape, strides=None):
     return (0,) * lead + tuple(0 if n == 1 else s for n, s in zip(shape, own))
 
 
+def _trailing_run(shape, axes):
+    """The trailing reduced axes, when a kept axis separates them from other reduced axes and
+    they hold enough elements to be worth a pass of their own; else ()."""
+    axes = tuple(sorted(int(a) for a in axes))
+    run = []
+    for a in range(len(shape) - 1, -1, -1):
+        if a not in axes:
+            break
+        run.append(a)
+    if not run or len(run) == len(axes) or math.prod(shape[a] for a in run) < 64:
+        return ()
+    return tuple(sorted(run))
+
+
 def _row_view(dims, strides, offset=0):
     """(period, row stride, column stride, offset) of an operand over the output (rows, dims[-1]).
 
@@ -553,6 +567,12 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
         key = ("reduce", op, x.dtype, x.shape, x.strides, x.offset, axes, keepdim)
         plan = self._plans.get(key)
         if plan is None:
+            inner = _trailing_run(x.shape, axes)
+            if inner:  # reduced axes on both sides of a kept one (a conv bias gradient over
+                # N, H, W): sum the contiguous trailing run first, then the rest, instead of
+                # one strided gather per output
+                outer = tuple(a for a in axes if a not in inner)
+                return self.reduce(op, self.reduce(op, x, inner, keepdim), outer, keepdim)
             op = ReduceOp(op)
             axes = tuple(sorted(int(a) for a in axes))
             out_dtype = x.dtype
