@@ -3,17 +3,16 @@
 Nothing runs at import: devices and OpenCL contexts are created on first use.
 """
 # isort: skip_file
-# Import order matters here, so it is written by hand: deepx/tensor.py must load before
-# `tensor` (the function) is imported, because loading a submodule binds its name on the
-# package and the function of the same name has to win; subpackages come last since they
-# import the names above.
-from .tensor import Tensor
+# Import order matters here, so it is written by hand: subpackages come last since they
+# import the names above. The modules behind `deepx.tensor` and `deepx.device` (functions, as
+# in PyTorch) are _tensor.py and _device.py, so a name always means one thing.
+from ._tensor import Tensor
 from . import dtypes
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (arange, as_tensor, empty, eye, full, full_like, linspace, ones, ones_like,
                        rand, rand_like, randint, randn, randn_like, tensor, zeros, zeros_like,
                        from_numpy)
-from .device import Device, default_device, device, devices, set_default_device, synchronize
+from ._device import Device, default_device, device, devices, set_default_device, synchronize
 from .dtypes import bool_, float16, float32, float64, int32, int64
 from .errors import DeepxError
 from .gradcheck import gradcheck

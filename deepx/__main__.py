@@ -8,7 +8,7 @@ import sys
 def _info(args) -> int:
     """One line per device, with whether it builds deepx's kernels; the default and why."""
     import deepx as dx
-    from deepx.device import default_device_reason
+    from deepx._device import default_device_reason
 
     default = str(dx.default_device())
     status = {}

@@ -22,7 +22,7 @@ _SECOND_BACKWARD = (
 
 # Parent kinds of a Node: a recorded op's output, or a leaf tensor that accumulates .grad.
 NODE, LEAF = 0, 1
-# deepx.tensor.Tensor, filled in by tensor.py when it loads (the tape must not import it)
+# deepx._tensor.Tensor, filled in by tensor.py when it loads (the tape must not import it)
 _Tensor: list = []
 _NO_GRADS = {n: (False,) * n for n in range(8)}  # needs_input_grad when nothing is recorded
 
@@ -252,7 +252,7 @@ def _accumulate(backend, old, new):
 
 def backward(root, grad=None, retain_graph=False) -> None:
     """Replay the records leading to `root` in reverse, summing into leaves' .grad."""
-    from .tensor import Tensor
+    from ._tensor import Tensor
 
     if not root.requires_grad:
         raise DeepxError("backward: element 0 of tensors does not require grad and does not "

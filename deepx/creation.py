@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import dtypes, rng
-from .device import Device, default_device
+from ._device import Device, default_device
 from .errors import DTypeError
 
 
@@ -19,7 +19,7 @@ def _shape(size) -> tuple:
 
 
 def _finish(array, device, requires_grad):
-    from .tensor import Tensor
+    from ._tensor import Tensor
 
     t = Tensor._wrap(array, device)
     if requires_grad:
@@ -42,7 +42,7 @@ def _infer_dtype(data, host: np.ndarray) -> dtypes.DType:
 
 def tensor(data, dtype=None, device=None, requires_grad=False):
     """A new leaf tensor holding a copy of `data` (nested lists, scalars, arrays, tensors)."""
-    from .tensor import Tensor
+    from ._tensor import Tensor
 
     if isinstance(data, Tensor):
         device = data.device if device is None else device
@@ -69,7 +69,7 @@ def from_numpy(ndarray) -> "Tensor":  # noqa: F821 - Tensor is imported lazily
 
 def as_tensor(data, dtype=None, device=None):
     """Like tensor(); returns `data` itself when it already matches."""
-    from .tensor import Tensor
+    from ._tensor import Tensor
 
     if isinstance(data, Tensor) and (dtype is None or dtypes.get(dtype) is data.dtype) and (
             device is None or Device(device) == data.device):

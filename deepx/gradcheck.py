@@ -18,8 +18,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0) -> bool:
     Uses a random upstream gradient v per output: the tape's v^T J is compared, element by
     element of every input, with (L(x + eps) - L(x - eps)) / 2 eps where L = sum(v * fn(x)).
     """
+    from ._tensor import Tensor
     from .creation import tensor
-    from .tensor import Tensor
 
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]

@@ -23,7 +23,7 @@ CUDA graphs, the capture also executes the step once.
 """
 from __future__ import annotations
 
-from .device import Device, default_device
+from ._device import Device, default_device
 from .errors import DeviceError
 
 

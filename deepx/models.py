@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 from . import nn
-from .tensor import Tensor
+from ._tensor import Tensor
 
 __all__ = ["mlp", "LeNet", "lenet", "BasicBlock", "ResNet", "resnet_small"]
 

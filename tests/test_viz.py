@@ -192,7 +192,7 @@ def test_a_deep_network_draws_fast():
 @pytest.fixture
 def numpy_default(monkeypatch):
     """Models build their parameters on the default device: make it NumPy for this test."""
-    device_module = importlib.import_module("deepx.device")  # deepx.device is also a function
+    device_module = importlib.import_module("deepx._device")  # deepx.device is the function
     monkeypatch.setattr(device_module, "_DEFAULT", [dx.Device("numpy")])
 
 

@@ -5,8 +5,8 @@ computes out of place.
 """
 from __future__ import annotations
 
+from .._tensor import Tensor
 from ..creation import empty
-from ..tensor import Tensor
 from . import functional as F
 from . import init
 from .module import Module

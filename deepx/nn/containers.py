@@ -6,7 +6,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Iterable, Iterator
 
-from ..tensor import Tensor
+from .._tensor import Tensor
 from .module import Module
 from .parameter import Parameter
 

@@ -11,8 +11,8 @@ import warnings
 import numpy as np
 
 from .. import autograd
+from .._tensor import Tensor
 from ..creation import randn
-from ..tensor import Tensor
 
 __all__ = ["calculate_gain", "zeros_", "ones_", "constant_", "normal_", "uniform_",
            "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import math
 
+from .._tensor import Tensor
 from ..creation import empty
-from ..tensor import Tensor
 from . import functional as F
 from . import init
 from .module import Module

@@ -6,7 +6,7 @@ Class weights and pos_weight are buffers (saved in state_dict, moved by to()), a
 """
 from __future__ import annotations
 
-from ..tensor import Tensor
+from .._tensor import Tensor
 from . import functional as F
 from .module import Module
 

@@ -6,9 +6,9 @@ from collections import OrderedDict
 from typing import Callable, Iterator, NamedTuple
 
 from .. import autograd, dtypes
-from ..device import Device
+from .._device import Device
+from .._tensor import Tensor
 from ..errors import CheckpointError, DeepxError
-from ..tensor import Tensor
 from .parameter import Parameter
 
 

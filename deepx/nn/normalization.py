@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from .. import dtypes
+from .._tensor import Tensor
 from ..creation import empty, ones, tensor, zeros
 from ..errors import ShapeError
-from ..tensor import Tensor
 from . import functional as F
 from . import init
 from .module import Module

@@ -1,7 +1,7 @@
 """Parameter: a leaf Tensor that a Module registers as one of its learnable weights."""
 from __future__ import annotations
 
-from ..tensor import Tensor
+from .._tensor import Tensor
 
 
 class Parameter(Tensor):

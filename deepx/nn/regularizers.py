@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import Iterable
 
 from .. import creation
+from .._tensor import Tensor
 from ..ops import elementwise as ew
 from ..ops import reduce as rd
-from ..tensor import Tensor
 from .module import Module
 
 __all__ = ["l1", "l2"]

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from .. import autograd
+from .._tensor import Tensor
 from ..creation import empty
-from ..tensor import Tensor
 from . import functional as F
 from . import init
 from .module import Module

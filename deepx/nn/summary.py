@@ -7,9 +7,9 @@ then restores each module's training flag and removes the hooks.
 from __future__ import annotations
 
 from .. import autograd
+from .._device import default_device
+from .._tensor import Tensor
 from ..creation import zeros
-from ..device import default_device
-from ..tensor import Tensor
 
 
 def _shape_text(output) -> str:

@@ -5,8 +5,8 @@ import math
 from collections.abc import Iterable
 
 from .. import autograd
+from .._tensor import Tensor
 from ..errors import DeepxError
-from ..tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector",
            "vector_to_parameters"]

@@ -392,7 +392,7 @@ class Cast(Function):
 
 # ---------------------------------------------------------------- public functions
 def _tensor_types():
-    from ..tensor import Tensor
+    from .._tensor import Tensor
 
     return Tensor
 

@@ -66,7 +66,7 @@ class Scatter(Function):
 
 # ---------------------------------------------------------------- helpers
 def _tensor_cls():
-    from ..tensor import Tensor
+    from .._tensor import Tensor
 
     return Tensor
 

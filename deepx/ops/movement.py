@@ -250,7 +250,7 @@ def pad(input, pad, mode="constant", value=0.0):  # noqa: A002 - PyTorch's argum
 
 def index_select(x, dim, index):
     """x indexed along dim by an integer index tensor of any shape, like x[:, index]."""
-    from ..tensor import Tensor
+    from .._tensor import Tensor
 
     axis = normalize_dim("index", dim, x.ndim, x.shape)
     if not isinstance(index, Tensor):
@@ -327,7 +327,7 @@ def basic_view(shape, key, strides=None):
 
 def getitem(x, key):
     """Basic slicing (ints, slices with step > 0, None, ...) plus one integer or mask index."""
-    from ..tensor import Tensor
+    from .._tensor import Tensor
 
     if _is_array_index(key) and _is_bool_index(key):
         mask = key if isinstance(key, Tensor) else Tensor._wrap(
@@ -358,7 +358,7 @@ class _IndexGeom:
 
 
 def _is_array_index(k) -> bool:
-    from ..tensor import Tensor
+    from .._tensor import Tensor
 
     if isinstance(k, (Tensor, list)):
         return True
@@ -366,7 +366,7 @@ def _is_array_index(k) -> bool:
 
 
 def _is_bool_index(k) -> bool:
-    from ..tensor import Tensor
+    from .._tensor import Tensor
 
     if isinstance(k, Tensor):
         return k.dtype is dtypes.bool_

@@ -166,7 +166,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,  # noqa
     In training the batch statistics are used and the running ones updated in place (unbiased
     variance), never recorded; in eval the running statistics are used.
     """
-    from ..tensor import Tensor
+    from .._tensor import Tensor
     from .movement import reshape
 
     op = "batch_norm"

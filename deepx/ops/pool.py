@@ -95,7 +95,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1,  # noqa: 
     out = squeeze(out, 0) if input.ndim == 3 else out
     if not return_indices:
         return out
-    from ..tensor import Tensor
+    from .._tensor import Tensor
 
     # The indices are rare (max_unpool); recomputing them keeps MaxPool2dFunction single-output.
     _, argmax = x.device.backend.max_pool2d(x._data, kernel, stride, padding, dilation,

@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
+from .._tensor import Tensor
 from ..autograd import enable_grad, no_grad
 from ..errors import DeepxError
-from ..tensor import Tensor
 
 
 class Optimizer:

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 
 from . import autograd, dtypes
+from ._device import Device
 from .autograd import VersionCounter
 from .backend import BinaryOp, UnaryOp
-from .device import Device
 from .errors import DeepxError, DTypeError, ShapeError
 from .ops import division as dv
 from .ops import elementwise as ew
