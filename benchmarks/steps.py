@@ -1,6 +1,7 @@
-"""One SGD training step, in one system per process: deepx OpenCL, deepx NumPy, PyTorch CPU.
+"""One SGD training step, in one system per process: deepx OpenCL (eager, and its launches
+captured once and replayed with deepx.graph), deepx NumPy, PyTorch CPU.
 
-    python benchmarks/steps.py --system opencl|numpy|torch [--json FILE] [--quick]
+    python benchmarks/steps.py --system opencl|graph|numpy|torch [--json FILE] [--quick]
 
 Workloads (every system starts from the same NumPy-generated weights and data, and records
 its first loss so the report can check that they agree):
@@ -92,8 +93,25 @@ def _loss(F, name, model, x, y):  # noqa: N803 - F is PyTorch's spelling of func
     return F.relu(1 - y * score).mean() + 1e-4 * penalty
 
 
-def deepx_step(name: str, device: str):
-    """(step, synchronize, count_launches) for deepx on `device`."""
+def graph_step(name: str):
+    """deepx OpenCL with the step captured once (dx.graph) and replayed: no Python per op."""
+    import deepx as dx
+
+    step = deepx_step(name, "opencl", synchronize=False)
+    step()  # eager warm-up: programs, prepared launches, SGD's first step
+    g = dx.Graph()
+    with dx.graph(g, device="opencl"):
+        loss = step()
+
+    def replay():
+        g.replay()
+        dx.synchronize("opencl")
+        return loss
+    return replay
+
+
+def deepx_step(name: str, device: str, synchronize: bool = True):
+    """The step for deepx on `device` (ending with a synchronize unless told not to)."""
     import deepx as dx
     import deepx.nn as nn
     import deepx.nn.functional as F  # noqa: N812
@@ -109,7 +127,8 @@ def deepx_step(name: str, device: str):
         loss = _loss(F, name, model, x, y)
         loss.backward()
         opt.step()
-        dx.synchronize(device)
+        if synchronize:
+            dx.synchronize(device)
         return loss
     return step
 
@@ -154,9 +173,12 @@ def run(system: str, quick: bool) -> dict:
     for name in WORKLOADS:
         if system == "torch":
             step = torch_step(name)
+        elif system == "graph":
+            first = deepx_step(name, "opencl")().item()  # a fresh model's first loss
+            step = graph_step(name)
         else:
             step = deepx_step(name, system)
-        first_loss = float(step().item())  # also builds the OpenCL programs
+        first_loss = float(first if system == "graph" else step().item())
         entry = {"first_loss": first_loss}
         if system == "opencl":
             entry["launches_per_step"] = launches_per_step(step)
@@ -168,7 +190,7 @@ def run(system: str, quick: bool) -> dict:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--system", required=True, choices=("opencl", "numpy", "torch"))
+    p.add_argument("--system", required=True, choices=("opencl", "graph", "numpy", "torch"))
     p.add_argument("--json", help="write the result here (default: print it)")
     p.add_argument("--quick", action="store_true", help="shorter timing budgets")
     args = p.parse_args(argv)

@@ -15,8 +15,8 @@ BUSY_SPREAD = 0.15  # NumPy's matmul rounds spread wider than this: something el
 BUSY_FRACTION = 0.3  # NumPy's best n=1024 GFLOP/s below this share of the compute bound
 FLOOR_SYSTEMS = (("opencl", "deepx OpenCL"), ("numpy", "deepx NumPy backend"),
                  ("pyopencl", "raw pyopencl enqueue"), ("torch", "PyTorch CPU"))
-STEP_SYSTEMS = (("opencl", "deepx OpenCL"), ("numpy", "deepx NumPy backend"),
-                ("torch", "PyTorch CPU"))
+STEP_SYSTEMS = (("opencl", "deepx OpenCL"), ("graph", "deepx OpenCL, graph replay"),
+                ("numpy", "deepx NumPy backend"), ("torch", "PyTorch CPU"))
 STEP_TITLES = {"mlp": "MLP 784-512-256-10, batch 128",
                "cnn": "CNN conv3x3(16)-pool-conv3x3(32)-pool-fc, batch 64, 28x28",
                "moons": "micrograd moons MLP(2, [16, 16, 1]), 100 points"}

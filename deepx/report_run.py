@@ -20,7 +20,7 @@ from .report_env import baseline_env, load_average, machine
 BENCH_FILES = ("bench_ladder.py", "bench_families.py", "bench_e2e.py")
 SYSTEMS = ("python", "numpy", "opencl", "torch")  # one pytest process each
 FLOOR_SYSTEMS = ("opencl", "numpy", "pyopencl", "torch")
-STEP_SYSTEMS = ("opencl", "numpy", "torch")
+STEP_SYSTEMS = ("opencl", "graph", "numpy", "torch")
 NOISY = 0.10  # interquartile range / median above which a benchmark is measured again
 MAX_RETRIES = 30
 RETRY_BELOW_S = 0.05  # only calls cheaper than this are measured again (the rest: 3 rounds)

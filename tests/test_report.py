@@ -207,13 +207,14 @@ def test_floor_and_step_tables_render_with_ratios():
     data["deepx_floor"] = {"opencl": {"batched": stat, "synced": stat},
                            "torch": {"skipped": "ImportError: no torch"}}
     work = {"mlp": {"median": 0.004, "spread": 0.02, "first_loss": 2.3, "launches_per_step": 51}}
-    data["deepx_steps"] = {"opencl": {"workloads": work},
+    replay = {"mlp": {"median": 0.003, "spread": 0.01, "first_loss": 2.3}}
+    data["deepx_steps"] = {"opencl": {"workloads": work}, "graph": {"workloads": replay},
                            "torch": {"workloads": {"mlp": {**work["mlp"], "median": 0.002}}}}
     block = report_headline.headline_block(data)
     assert "| deepx OpenCL | 20 µs ± 3% | 20 µs ± 3% |" in block
     assert "| PyTorch CPU | not run: ImportError: no torch | |" in block
-    assert "| MLP 784-512-256-10, batch 128 | 4 ms ± 2% (2x) | not run | 2 ms ± 2% | 51 |" \
-        in block
+    assert ("| MLP 784-512-256-10, batch 128 | 4 ms ± 2% (2x) | 3 ms ± 1% (1.5x) | not run "
+            "| 2 ms ± 2% | 51 |") in block
 
 
 def check_figure(fig) -> None:
