@@ -8,6 +8,7 @@ from ._device import Device
 from .autograd import VersionCounter
 from .backend import BinaryOp, UnaryOp
 from .errors import DeepxError, DTypeError, ShapeError
+from .ops import activation as act
 from .ops import division as dv
 from .ops import elementwise as ew
 from .ops import indexing as ix
@@ -626,19 +627,13 @@ class Tensor:
 
     def relu(self):
         """max(x, 0)."""
-        from .nn import functional as F
+        return act.relu(self)
 
-        return F.relu(self)
+    def softmax(self, dim, dtype=None):
+        return act.softmax(self, dim, dtype)
 
-    def softmax(self, dim):
-        from .nn import functional as F
-
-        return F.softmax(self, dim)
-
-    def log_softmax(self, dim):
-        from .nn import functional as F
-
-        return F.log_softmax(self, dim)
+    def log_softmax(self, dim, dtype=None):
+        return act.log_softmax(self, dim, dtype)
 
     def pow(self, exponent):
         return ew.pow(self, exponent)

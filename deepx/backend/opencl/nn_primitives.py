@@ -134,8 +134,9 @@ class CLNNPrimitives:
         return out
 
     # ------------------------------------------------------------ softmax
-    def _softmax_launch(self, op, name, x, axis, log, arrays):
-        """One launch of softmax.cl's `name` (serial or tree variant) over rows along axis."""
+    def _softmax_launch(self, op, names, x, axis, log, arrays):
+        """One launch over rows along axis of softmax.cl's kernel `names` = (per element,
+        vectorised rows, tree) picks for the row length and count."""
         out = self.empty(x.shape, x.dtype)
         if not out.size:
             return out
@@ -144,25 +145,26 @@ class CLNNPrimitives:
         outer, inner = math.prod(x.shape[:axis]), math.prod(x.shape[axis + 1:])
         buffers = [self.packed(a).data for a in arrays] + [out.data]
         if inner == 1 and n >= 16 and outer >= _ROWS_MIN_COUNT:
-            knl = self.kernel("softmax.cl", name + "_rows", x.dtype, op=op)
+            knl = self.kernel("softmax.cl", names[1], x.dtype, op=op)
             self.launch_1d(op, knl, outer, *_ints(log, outer, n), *buffers)
         elif inner == 1 and n >= _TREE_MIN_LENGTH:
-            knl = self.kernel("softmax.cl", name + "_tree", x.dtype, op=op)
+            knl = self.kernel("softmax.cl", names[2], x.dtype, op=op)
             local = self.tree_local(knl, x.dtype.itemsize)
             self.launch(op, knl, (outer * local,), (local,), *_ints(log, outer, n), *buffers,
                         cl.LocalMemory(local * x.dtype.itemsize))
         else:
-            knl = self.kernel("softmax.cl", name, x.dtype, op=op)
+            knl = self.kernel("softmax.cl", names[0], x.dtype, op=op)
             self.launch_1d(op, knl, outer * inner, *_ints(log, outer * inner, n, inner),
                            *buffers)
         return out
 
     def softmax(self, x, axis, log):
-        return self._softmax_launch("softmax", "softmax_forward", x, axis, log, (x,))
+        names = ("softmax_forward", "softmax_forward_rows", "softmax_forward_tree")
+        return self._softmax_launch("softmax", names, x, axis, log, (x,))
 
     def softmax_backward(self, out, grad, axis, log):
-        return self._softmax_launch("softmax_backward", "softmax_backward", out, axis, log,
-                                    (out, grad))
+        names = ("softmax_backward", "softmax_backward_rows", "softmax_backward_tree")
+        return self._softmax_launch("softmax_backward", names, out, axis, log, (out, grad))
 
     # ------------------------------------------------------------ cross-entropy
     def _ce_args(self, x, weight, ignore_index, label_smoothing):
