@@ -55,7 +55,7 @@
  *     out[i] = start + i * step computed in double where the device has it, then converted,
  *     as NumpyBackend.arange does.
  */
-#include "common.h"
+#include "chunk.h"
 
 /* NumPy rounds every operation separately: no fused multiply-adds (arange, sigmoid, ...). */
 #pragma OPENCL FP_CONTRACT OFF
@@ -99,9 +99,6 @@
 /* The fast paths work on CHUNK elements per work-item: a runtime `op` switch per element
  * stops PoCL from vectorising across work-items (4x slower than a + b), so these switch once
  * and do the arithmetic on explicit vectors. */
-#define VTYPE CAT(DTYPE, CHUNK)
-#define VLOAD CAT(vload, CHUNK)
-#define VSTORE CAT(vstore, CHUNK)
 #define VREAL CAT(REAL, CHUNK)
 #define TO_VREAL CAT(convert_, VREAL)
 #define TO_VTYPE CAT(convert_, VTYPE)
@@ -134,25 +131,6 @@ inline VREAL unary_vector(int op, VREAL x, REAL alpha) {
 /* CHUNK elements of one input from `base`: contiguous, or one element repeated. */
 inline VTYPE rows_load(__global const DTYPE* x, int base, int contiguous) {
     return contiguous ? VLOAD(0, x + base) : (VTYPE)(x[base]);
-}
-
-/* A chunk of CHUNK elements from x; past `count` (a ragged last chunk) it holds zeros,
- * which every op computes harmlessly and chunk_store drops. */
-inline VTYPE chunk_load(__global const DTYPE* x, int count) {
-    if (count >= CHUNK) return VLOAD(0, x);
-    DTYPE v[CHUNK];
-    for (int j = 0; j < CHUNK; ++j) v[j] = j < count ? x[j] : (DTYPE)0;
-    return VLOAD(0, v);
-}
-
-inline void chunk_store(VTYPE r, __global DTYPE* out, int count) {
-    if (count >= CHUNK) {
-        VSTORE(r, 0, out);
-        return;
-    }
-    DTYPE v[CHUNK];
-    VSTORE(r, 0, v);
-    for (int j = 0; j < count; ++j) out[j] = v[j];
 }
 
 /* long -> DTYPE keeping the low bits (two's complement wrap, as NumPy and PyTorch) without an

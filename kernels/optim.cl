@@ -36,30 +36,7 @@
  *     Backend.adadelta_step_. sq = rho sq + (1 - rho) g^2; d = sqrt(acc + eps) / sqrt(sq + eps)
  *     * g; acc = rho acc + (1 - rho) d^2; p += neg_lr * d.
  */
-#include "common.h"
-
-#define VTYPE CAT(DTYPE, CHUNK)
-#define VLOAD CAT(vload, CHUNK)
-#define VSTORE CAT(vstore, CHUNK)
-
-/* CHUNK elements of x; past `count` (a ragged last chunk) zeros, which every update computes
- * harmlessly (no traps in OpenCL) and chunk_store drops. */
-inline VTYPE chunk_load(__global const DTYPE* x, int count) {
-    if (count >= CHUNK) return VLOAD(0, x);
-    DTYPE v[CHUNK];
-    for (int j = 0; j < CHUNK; ++j) v[j] = j < count ? x[j] : (DTYPE)0;
-    return VLOAD(0, v);
-}
-
-inline void chunk_store(VTYPE r, __global DTYPE* out, int count) {
-    if (count >= CHUNK) {
-        VSTORE(r, 0, out);
-        return;
-    }
-    DTYPE v[CHUNK];
-    VSTORE(r, 0, v);
-    for (int j = 0; j < count; ++j) out[j] = v[j];
-}
+#include "chunk.h"
 
 /* start + w * (end - start), with torch.lerp's two-sided formula for accuracy near w = 1. */
 inline VTYPE lerp_torch(VTYPE start, VTYPE end, DTYPE w) {

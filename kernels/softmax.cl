@@ -24,11 +24,8 @@
  *     kernels' strided loops), the last n % 16 one by one. Sums keep 16 lane partials added
  *     at the end: another summation order again, deterministic.
  */
-#include "common.h"
+#include "chunk.h"
 
-#define VTYPE CAT(DTYPE, CHUNK)
-#define VLOAD CAT(vload, CHUNK)
-#define VSTORE CAT(vstore, CHUNK)
 
 inline DTYPE max_nan(DTYPE a, DTYPE b) {
     return GT_NAN(b, a) ? b : a;
