@@ -2,8 +2,9 @@
  *
  * Build options: -D DTYPE=<float|double>.
  *
- * norm_stats(P, C, Q, x, mean, var, scratch: local DTYPE[L])
- *     x is (P, C, Q); channel c's R = P*Q elements are x[(p * C + c) * Q + q].
+ * norm_stats(P, C, Q, x, stats, scratch: local DTYPE[L])
+ *     x is (P, C, Q); channel c's R = P*Q elements are x[(p * C + c) * Q + q]. stats is
+ *     (2, C): row 0 the means, row 1 the variances.
  *     Geometry: one work-group of L work-items (L a power of two) per channel: global C * L,
  *     local L. Two passes, each a strided fold then a tree in local memory: the mean, then
  *     the mean of squared deviations from it (two-pass: no cancellation). No atomics:
@@ -27,8 +28,8 @@ inline DTYPE group_sum(DTYPE v, __local DTYPE* scratch) {
     return total;
 }
 
-__kernel void norm_stats(int P, int C, int Q, __global const DTYPE* x, __global DTYPE* mean,
-                         __global DTYPE* var, __local DTYPE* scratch) {
+__kernel void norm_stats(int P, int C, int Q, __global const DTYPE* x, __global DTYPE* stats,
+                         __local DTYPE* scratch) {
     int c = get_group_id(0);
     int t = get_local_id(0);
     int L = get_local_size(0);
@@ -43,7 +44,7 @@ __kernel void norm_stats(int P, int C, int Q, __global const DTYPE* x, __global 
     }
     DTYPE v = group_sum(acc, scratch) / (DTYPE)R;
     if (t == 0) {
-        mean[c] = mu;
-        var[c] = v;
+        stats[c] = mu;
+        stats[C + c] = v;
     }
 }

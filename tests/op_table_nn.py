@@ -697,7 +697,7 @@ NN_OPS = [
            covers=(act.LogSoftmaxFunction,), atol32=1e-5, rtol32=1e-5,
            tol_reason="float32 log of a sum of exps", torch=_tf("log_softmax")),
     OpInfo("batch_norm", _batch_norm_fn, _batch_norm_ref, _batch_norm_samples,
-           covers=(norm.BatchNorm, mv.Reshape), atol32=1e-4, rtol32=1e-4,
+           covers=(norm.BatchNorm, norm.BatchStats, mv.Reshape), atol32=1e-4, rtol32=1e-4,
            tol_reason="float32 mean/var over N*H*W values, then rsqrt; the backward's "
            "projections subtract nearly equal sums", torch=_tf("batch_norm")),
     OpInfo("layer_norm", _layer_norm_fn, _layer_norm_ref, _layer_norm_samples,

@@ -263,7 +263,8 @@ class Backend:
         raise NotImplementedError
 
     def norm_stats(self, x):
-        """x (P, C, Q) -> (mean (C,), var (C,)) over P and Q; biased var, two-pass."""
+        """x (P, C, Q) -> stats (2, C): row 0 the means, row 1 the biased variances over P and
+        Q (two-pass)."""
         raise NotImplementedError
 
     # ---- optimizer primitives (fused, in place; one launch per parameter per step) ----

@@ -47,6 +47,27 @@ def _normalize_backward(be, grad_xhat, xhat, rstd, axes, count):
     return be.binary(BinaryOp.MUL, centered, rstd)
 
 
+def _rows(be, stats):
+    """(mean, var) as views of norm_stats' (2, C) output."""
+    c = stats.shape[1]
+    return be.as_strided(stats, (c,), (1,), 0), be.as_strided(stats, (c,), (1,), c)
+
+
+class BatchStats(Function):
+    """Per-channel (mean, biased var) of x (P, C, Q) as a (2, C) tensor; batch_norm calls it
+    under no_grad (BatchNorm differentiates through its statistics itself)."""
+
+    name = "batch_stats"
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.backend.norm_stats(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise DeepxError("batch_stats: the statistics are differentiated by batch_norm itself")
+
+
 def _param_grads(ctx, grad, xhat, axes, shape):
     """(dweight, dbias) summed over `axes` to `shape`, each only when needed."""
     be, need = ctx.backend, ctx.needs_input_grad
@@ -102,7 +123,7 @@ class LayerNormFunction(Function):
     def forward(ctx, x, weight, bias, eps):
         be = ctx.backend
         m, d = x.shape
-        mean, var = be.norm_stats(be.reshape(x, (1, m, d)))
+        mean, var = _rows(be, be.norm_stats(be.reshape(x, (1, m, d))))
         xhat, rstd = _normalize(be, x, mean, var, eps, (m, 1))
         ctx.save_for_backward(xhat, rstd, weight)
         return _affine(be, xhat, weight, bias, (1, d))
@@ -166,7 +187,6 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,  # noqa
     In training the batch statistics are used and the running ones updated in place (unbiased
     variance), never recorded; in eval the running statistics are used.
     """
-    from .._tensor import Tensor
     from .movement import reshape
 
     op = "batch_norm"
@@ -183,9 +203,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,  # noqa
         if n * q <= 1:
             raise ShapeError(f"{op}: expected more than 1 value per channel when training, "
                              f"got input {tuple(input.shape)}")
-        be = input.device.backend
-        mean_a, var_a = be.norm_stats(x._data)
-        mean, var = Tensor._wrap(mean_a, input.device), Tensor._wrap(var_a, input.device)
+        with no_grad():
+            stats = BatchStats.apply(x)
+        mean, var = stats[0], stats[1]
         with no_grad():
             if running_mean is not None:
                 running_mean.mul_(1 - momentum).add_(mean, alpha=momentum)

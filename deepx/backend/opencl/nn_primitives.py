@@ -208,18 +208,17 @@ class CLNNPrimitives:
     def norm_stats(self, x):
         x = self.packed(x)
         p, c, q = x.shape
-        mean, var = self.empty((c,), x.dtype), self.empty((c,), x.dtype)
+        stats = self.empty((2, c), x.dtype)
         if not c:
-            return mean, var
+            return stats
         if not p * q:  # the mean of nothing, as NumPy
-            return self.full((c,), float("nan"), _dt(x.dtype)), self.full(
-                (c,), float("nan"), _dt(x.dtype))
+            return self.full((2, c), float("nan"), _dt(x.dtype))
         knl = self.kernel("norm.cl", "norm_stats", x.dtype, op="norm_stats")
         local = self.tree_local(knl, x.dtype.itemsize)
         local = min(local, _SMALL_GROUP) if p * q <= 16 * _SMALL_GROUP else local
         self.launch("norm_stats", knl, (c * local,), (local,), *_ints(p, c, q), x.data,
-                    mean.data, var.data, cl.LocalMemory(local * x.dtype.itemsize))
-        return mean, var
+                    stats.data, cl.LocalMemory(local * x.dtype.itemsize))
+        return stats
 
 
 def _dt(np_dtype):
