@@ -49,10 +49,6 @@ from .nn_primitives import CLNNPrimitives
 from .optim_primitives import CLOptimPrimitives
 from .runtime import MAX_PLANS, PER_CALL, Runtime
 
-C_TYPES = {"float32": "float", "float64": "double", "int32": "int", "int64": "long",
-           "bool": "uchar"}
-_SCALAR_TYPES = {"float32": np.float32, "float64": np.float64, "int32": np.int32,
-                 "int64": np.int64, "bool": np.uint8}
 _BOOL = np.dtype(bool)
 _INT32 = np.dtype(np.int32)
 _INT64 = np.dtype(np.int64)
@@ -73,9 +69,11 @@ CHUNK = 16
 _FILE_OPTIONS = {"matmul.cl": ("-cl-fast-relaxed-math", "-cl-mad-enable")}
 
 
-# the same tables keyed by NumPy dtype objects: no dtype-name lookups on the launch path
-_C_TYPES = {np.dtype(name): c for name, c in C_TYPES.items()}
-_SCALARS = {np.dtype(name): t for name, t in _SCALAR_TYPES.items()}
+# The C type and the kernel-argument scalar type of each deepx dtype, keyed by NumPy dtype
+# objects (no dtype-name lookups on the launch path); the C names are deepx.dtypes' own
+# (DType.cl: bool is stored as uchar).
+_C_TYPES = {d.np: d.cl for d in dtypes.ALL}
+_SCALARS = {d.np: (np.uint8 if d is dtypes.bool_ else d.np.type) for d in dtypes.ALL}
 
 
 def c_type(np_dtype) -> str:
