@@ -22,7 +22,7 @@ _SECOND_BACKWARD = (
 
 # Parent kinds of a Node: a recorded op's output, or a leaf tensor that accumulates .grad.
 NODE, LEAF = 0, 1
-# deepx._tensor.Tensor, filled in by tensor.py when it loads (the tape must not import it)
+# deepx._tensor.Tensor, filled in by _tensor.py when it loads (the tape must not import it)
 _Tensor: list = []
 _NO_GRADS = {n: (False,) * n for n in range(8)}  # needs_input_grad when nothing is recorded
 
