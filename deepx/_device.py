@@ -146,9 +146,19 @@ def synchronize(device=None) -> None:
     Like torch.cuda.synchronize: OpenCL launches return before the kernel runs, so time deepx
     as `start; work; synchronize(); stop`. A no-op on the NumPy device, which computes eagerly.
     """
-    dev = default_device() if device is None else Device(device)
+    if device is None:
+        dev = default_device()
+    elif isinstance(device, Device):
+        dev = device
+    else:  # a name: parsed once (timing loops call this after every step)
+        dev = _NAMED.get(device)
+        if dev is None:
+            dev = _NAMED[device] = Device(device)
     if dev.type == "opencl":
         dev.backend.runtime.finish()
+
+
+_NAMED: dict = {}  # device name -> Device, for synchronize
 
 
 def device(spec) -> Device:
