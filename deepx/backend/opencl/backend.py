@@ -1,10 +1,20 @@
 """OpenCLBackend: every primitive of deepx/backend/__init__.py as a hand-written kernel.
 
 Semantics match NumpyBackend exactly (the tests check each primitive against it). Arrays are
-CLArrays (C-contiguous, one buffer each); data stays on the device between primitives and
-only `from_numpy` / `to_numpy` cross to the host.
+CLArrays: strided views (shape, strides, offset) of a device buffer that several views may
+share; data stays on the device between primitives and only `from_numpy` / `to_numpy` cross
+to the host. Elementwise, reduction, copy and matmul primitives read views in place; the
+others take `self.packed(x)` (x itself when dense from its buffer's start, else a copy).
+
+The hot primitives (elementwise, reductions, copies, fill, matmul, SGD) run prepared
+launches: `_plans` maps (op, shapes, strides, offsets, dtypes) to a private kernel object
+with its constant arguments already set (Runtime.prepare), so a call only allocates its
+output, sets the buffers and enqueues (Runtime.run).
 
 Helpers for the primitives in nn_primitives.py and optim_primitives.py (use only these):
+
+    self.packed(x) -> CLArray
+        x when its elements fill its buffer from the start in C order, else a contiguous copy.
 
     self.empty(shape, np_dtype) -> CLArray
         A new uninitialised array; a size-0 shape gets no buffer (data is None).
@@ -19,7 +29,7 @@ Helpers for the primitives in nn_primitives.py and optim_primitives.py (use only
         multiple of local, so guard every index in the kernel. Buffers are passed as
         `array.data`, scalars as NumPy scalars (np.int32(n), np.float32(x), ...).
     self.launch_chunks(op, kernel, n, *args) -> pyopencl.Event | None
-        One work-item per chunk of CHUNK (16) consecutive elements of n, for kernels that
+        One work-item per chunk of CHUNK (-D CHUNK) consecutive elements of n, for kernels that
         switch once and compute a chunk with vector types (PoCL does not vectorise a
         per-element runtime switch); the last chunk may be ragged. Nothing when n == 0.
     self.launch_1d(op, kernel, n, *args) -> pyopencl.Event | None
