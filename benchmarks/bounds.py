@@ -11,13 +11,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from timing import measure
+from timing import emit, measure
 
 
 def stream_copy(nbytes: int, threads: int, budget: float) -> dict:
@@ -47,7 +46,7 @@ def main(argv=None) -> int:
     p.add_argument("--json", help="write the result here (default: print it)")
     p.add_argument("--quick", action="store_true", help="64 MiB arrays and a shorter budget")
     args = p.parse_args(argv)
-    from deepx.report_env import load_average, machine, process_info
+    from deepx.report_env import load_average, machine
 
     before = load_average()
     cores = machine()["cores"] or os.cpu_count() or 1
@@ -56,14 +55,7 @@ def main(argv=None) -> int:
     result = {"machine": machine(),
               "copy": stream_copy(nbytes, cores, budget),
               "copy_one_thread": stream_copy(nbytes, 1, budget)}
-    result["process"] = {**process_info("bounds"), "load_before": before}
-    text = json.dumps(result, indent=1)
-    if args.json:
-        with open(args.json, "w") as f:
-            f.write(text)
-    else:
-        print(text)
-    return 0
+    return emit(result, args.json, "bounds", before)
 
 
 if __name__ == "__main__":

@@ -16,11 +16,10 @@ its spread is within 5%. On OpenCL it also counts the kernel launches of one ste
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 import numpy as np
-from timing import measure
+from timing import measure, run_system
 
 LR = 0.01
 WORKLOADS = ("mlp", "cnn", "moons")
@@ -194,22 +193,7 @@ def main(argv=None) -> int:
     p.add_argument("--json", help="write the result here (default: print it)")
     p.add_argument("--quick", action="store_true", help="shorter timing budgets")
     args = p.parse_args(argv)
-    from deepx.report_env import load_average, process_info
-
-    before = load_average()
-    try:
-        result = run(args.system, args.quick)
-    except (ImportError, RuntimeError) as exc:  # no torch, no OpenCL device: say so
-        result = {"system": args.system, "skipped": f"{type(exc).__name__}: {exc}"}
-    result["process"] = {**process_info(args.system), "load_before": before}
-    text = json.dumps(result, indent=1)
-    if args.json:
-        with open(args.json, "w") as f:
-            f.write(text)
-    else:
-        print(text)
-    return 0
-
+    return run_system(run, args.system, args.quick, args.json)
 
 if __name__ == "__main__":
     sys.exit(main())

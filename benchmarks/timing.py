@@ -43,3 +43,35 @@ def measure(fn, target: float = 0.05, min_reps: int = 7, max_reps: int = 400,
                 return {**stats, "converged": True}
             if len(samples) >= max_reps or time.perf_counter() - start > max_seconds:
                 return {**stats, "converged": False}
+
+
+def run_system(run, system: str, quick: bool, json_path=None, process: str | None = None) -> int:
+    """The standalone benchmarks' main: run(system, quick) in this process, then its result as
+    JSON (to json_path, else stdout), with the process's environment and the load before it.
+
+    A system that cannot run here (no torch, no OpenCL device) is recorded as skipped.
+    """
+    from deepx.report_env import load_average
+
+    before = load_average()
+    try:
+        result = run(system, quick)
+    except (ImportError, RuntimeError) as exc:
+        result = {"system": system, "skipped": f"{type(exc).__name__}: {exc}"}
+    return emit(result, json_path, process or system, before)
+
+
+def emit(result: dict, json_path, process: str, load_before) -> int:
+    """Add the process record to result and write it as JSON (json_path, else stdout)."""
+    import json
+
+    from deepx.report_env import process_info
+
+    result["process"] = {**process_info(process), "load_before": load_before}
+    text = json.dumps(result, indent=1)
+    if json_path:
+        with open(json_path, "w") as f:
+            f.write(text)
+    else:
+        print(text)
+    return 0
