@@ -317,11 +317,8 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
             options = self.kernel_options(file, np_dtype, op, defines)
             launch = self.runtime.prepare(op, file, name, options, global_size, local_size,
                                           args)
-        if len(self._plans) >= MAX_PLANS:  # shapes seen once (a sweep) must not pile up
-            self._plans.clear()
-        plan = self._plans[key] = (tuple(out_shape), out_dtype, size * out_dtype.itemsize,
-                                   launch)
-        return plan
+        return self._remember(key, (tuple(out_shape), out_dtype, size * out_dtype.itemsize,
+                                    launch))
 
     def chunk_launch(self, key, op, file, name, np_dtype, n, args):
         """A prepared chunked launch over n elements writing its arguments in place (the
@@ -335,14 +332,19 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
                                               {"REAL": self.real_dtype(np_dtype)})
                 launch = self.runtime.prepare(op, file, name, options,
                                               *self._chunks_geometry(n), args)
-            if len(self._plans) >= MAX_PLANS:
-                self._plans.clear()
-            self._plans[key] = launch
+            self._remember(key, launch)
         return launch
 
     def _empty_plan(self, key, shape, dtype):
         """Plan of a primitive whose output has no elements: allocate nothing, launch nothing."""
-        plan = self._plans[key] = (tuple(shape), np.dtype(dtype), 0, None)
+        return self._remember(key, (tuple(shape), np.dtype(dtype), 0, None))
+
+    def _remember(self, key, plan):
+        """plan stored under key; shapes seen once (a sweep) must not pile up: past MAX_PLANS
+        the cache starts over."""
+        if len(self._plans) >= MAX_PLANS:
+            self._plans.clear()
+        self._plans[key] = plan
         return plan
 
     def _run(self, plan, *inputs):

@@ -15,7 +15,7 @@ from ...errors import DTypeError, OpenCLError, ShapeError
 from .. import BinaryOp
 from .array import CLArray
 from .matmul_config import MatmulConfig, blocked_defines, blocked_rows, candidate_configs
-from .runtime import MAX_PLANS, PER_CALL
+from .runtime import PER_CALL
 
 _BOOL = np.dtype(bool)
 _INT32 = np.dtype(np.int32)
@@ -108,10 +108,7 @@ class CLMatmulPrimitives:
         size = a.dtype.itemsize
         plan = ((batch, m, n), a.dtype, batch * m * n * size, pack_a, ba * a_panel * size,
                 pack_b, bb * b_panel * size, blocked)
-        if len(self._plans) >= MAX_PLANS:
-            self._plans.clear()
-        self._plans[key] = plan
-        return plan
+        return self._remember(key, plan)
 
     def _matmul_operand(self, x, transpose):
         """x packed, reading a transposed packed view through the transpose flag (no copy)."""

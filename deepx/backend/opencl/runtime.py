@@ -71,6 +71,15 @@ class Launch:
         self.slots = slots
 
 
+def geometry(global_size, local_size) -> tuple:
+    """(global, local) as int tuples, global rounded up to a multiple of local (if given)."""
+    global_size = tuple(int(g) for g in global_size)
+    if local_size is not None:
+        local_size = tuple(int(n) for n in local_size)
+        global_size = tuple(round_up(g, n) for g, n in zip(global_size, local_size))
+    return global_size, local_size
+
+
 def round_up(n: int, multiple: int) -> int:
     """Smallest multiple of `multiple` that is >= n (and >= multiple)."""
     return max(multiple, -(-n // multiple) * multiple)
@@ -166,23 +175,16 @@ class Runtime:
     # ------------------------------------------------------------ launches
     def launch(self, op: str, kernel: cl.Kernel, global_size, local_size, *args) -> cl.Event:
         """Set args and enqueue; global size is rounded up to the local size; errors name it all."""
-        global_size = tuple(int(g) for g in global_size)
-        if local_size is not None:
-            local_size = tuple(int(n) for n in local_size)
-            global_size = tuple(round_up(g, n) for g, n in zip(global_size, local_size))
+        global_size, local_size = geometry(global_size, local_size)
         if self.capture is not None:
             self.capture.append((kernel, None, args, global_size, local_size))
         try:
             kernel.set_args(*args)
             event = cl.enqueue_nd_range_kernel(self.queue, kernel, global_size, local_size)
         except cl.Error as exc:
-            raise OpenCLError(
-                f"{op}: kernel {kernel.function_name} failed to launch on {self.name} with "
-                f"global size {global_size}, local size {local_size}: {error_name(exc)} "
-                f"({getattr(exc, 'code', '?')}): {exc}") from exc
-        self.counts["launches"] += 1
-        for listener in LAUNCH_LISTENERS:
-            listener(op, kernel.function_name, global_size, event)
+            raise self._launch_error(op, kernel.function_name, global_size, local_size,
+                                     exc) from exc
+        self._launched(op, kernel.function_name, global_size, event)
         return event
 
     def prepare(self, op: str, file: str, name: str, options: tuple, global_size, local_size,
@@ -190,10 +192,7 @@ class Runtime:
         """A Launch of kernel `name` with `args` set now, except those given as PER_CALL."""
         prg = self.program(file, options, kernel_name=name)
         knl = cl.Kernel(prg, name)  # private: its argument slots belong to this Launch
-        global_size = tuple(int(g) for g in global_size)
-        if local_size is not None:
-            local_size = tuple(int(n) for n in local_size)
-            global_size = tuple(round_up(g, n) for g, n in zip(global_size, local_size))
+        global_size, local_size = geometry(global_size, local_size)
         slots = []
         for i, arg in enumerate(args):
             if arg is PER_CALL:
@@ -214,14 +213,22 @@ class Runtime:
             event = cl.enqueue_nd_range_kernel(self.queue, knl, launch.global_size,
                                                launch.local_size)
         except cl.Error as exc:
-            raise OpenCLError(
-                f"{launch.op}: kernel {launch.name} failed to launch on {self.name} with "
-                f"global size {launch.global_size}, local size {launch.local_size}: "
-                f"{error_name(exc)} ({getattr(exc, 'code', '?')}): {exc}") from exc
+            raise self._launch_error(launch.op, launch.name, launch.global_size,
+                                     launch.local_size, exc) from exc
+        self._launched(launch.op, launch.name, launch.global_size, event)
+        return event
+
+    def _launch_error(self, op, name, global_size, local_size, exc) -> OpenCLError:
+        return OpenCLError(
+            f"{op}: kernel {name} failed to launch on {self.name} with global size "
+            f"{global_size}, local size {local_size}: {error_name(exc)} "
+            f"({getattr(exc, 'code', '?')}): {exc}")
+
+    def _launched(self, op, name, global_size, event) -> None:
+        """Count a launch and tell the listeners (the profiler, tests) about it."""
         self.counts["launches"] += 1
         for listener in LAUNCH_LISTENERS:
-            listener(launch.op, launch.name, launch.global_size, event)
-        return event
+            listener(op, name, global_size, event)
 
     def copy(self, dst, src, nbytes: int) -> None:
         """Enqueue a device-to-device copy of nbytes (recorded while a graph captures)."""
