@@ -273,9 +273,7 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
         """One work-item per CHUNK consecutive elements of n; nothing when n == 0."""
         if n == 0:
             return None
-        chunks = -(-n // CHUNK)
-        local = min(self.local_1d, 1 << (chunks - 1).bit_length())  # small n: no idle items
-        return self.runtime.launch(op, kernel, (chunks,), (local,), *args)
+        return self.runtime.launch(op, kernel, *self._chunks_geometry(n), *args)
 
     # ------------------------------------------------------------ views and prepared launches
     def packed(self, x) -> CLArray:
