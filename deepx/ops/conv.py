@@ -35,7 +35,8 @@ def _group_weight(backend, weight, n, groups):
 class Conv2dFunction(Function):
     """y = conv2d(x, w) + b: im2col, then one batched matmul; backward uses col2im.
 
-    dW = sum_n dY_n cols_n^T (one matmul summing over n), dcols = W^T dY -> col2im, db = sum of dY over (N, OH, OW).
+    dW = sum_n dY_n cols_n^T (one matmul summing over n), dcols = W^T dY -> col2im,
+    db = sum of dY over (N, OH, OW).
     When the weight needs a gradient the im2col matrix (KH*KW times the input's size) is saved
     for it, as PyTorch's CPU im2col convolution keeps its `finput`: rebuilding it in backward
     cost a second im2col launch, the largest kernel of a LeNet step on PoCL.
