@@ -53,6 +53,8 @@ class BinaryOp(enum.IntEnum):
     OR = 14
     FLOOR_DIVIDE = 15   # floor(a / b), Python's //; integer b == 0 gives 0 (ops raise first)
     REMAINDER = 16      # a - floor(a / b) * b, sign of b; integer b == 0 gives 0
+    RELU_BACKWARD = 17  # a where b > 0 else 0: relu's gradient a from its output b (PyTorch's
+    #                     threshold_backward at 0; NaN in b gives 0)
 
 
 COMPARISONS = frozenset({BinaryOp.EQ, BinaryOp.NE, BinaryOp.LT, BinaryOp.LE, BinaryOp.GT,

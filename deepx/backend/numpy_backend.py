@@ -125,6 +125,8 @@ _BINARY = {
     BinaryOp.OR: np.logical_or,
     BinaryOp.FLOOR_DIVIDE: np.floor_divide,  # NumPy: 0 for an integer zero divisor
     BinaryOp.REMAINDER: np.remainder,
+    BinaryOp.RELU_BACKWARD: lambda a, b: np.where(b > 0, a, 0).astype(np.result_type(a, b),
+                                                                     copy=False),
 }
 
 
