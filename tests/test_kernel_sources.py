@@ -36,3 +36,14 @@ def test_every_enum_member_has_its_kernel_define(family):
     found = _defines()
     missing = [m for m in ENUMS[family].__members__ if (family, m) not in found]
     assert not missing, f"{family} ops without a kernel #define: {missing}"
+
+
+def test_optimizer_slot_count_matches_the_kernels():
+    """The host fills kernels/optim.cl's OPTIM_SLOTS pointer slots per multi-tensor launch."""
+    from deepx.backend.opencl.optim_primitives import OPTIM_SLOTS
+
+    source = (KERNELS / "optim.cl").read_text()
+    assert re.search(r"^#define OPTIM_SLOTS (\d+)$", source, re.M).group(1) == str(OPTIM_SLOTS)
+    for macro in ("SLOT_ARGS", "SLOT_ARRAY"):  # each lists x##0 .. x##(OPTIM_SLOTS - 1)
+        body = re.search(rf"#define {macro}\(T, x\)(.*?\n.*?)\n", source).group(1)
+        assert re.findall(r"x##(\d+)", body) == [str(i) for i in range(OPTIM_SLOTS)], macro
