@@ -170,6 +170,9 @@ class Function:
 
     Positional arguments of `apply` are Tensors (or None); keyword arguments are plain
     attributes. `backward` returns one gradient array (or None) per positional argument.
+    `forward` returns one array, or a tuple (output, *extras): only the first is differentiable
+    and the extras (max_pool2d's indices) come back as plain tensors, as PyTorch's
+    mark_non_differentiable outputs; `apply` then returns a tuple too.
     """
 
     name = None  # the public name used in error messages; defaults to the class name
@@ -219,6 +222,9 @@ class Function:
             needs = _NO_GRADS.get(len(args)) or (False,) * len(args)
         ctx = Context(device.backend, needs)
         out = cls.forward(ctx, *arrays, **kwargs)
+        extras = None
+        if type(out) is tuple:  # (differentiable output, *non-differentiable extras)
+            out, *extras = out
         record = record and out.dtype.kind == "f"
         result = tensor_cls._wrap(out, kwargs["device"] if cls.moves_device else device,
                                   requires_grad=record)
@@ -243,6 +249,8 @@ class Function:
                                 result.device.backend)
         else:
             ctx.saved = ()
+        if extras is not None:
+            return (result, *(tensor_cls._wrap(e, result.device) for e in extras))
         return result
 
 
