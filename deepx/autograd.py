@@ -10,6 +10,7 @@ import contextlib
 import itertools
 import weakref
 
+from . import dtypes
 from .backend import BinaryOp
 from .errors import DeepxError, DeviceError
 
@@ -225,7 +226,7 @@ class Function:
         extras = None
         if type(out) is tuple:  # (differentiable output, *non-differentiable extras)
             out, *extras = out
-        record = record and out.dtype.kind == "f"
+        record = record and dtypes.of(out).is_floating_point
         result = tensor_cls._wrap(out, kwargs["device"] if cls.moves_device else device,
                                   requires_grad=record)
         if cls.is_view:  # shares the input's storage: and so its version counter and base
