@@ -1,4 +1,5 @@
-"""Command line: `python -m deepx info` lists devices; `python -m deepx report` writes reports/."""
+"""Command line: `python -m deepx info` lists devices; `python -m deepx report` (from a checkout:
+it runs benchmarks/report.py) writes a benchmark report."""
 from __future__ import annotations
 
 import argparse
