@@ -10,6 +10,7 @@ import contextlib
 import itertools
 import weakref
 
+from . import dtypes
 from .backend import BinaryOp
 from .errors import DeepxError, DeviceError
 
@@ -170,6 +171,9 @@ class Function:
 
     Positional arguments of `apply` are Tensors (or None); keyword arguments are plain
     attributes. `backward` returns one gradient array (or None) per positional argument.
+    `forward` returns one array, or a tuple (output, *extras): only the first is differentiable
+    and the extras (max_pool2d's indices) come back as plain tensors, as PyTorch's
+    mark_non_differentiable outputs; `apply` then returns a tuple too.
     """
 
     name = None  # the public name used in error messages; defaults to the class name
@@ -219,7 +223,10 @@ class Function:
             needs = _NO_GRADS.get(len(args)) or (False,) * len(args)
         ctx = Context(device.backend, needs)
         out = cls.forward(ctx, *arrays, **kwargs)
-        record = record and out.dtype.kind == "f"
+        extras = None
+        if type(out) is tuple:  # (differentiable output, *non-differentiable extras)
+            out, *extras = out
+        record = record and dtypes.of(out).is_floating_point
         result = tensor_cls._wrap(out, kwargs["device"] if cls.moves_device else device,
                                   requires_grad=record)
         if cls.is_view:  # shares the input's storage: and so its version counter and base
@@ -243,6 +250,8 @@ class Function:
                                 result.device.backend)
         else:
             ctx.saved = ()
+        if extras is not None:
+            return (result, *(tensor_cls._wrap(e, result.device) for e in extras))
         return result
 
 

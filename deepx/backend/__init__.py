@@ -1,6 +1,11 @@
 """The backend contract: the primitives every backend implements, with shapes.
 
-A backend array has `.shape` (tuple of ints) and `.dtype` (a NumPy dtype object). It is a view:
+dtypes: primitives take deepx DTypes (deepx.dtypes), and the layers above the backends (ops,
+autograd, Tensor) read an array's dtype only as a DType, through `deepx.dtypes.of(array)`.
+The array's own `.dtype` is the backend's NumPy dtype object (an ndarray's, and CLArray's to
+match it), which only backend code and `dtypes.of` look at.
+
+A backend array has `.shape` (tuple of ints) and `.dtype` (see above). It is a view:
 elements at `storage_offset + sum(idx * strides)` of a storage that other arrays (views) may
 share, as PyTorch's tensors and CMU needle's NDArray. Every primitive accepts any view as input
 (the elementwise, reduction, copy and matmul primitives read strided views in place; the others
