@@ -348,3 +348,12 @@ def test_max_pool_backward_primitive_is_exact(opencl_device):
         outs.append([be.to_numpy(a) for a in (out, argmax, grad_x)])
     for want, got in zip(*outs):
         np.testing.assert_array_equal(got, want)
+
+
+def test_max_pool_indices_changed_in_place_refuse_backward():
+    """As PyTorch: the indices are saved for backward, so an in-place change is a version error."""
+    x = dx.randn(1, 2, 4, 4, requires_grad=True)
+    out, idx = F.max_pool2d(x, 2, return_indices=True)
+    idx.add_(1)
+    with pytest.raises(dx.DeepxError, match="modified by an inplace operation"):
+        out.sum().backward()
