@@ -11,20 +11,21 @@
  * elements. A state buffer the options leave unused is passed as NULL and never touched.
  * Multi-tensor kernels (optim_sgd, optim_adam; torch's _fused_sgd_ / _fused_adam_, apex's
  *   multi_tensor_apply): one launch updates up to OPTIM_SLOTS tensors. Each array argument
- *   is OPTIM_SLOTS pointers (param0 .. param15; NULL in unused slots). chunk_starts[s] is the
- *   first chunk (work-item) of tensor s, sizes[s] its element count; an unused slot has
- *   size 0 and starts at the launch's chunk count. slot_of() maps a work-item to its tensor.
+ *   is OPTIM_SLOTS pointers (params0 .. params15; NULL in unused slots), and start<s>,
+ *   count<s> are the first work-group of tensor s (each tensor starts a new group) and its
+ *   element count; an unused slot has count 0 and starts at the launch's group count.
+ *   SLOT_OF maps a work-item to its tensor and chunk.
  * Scalars are DTYPE kernel arguments; the host derives them in double (1 - beta, bias
  * corrections), as torch.optim does in Python, and converts once. Flags are ints (0 / 1).
  * Each kernel repeats the order of operations of deepx/backend/numpy_optim.py (itself that
  * of torch.optim's single-tensor implementation), so results agree to rounding.
  *
- * optim_sgd(chunk_starts, sizes, param[], grad[], buf[], lr, momentum, one_minus_dampening,
+ * optim_sgd(start[], count[], param[], grad[], buf[], lr, momentum, one_minus_dampening,
  *           weight_decay, use_momentum, nesterov, maximize, first_step)
  *     Backend.sgd_step_. g = +-grad + wd * p; with momentum: buf = first_step ? g :
  *     momentum * buf + (1 - dampening) * g, and g = nesterov ? g + momentum * buf : buf;
  *     p -= lr * g.
- * optim_adam(chunk_starts, sizes, param[], grad[], exp_avg[], exp_avg_sq[], max_exp_avg_sq[],
+ * optim_adam(start[], count[], param[], grad[], exp_avg[], exp_avg_sq[], max_exp_avg_sq[],
  *            one_minus_beta1, beta2, one_minus_beta2, eps, weight_decay, decay_factor,
  *            neg_step_size, bias_correction2_sqrt, amsgrad, decoupled, maximize)
  *     Backend.adam_step_ (Adam, AdamW when decoupled). decay_factor = 1 - lr * wd,
@@ -44,46 +45,40 @@
 #include "chunk.h"
 
 #define OPTIM_SLOTS 16
-/* An argument list of OPTIM_SLOTS pointers x0 .. x15, and the private array of them. */
+/* An argument list of OPTIM_SLOTS pointers x0 .. x15, and x<s> picked from it (a branch
+ * tree: indexing a private array of the pointers made the kernel 3x slower on PoCL). */
 #define SLOT_ARGS(T, x) T x##0, T x##1, T x##2, T x##3, T x##4, T x##5, T x##6, T x##7, \
     T x##8, T x##9, T x##10, T x##11, T x##12, T x##13, T x##14, T x##15
-#define SLOT_ARRAY(T, x) T x[OPTIM_SLOTS] = {x##0, x##1, x##2, x##3, x##4, x##5, x##6, x##7, \
-    x##8, x##9, x##10, x##11, x##12, x##13, x##14, x##15}
+#define SLOT_PICK(x, s) ((s) < 8 ? ((s) < 4 ? ((s) < 2 ? ((s) ? x##1 : x##0) : ((s) == 2 ? x##2 : x##3)) \
+    : ((s) < 6 ? ((s) == 4 ? x##4 : x##5) : ((s) == 6 ? x##6 : x##7))) \
+    : ((s) < 12 ? ((s) < 10 ? ((s) == 8 ? x##8 : x##9) : ((s) == 10 ? x##10 : x##11)) \
+    : ((s) < 14 ? ((s) == 12 ? x##12 : x##13) : ((s) == 14 ? x##14 : x##15))))
 
-/* The slot of this work-item's chunk, its first element *i0 and the elements left in the
- * tensor from there *count; -1 for a work-item past every tensor (global size rounding). */
-inline int slot_of(int16 chunk_starts, int16 sizes, int* i0, int* count) {
-    int c = get_global_id(0);
-    int starts[OPTIM_SLOTS], n[OPTIM_SLOTS];
-    vstore16(chunk_starts, 0, starts);
-    vstore16(sizes, 0, n);
-    int s = 0;
-    while (s + 1 < OPTIM_SLOTS && c >= starts[s + 1]) ++s;
-    *i0 = (c - starts[s]) * CHUNK;
-    *count = n[s] - *i0;
-    return *count > 0 ? s : -1;
-}
+/* In a multi-tensor kernel: s, the slot of this work-group's tensor (tensors start at
+ * work-group boundaries: start0..15 in work-groups, start0 = 0), n its element count and i0
+ * the first element of this work-item's chunk. Scalar arguments and a branch tree: an int16
+ * of starts read through a private array made the kernel 2x slower on PoCL. */
+#define SLOT_OF(s, n, i0)                                                                   \
+    int group_ = get_group_id(0);                                                         \
+    int s = (group_ >= start1) + (group_ >= start2) + (group_ >= start3)                  \
+        + (group_ >= start4) + (group_ >= start5) + (group_ >= start6) + (group_ >= start7) \
+        + (group_ >= start8) + (group_ >= start9) + (group_ >= start10)                   \
+        + (group_ >= start11) + (group_ >= start12) + (group_ >= start13)                 \
+        + (group_ >= start14) + (group_ >= start15);                                      \
+    int n = SLOT_PICK(count, s);                                                          \
+    int i0 = ((group_ - SLOT_PICK(start, s)) * (int)get_local_size(0)                     \
+              + (int)get_local_id(0)) * CHUNK
 
 /* start + w * (end - start), with torch.lerp's two-sided formula for accuracy near w = 1. */
 inline VTYPE lerp_torch(VTYPE start, VTYPE end, DTYPE w) {
     return w < (DTYPE)0.5 ? start + w * (end - start) : end - (end - start) * ((DTYPE)1 - w);
 }
 
-__kernel void optim_sgd(int16 chunk_starts, int16 sizes, SLOT_ARGS(__global DTYPE*, params),
-                        SLOT_ARGS(__global const DTYPE*, grads),
-                        SLOT_ARGS(__global DTYPE*, bufs), DTYPE lr, DTYPE momentum,
-                        DTYPE one_minus_dampening, DTYPE weight_decay, int use_momentum,
-                        int nesterov, int maximize, int first_step) {
-    int i0, count, s = slot_of(chunk_starts, sizes, &i0, &count);
-    if (s < 0) {
-        return;
-    }
-    SLOT_ARRAY(__global DTYPE*, params);
-    SLOT_ARRAY(__global const DTYPE*, grads);
-    SLOT_ARRAY(__global DTYPE*, bufs);
-    __global DTYPE* param = params[s];
-    __global const DTYPE* grad = grads[s];
-    __global DTYPE* buf = bufs[s];
+/* One chunk of SGD at element i0 (count elements left); buf is NULL without momentum. */
+inline void sgd_chunk(__global DTYPE* param, __global const DTYPE* grad, __global DTYPE* buf,
+                      int i0, int count, DTYPE lr, DTYPE momentum, DTYPE one_minus_dampening,
+                      DTYPE weight_decay, int use_momentum, int nesterov, int maximize,
+                      int first_step) {
     VTYPE p = chunk_load(param + i0, count);
     VTYPE g = chunk_load(grad + i0, count);
     if (maximize) {
@@ -101,29 +96,13 @@ __kernel void optim_sgd(int16 chunk_starts, int16 sizes, SLOT_ARGS(__global DTYP
     chunk_store(p - lr * g, param + i0, count);
 }
 
-__kernel void optim_adam(int16 chunk_starts, int16 sizes, SLOT_ARGS(__global DTYPE*, params),
-                         SLOT_ARGS(__global const DTYPE*, grads),
-                         SLOT_ARGS(__global DTYPE*, exp_avgs),
-                         SLOT_ARGS(__global DTYPE*, exp_avg_sqs),
-                         SLOT_ARGS(__global DTYPE*, max_exp_avg_sqs), DTYPE one_minus_beta1,
-                         DTYPE beta2, DTYPE one_minus_beta2, DTYPE eps, DTYPE weight_decay,
-                         DTYPE decay_factor, DTYPE neg_step_size,
-                         DTYPE bias_correction2_sqrt, int amsgrad, int decoupled,
-                         int maximize) {
-    int i0, count, s = slot_of(chunk_starts, sizes, &i0, &count);
-    if (s < 0) {
-        return;
-    }
-    SLOT_ARRAY(__global DTYPE*, params);
-    SLOT_ARRAY(__global const DTYPE*, grads);
-    SLOT_ARRAY(__global DTYPE*, exp_avgs);
-    SLOT_ARRAY(__global DTYPE*, exp_avg_sqs);
-    SLOT_ARRAY(__global DTYPE*, max_exp_avg_sqs);
-    __global DTYPE* param = params[s];
-    __global const DTYPE* grad = grads[s];
-    __global DTYPE* exp_avg = exp_avgs[s];
-    __global DTYPE* exp_avg_sq = exp_avg_sqs[s];
-    __global DTYPE* max_exp_avg_sq = max_exp_avg_sqs[s];
+/* One chunk of Adam at element i0; max_exp_avg_sq is NULL unless amsgrad. */
+inline void adam_chunk(__global DTYPE* param, __global const DTYPE* grad,
+                       __global DTYPE* exp_avg, __global DTYPE* exp_avg_sq,
+                       __global DTYPE* max_exp_avg_sq, int i0, int count,
+                       DTYPE one_minus_beta1, DTYPE beta2, DTYPE one_minus_beta2, DTYPE eps,
+                       DTYPE weight_decay, DTYPE decay_factor, DTYPE neg_step_size,
+                       DTYPE bias_correction2_sqrt, int amsgrad, int decoupled, int maximize) {
     VTYPE p = chunk_load(param + i0, count);
     VTYPE g = chunk_load(grad + i0, count);
     if (maximize) {
@@ -147,6 +126,41 @@ __kernel void optim_adam(int16 chunk_starts, int16 sizes, SLOT_ARGS(__global DTY
     }
     VTYPE denom = sqrt(v) / bias_correction2_sqrt + eps;
     chunk_store(p + neg_step_size * m / denom, param + i0, count);
+}
+
+__kernel void optim_sgd(SLOT_ARGS(int, start), SLOT_ARGS(int, count),
+                        SLOT_ARGS(__global DTYPE*, params),
+                        SLOT_ARGS(__global const DTYPE*, grads),
+                        SLOT_ARGS(__global DTYPE*, bufs), DTYPE lr, DTYPE momentum,
+                        DTYPE one_minus_dampening, DTYPE weight_decay, int use_momentum,
+                        int nesterov, int maximize, int first_step) {
+    SLOT_OF(s, n, i0);
+    if (i0 >= n) {
+        return;
+    }
+    sgd_chunk(SLOT_PICK(params, s), SLOT_PICK(grads, s), SLOT_PICK(bufs, s), i0, n - i0, lr,
+              momentum, one_minus_dampening, weight_decay, use_momentum, nesterov, maximize,
+              first_step);
+}
+
+__kernel void optim_adam(SLOT_ARGS(int, start), SLOT_ARGS(int, count),
+                         SLOT_ARGS(__global DTYPE*, params),
+                         SLOT_ARGS(__global const DTYPE*, grads),
+                         SLOT_ARGS(__global DTYPE*, exp_avgs),
+                         SLOT_ARGS(__global DTYPE*, exp_avg_sqs),
+                         SLOT_ARGS(__global DTYPE*, max_exp_avg_sqs), DTYPE one_minus_beta1,
+                         DTYPE beta2, DTYPE one_minus_beta2, DTYPE eps, DTYPE weight_decay,
+                         DTYPE decay_factor, DTYPE neg_step_size,
+                         DTYPE bias_correction2_sqrt, int amsgrad, int decoupled,
+                         int maximize) {
+    SLOT_OF(s, n, i0);
+    if (i0 >= n) {
+        return;
+    }
+    adam_chunk(SLOT_PICK(params, s), SLOT_PICK(grads, s), SLOT_PICK(exp_avgs, s),
+               SLOT_PICK(exp_avg_sqs, s), SLOT_PICK(max_exp_avg_sqs, s), i0, n - i0,
+               one_minus_beta1, beta2, one_minus_beta2, eps, weight_decay, decay_factor,
+               neg_step_size, bias_correction2_sqrt, amsgrad, decoupled, maximize);
 }
 
 __kernel void optim_rmsprop(int n, __global DTYPE* param, __global const DTYPE* grad,

@@ -44,6 +44,9 @@ def test_optimizer_slot_count_matches_the_kernels():
 
     source = (KERNELS / "optim.cl").read_text()
     assert re.search(r"^#define OPTIM_SLOTS (\d+)$", source, re.M).group(1) == str(OPTIM_SLOTS)
-    for macro in ("SLOT_ARGS", "SLOT_ARRAY"):  # each lists x##0 .. x##(OPTIM_SLOTS - 1)
-        body = re.search(rf"#define {macro}\(T, x\)(.*?\n.*?)\n", source).group(1)
-        assert re.findall(r"x##(\d+)", body) == [str(i) for i in range(OPTIM_SLOTS)], macro
+    args = re.search(r"#define SLOT_ARGS\(T, x\)(.*?\n.*?)\n", source).group(1)
+    assert re.findall(r"x##(\d+)", args) == [str(i) for i in range(OPTIM_SLOTS)]
+    pick = re.search(r"#define SLOT_PICK\(x, s\)((?:.*\\\n)*.*)\n", source).group(1)
+    assert sorted(map(int, re.findall(r"x##(\d+)", pick))) == list(range(OPTIM_SLOTS))
+    slot_of = re.search(r"#define SLOT_OF\(s, n, i0\)((?:.*\\\n)*.*)\n", source).group(1)
+    assert sorted(map(int, re.findall(r"start(\d+)", slot_of))) == list(range(1, OPTIM_SLOTS))

@@ -11,17 +11,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pyopencl.cltypes as cltypes
 
 from .runtime import PER_CALL
 
 # Tensors per multi-tensor launch: kernels/optim.cl's OPTIM_SLOTS (a test checks they agree)
 OPTIM_SLOTS = 16
-
-
-def _int16(values) -> np.ndarray:
-    """An OpenCL int16 kernel argument: up to 16 ints, then 0."""
-    return np.array(list(values) + [0] * (16 - len(values)), np.int32).view(cltypes.int16)[0]
 
 
 def _buffer(array):
@@ -92,16 +86,18 @@ class CLOptimPrimitives:
         if launch is None:
             self.require(op, dt)
             chunks = [-(-n // self.CHUNK) for n in sizes]
-            starts = [sum(chunks[:s]) for s in range(len(sizes))]
-            starts += [sum(chunks)] * (OPTIM_SLOTS - len(sizes))
+            local = min(self.local_1d, 1 << (max(chunks) - 1).bit_length())
+            groups = [-(-c // local) for c in chunks]  # each tensor starts a work-group
+            starts = [sum(groups[:s]) for s in range(len(sizes))]
+            starts += [sum(groups)] * (OPTIM_SLOTS - len(sizes))
+            counts = list(sizes) + [0] * (OPTIM_SLOTS - len(sizes))
             used = [PER_CALL] * len(sizes) + [None] * (OPTIM_SLOTS - len(sizes))
             present = [True] + [r is not None for r in rest]  # params, then grads and states
             arrays = [a for has in present for a in (used if has else [None] * OPTIM_SLOTS)]
             options_cl = self.kernel_options("optim.cl", dt, op, {"REAL": self.real_dtype(dt)})
-            geometry = self._chunks_geometry(sum(chunks) * self.CHUNK)
             launch = self._remember(key, self.runtime.prepare(
-                op, "optim.cl", name, options_cl, *geometry,
-                (_int16(starts), _int16(sizes), *arrays, *scalars(dt))))
+                op, "optim.cl", name, options_cl, (sum(groups) * local,), (local,),
+                (*(np.int32(v) for v in starts + counts), *arrays, *scalars(dt))))
         buffers = [p.data for p in work]
         for r in rest:
             if r is not None:
