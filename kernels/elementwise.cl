@@ -24,7 +24,8 @@
  * elementwise_predicate(op, n, alpha, x_offset, x, out: uchar)
  *     Chunked. UnaryOp STEP (x > alpha) and NOT (x == 0); bool output; matches NumpyBackend.unary.
  * elementwise_binary(op, n, ndim, shape, stride_a, stride_b, off_a, off_b, a, b, out)
- *     out[i] = a[..] op b[..] for every BinaryOp: ADD..MINIMUM, FLOOR_DIVIDE, REMAINDER, and
+ *     out[i] = a[..] op b[..] for every BinaryOp: ADD..MINIMUM, FLOOR_DIVIDE, REMAINDER,
+ *     RELU_BACKWARD (a where b > 0, else 0: relu's gradient from its output), and
  *     the comparisons EQ..OR (then out is uchar, built with -D OUT_DTYPE=uchar); matches
  *     NumpyBackend.binary (NaN propagates through MAXIMUM/MINIMUM; integer POW by repeated
  *     squaring, PyTorch's truncation for negative exponents; integer // and % by 0 give 0;
@@ -95,6 +96,7 @@
 #define BINARY_OR 14
 #define BINARY_FLOOR_DIVIDE 15
 #define BINARY_REMAINDER 16
+#define BINARY_RELU_BACKWARD 17
 
 /* The fast paths work on CHUNK elements per work-item: a runtime `op` switch per element
  * stops PoCL from vectorising across work-items (4x slower than a + b), so these switch once
@@ -268,6 +270,7 @@ inline DTYPE binary_apply(int op, DTYPE a, DTYPE b) {
                                   : (DTYPE)floor_divide_real((REAL)a, (REAL)b);
     case BINARY_REMAINDER:
         return IS_INTEGRAL(DTYPE) ? remainder_int(a, b) : (DTYPE)remainder_real((REAL)a, (REAL)b);
+    case BINARY_RELU_BACKWARD: return b > 0 ? a : (DTYPE)0;
     default: return 0;
     }
 }
@@ -331,6 +334,7 @@ __kernel void elementwise_binary_rows(int op, int inner, int rows, int4 view_a, 
     /* select takes y where the mask is 0, x where it is -1 (vector comparisons give -1) */
     case BINARY_MAXIMUM: r = select(y, x, GT_NAN(x, y)); break;
     case BINARY_MINIMUM: r = select(y, x, LT_NAN(x, y)); break;
+    case BINARY_RELU_BACKWARD: r = select((VTYPE)0, x, y > (VTYPE)0); break;
     default: {  /* POW, FLOOR_DIVIDE, REMAINDER: per lane, as elementwise_binary does it */
         DTYPE xs[CHUNK], ys[CHUNK];
         VSTORE(x, 0, xs);

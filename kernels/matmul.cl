@@ -27,8 +27,11 @@
  *     zero for rows past `rows`; ceil(rows / width) * width * K elements per batch.
  *     Geometry: global (K, panels, batch), any local size; work-item (k, p) writes the
  *     `width` contiguous elements of panel p at k. Guards k and p.
- * matmul_blocked(M, N, K, batch_a, batch_b, b_packed, bias_mode, bias, A, B, C)
+ * matmul_blocked(M, N, K, batch_a, batch_b, b_packed, sum_batches, bias_mode, bias, A, B, C)
  *                                                                (float and double only)
+ *     sum_batches 1: C[b] = A[b] @ B[b]; sum_batches = the batch count S: C (one matrix) =
+ *     sum over b < S of A[b] @ B[b] (torch.addbmm's reduction, a convolution's weight
+ *     gradient over the images), accumulated in the same registers in b-then-k order.
  *     bias_mode 0: no bias (bias may be NULL); 1: bias (N,) added to every row of C (a
  *     linear layer); 2: bias (M,) added to every column (a convolution's channels). The
  *     bias is added once the sum is complete, as matmul-then-add would round it.
@@ -38,7 +41,8 @@
  *     read by few row blocks and a packed copy would cost more than it saves).
  *     batch_a / batch_b = element stride between batches of the operand as passed, or 0.
  *     Build options: -D WPT_M (rows per work-item), -D VEC (vector width: 4, 8 or 16).
- *     Geometry: local (1, 1, 1), global (ceil(M / WPT_M), ceil(N / VEC), batch). Each
+ *     Geometry: local (1, 1, 1), global (ceil(M / WPT_M), ceil(N / VEC), batch), batch 1
+ *     when summing. Each
  *     work-item keeps a WPT_M x VEC block of C in WPT_M vector registers and streams its two
  *     panels once: per k, one vector load of B and WPT_M broadcasts of A feed WPT_M vector
  *     multiply-adds (a BLAS micro-kernel). Packing makes both streams contiguous, whatever
@@ -185,7 +189,7 @@ inline void blocked_step(VTYPE* acc, __global const DTYPE* a_k, VTYPE b_k) {
 
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void matmul_blocked(int M, int N, int K, int batch_a, int batch_b, int b_packed,
-                    int bias_mode, __global const DTYPE* bias,
+                    int sum_batches, int bias_mode, __global const DTYPE* bias,
                     __global const DTYPE* A, __global const DTYPE* B, __global DTYPE* C) {
     int m0 = get_global_id(0) * WPT_M;
     int n0 = get_global_id(1) * VEC;
@@ -201,17 +205,19 @@ void matmul_blocked(int M, int N, int K, int batch_a, int batch_b, int b_packed,
     VTYPE acc[WPT_M];
 #pragma unroll
     for (int i = 0; i < WPT_M; ++i) acc[i] = 0;
-    if (b_packed || n0 + VEC <= N) {
-        for (int k = 0; k < K; ++k) {
-            VTYPE b_k = VLOAD(0, b + k * ldb);
-            blocked_step(acc, a + k * WPT_M, b_k);
-        }
-    } else {  /* in-place B, last column block: the columns past N read as zero */
-        DTYPE lanes[VEC];
-        for (int k = 0; k < K; ++k) {
-            for (int j = 0; j < VEC; ++j) lanes[j] = n0 + j < N ? b[k * ldb + j] : (DTYPE)0;
-            VTYPE b_k = VLOAD(0, lanes);
-            blocked_step(acc, a + k * WPT_M, b_k);
+    for (int s = 0; s < sum_batches; ++s, a += batch_a, b += batch_b) {
+        if (b_packed || n0 + VEC <= N) {
+            for (int k = 0; k < K; ++k) {
+                VTYPE b_k = VLOAD(0, b + k * ldb);
+                blocked_step(acc, a + k * WPT_M, b_k);
+            }
+        } else {  /* in-place B, last column block: the columns past N read as zero */
+            DTYPE lanes[VEC];
+            for (int k = 0; k < K; ++k) {
+                for (int j = 0; j < VEC; ++j) lanes[j] = n0 + j < N ? b[k * ldb + j] : (DTYPE)0;
+                VTYPE b_k = VLOAD(0, lanes);
+                blocked_step(acc, a + k * WPT_M, b_k);
+            }
         }
     }
 

@@ -170,7 +170,12 @@ PRIMITIVES = [
               tests=("test_arg_reduce",)),
     Primitive("matmul", lambda rng: [Call((_f32(rng, 2, 7, 5), _f32(rng, 1, 5, 13)), 1e-5),
                                      Call((_f32(rng, 1, 5, 7), _f32(rng, 3, 13, 5), True, True),
-                                          1e-5)], ORDER,
+                                          1e-5),
+                                     # sum_batch: a conv weight gradient, a broadcast operand
+                                     Call((_f32(rng, 5, 7, 3), _f32(rng, 5, 17, 3), False, True,
+                                           None, True), 1e-5),
+                                     Call((_f32(rng, 4, 3, 9), _f32(rng, 1, 9, 17), False,
+                                           False, None, True), 1e-5)], ORDER,
               tests=("test_matmul_shapes_and_transposes", "test_matmul_batch_broadcast",
                      "test_matmul_dtypes_and_empty")),
     Primitive("reshape", lambda rng: [Call((_f32(rng, 7, 13), (13, 7)))],

@@ -53,6 +53,8 @@ class BinaryOp(enum.IntEnum):
     OR = 14
     FLOOR_DIVIDE = 15   # floor(a / b), Python's //; integer b == 0 gives 0 (ops raise first)
     REMAINDER = 16      # a - floor(a / b) * b, sign of b; integer b == 0 gives 0
+    RELU_BACKWARD = 17  # a where b > 0 else 0: relu's gradient a from its output b (PyTorch's
+    #                     threshold_backward at 0; NaN in b gives 0)
 
 
 COMPARISONS = frozenset({BinaryOp.EQ, BinaryOp.NE, BinaryOp.LT, BinaryOp.LE, BinaryOp.GT,
@@ -134,11 +136,13 @@ class Backend:
         raise NotImplementedError
 
     # ---- matmul ----
-    def matmul(self, a, b, transpose_a=False, transpose_b=False, bias=None):
+    def matmul(self, a, b, transpose_a=False, transpose_b=False, bias=None, sum_batch=False):
         """(Ba, M, K) @ (Bb, K, N) -> (B, M, N), Ba and Bb in {B, 1}.
 
         transpose_a reads a as (Ba, K, M); transpose_b reads b as (Bb, N, K). bias, (N,) or
         (M, 1), is added to every product once it is complete (a linear or conv layer's bias).
+        sum_batch: the result is (1, M, N), the sum of the B products (torch.addbmm's
+        reduction; a convolution's weight gradient summed over the images in one pass).
         """
         raise NotImplementedError
 

@@ -125,6 +125,8 @@ _BINARY = {
     BinaryOp.OR: np.logical_or,
     BinaryOp.FLOOR_DIVIDE: np.floor_divide,  # NumPy: 0 for an integer zero divisor
     BinaryOp.REMAINDER: np.remainder,
+    BinaryOp.RELU_BACKWARD: lambda a, b: np.where(b > 0, a, 0).astype(np.result_type(a, b),
+                                                                     copy=False),
 }
 
 
@@ -195,10 +197,12 @@ class NumpyBackend(NumpyNNPrimitives, NumpyOptimPrimitives, NumpyIndexPrimitives
     def arg_reduce(self, op, x, axis, keepdim):
         return _dense(_ARG_REDUCE[op](x, axis=axis, keepdims=keepdim), np.int64)
 
-    def matmul(self, a, b, transpose_a=False, transpose_b=False, bias=None):
+    def matmul(self, a, b, transpose_a=False, transpose_b=False, bias=None, sum_batch=False):
         a = a.swapaxes(-1, -2) if transpose_a else a
         b = b.swapaxes(-1, -2) if transpose_b else b
         out = np.matmul(a, b)
+        if sum_batch:
+            out = out.sum(0, keepdims=True)
         return _dense(out if bias is None else _quiet(np.add, out, bias))
 
     def reshape(self, x, shape):

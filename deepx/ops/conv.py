@@ -35,8 +35,11 @@ def _group_weight(backend, weight, n, groups):
 class Conv2dFunction(Function):
     """y = conv2d(x, w) + b: im2col, then one batched matmul; backward uses col2im.
 
-    dW = sum_n dY_n cols_n^T, dcols = W^T dY -> col2im, db = sum of dY over (N, OH, OW).
-    The input (not its im2col matrix, KH*KW times larger) is saved; cols are rebuilt.
+    dW = sum_n dY_n cols_n^T (one matmul summing over n), dcols = W^T dY -> col2im,
+    db = sum of dY over (N, OH, OW).
+    When the weight needs a gradient the im2col matrix (KH*KW times the input's size) is saved
+    for it, as PyTorch's CPU im2col convolution keeps its `finput`: rebuilding it in backward
+    cost a second im2col launch, the largest kernel of a LeNet step on PoCL.
     """
 
     name = "conv2d"
@@ -49,6 +52,8 @@ class Conv2dFunction(Function):
         geom = ((kh, kw), stride, padding, dilation)
         oh, ow = (conv_out_size(*a) for a in zip((h, w), *geom))
         cols = be.im2col(x, *geom)
+        need_x, need_w, _ = ctx.needs_input_grad
+        ctx.save_for_backward(cols if need_w else None, weight if need_x else None)
         if groups == 1:  # the bias is added inside the matmul: one pass over the output
             out = be.matmul(be.reshape(weight, (1, o, cg * kh * kw)), cols,
                             bias=None if bias is None else be.reshape(bias, (o, 1)))
@@ -59,8 +64,6 @@ class Conv2dFunction(Function):
                 out = be.binary(BinaryOp.ADD, be.reshape(out, (n, o, oh * ow)),
                                 be.reshape(bias, (o, 1)))
         out = be.reshape(out, (n, o, oh, ow))
-        need_x, need_w, _ = ctx.needs_input_grad
-        ctx.save_for_backward(x if need_w else None, weight if need_x else None)
         ctx.shapes = (x.shape, weight.shape, (oh, ow))
         ctx.geom, ctx.groups = geom, groups
         return out
@@ -68,7 +71,7 @@ class Conv2dFunction(Function):
     @staticmethod
     def backward(ctx, grad):
         be = ctx.backend
-        x, weight = ctx.saved_tensors
+        cols, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
         x_shape, w_shape, (oh, ow) = ctx.shapes
         n, g = x_shape[0], ctx.groups
@@ -78,10 +81,13 @@ class Conv2dFunction(Function):
         grad_x = grad_w = grad_b = None
         if need_x:
             w3 = be.reshape(weight, (1, o, k)) if g == 1 else _group_weight(be, weight, n, g)
-            cols = be.matmul(w3, grad3, transpose_a=True)
-            grad_x = be.col2im(be.reshape(cols, (n, g * k, oh * ow)), x_shape, *ctx.geom)
-        if need_w:
-            cols = be.reshape(be.im2col(x, *ctx.geom), (n * g, k, oh * ow))
+            grad_cols = be.matmul(w3, grad3, transpose_a=True)
+            grad_x = be.col2im(be.reshape(grad_cols, (n, g * k, oh * ow)), x_shape, *ctx.geom)
+        if need_w and g == 1:  # the sum over images inside the matmul: no (N, O, K) product
+            grad_w = be.reshape(be.matmul(grad3, cols, transpose_b=True, sum_batch=True),
+                                w_shape)
+        elif need_w:
+            cols = be.reshape(cols, (n * g, k, oh * ow))
             per_image = be.reshape(be.matmul(grad3, cols, transpose_b=True), (n, o * k))
             grad_w = be.reshape(be.reduce(ReduceOp.SUM, per_image, (0,), False), w_shape)
         if need_b:

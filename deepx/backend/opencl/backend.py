@@ -187,6 +187,7 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
         dev = self.runtime.limits  # (a smaller device's, where a test or DEEPX_DEVICE_LIMITS says)
         self.local_1d = 1 << (min(256, dev.max_work_group_size, dev.max_work_item_sizes[0])
                               .bit_length() - 1)
+        self.compute_units = max(1, self.runtime.device.max_compute_units)
         self._matmul_configs: dict = {}
         # prepared launches: what a primitive call needs beyond its buffers, by (op, layout)
         self._plans: dict = {}
@@ -258,6 +259,15 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
         if n == 0:
             return None
         return self.runtime.launch(op, kernel, (n,), (self.local_1d,), *args)
+
+    def launch_planes(self, op: str, kernel, n: int, *args):
+        """One work-item per plane (n heavy work-items, each a loop over a whole image plane):
+        work-groups small enough that every compute unit gets several; nothing when n == 0."""
+        if n == 0:
+            return None
+        fill = max(1, n // (4 * self.compute_units))
+        local = 1 << (min(self.local_1d, fill).bit_length() - 1)
+        return self.runtime.launch(op, kernel, (-(-n // local) * local,), (local,), *args)
 
     def tree_local(self, kernel, bytes_per_item: int) -> int:
         """Work-group size of a local-memory tree kernel: a power of two within local_1d, the

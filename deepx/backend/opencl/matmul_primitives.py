@@ -12,7 +12,7 @@ import pyopencl as cl
 
 from ... import dtypes
 from ...errors import DTypeError, OpenCLError, ShapeError
-from .. import BinaryOp
+from .. import BinaryOp, ReduceOp
 from .array import CLArray
 from .matmul_config import MatmulConfig, blocked_defines, blocked_rows, candidate_configs
 from .runtime import PER_CALL
@@ -26,19 +26,23 @@ _IN_PLACE_B_MAX_M = 64
 class CLMatmulPrimitives:
     """Mixin of OpenCLBackend: `matmul` and the variants the benchmarks compare."""
 
-    def matmul(self, a, b, transpose_a=False, transpose_b=False, bias=None):
+    def matmul(self, a, b, transpose_a=False, transpose_b=False, bias=None, sum_batch=False):
         bias_mode = 0
         if bias is not None:
             bias = self.packed(self._to(bias, a.dtype))
             bias_mode = 1 if bias.ndim == 1 else 2  # (N,) per column, (M, 1) per row
         # the pack kernels read any strided view: its layout is part of the plan
         key = ("matmul", a.dtype, a.shape, a.strides, a.offset, b.dtype, b.shape, b.strides,
-               b.offset, transpose_a, transpose_b, None if bias is None else bias.shape)
+               b.offset, transpose_a, transpose_b, None if bias is None else bias.shape,
+               sum_batch)
         plan = self._plans.get(key)
         if plan is None:
-            plan = self._matmul_plan(key, a, b, transpose_a, transpose_b, bias_mode, bias)
+            plan = self._matmul_plan(key, a, b, transpose_a, transpose_b, bias_mode, bias,
+                                     sum_batch)
             if plan is None:  # not the blocked kernel's case: the general path, then the bias
                 out = self.matmul_variant(None, a, b, transpose_a, transpose_b)
+                if sum_batch:
+                    out = self.reduce(ReduceOp.SUM, out, (0,), True)
                 return out if bias is None else self.binary(BinaryOp.ADD, out, bias)
         (out_shape, dtype, nbytes, pack_a, pa_bytes, pack_b, pb_bytes, blocked) = plan
         run, alloc = self.runtime.run, self.runtime.alloc
@@ -52,9 +56,11 @@ class CLMatmulPrimitives:
         run(blocked, (None if bias is None else bias.data, pa, pb, out.data))
         return out
 
-    def _matmul_plan(self, key, a, b, transpose_a, transpose_b, bias_mode=0, bias=None):
+    def _matmul_plan(self, key, a, b, transpose_a, transpose_b, bias_mode=0, bias=None,
+                     sum_batch=False):
         """Prepared launches of the blocked matmul (pack a, maybe pack b, multiply), or None
         when matmul_variant's other paths apply (bool, empty, K = 0, a GPU, mismatches).
+        sum_batch: one product, the sum over the batch (matmul_blocked's sum_batches).
 
         a and b may be any strided views: the pack kernels gather them into panels.
         """
@@ -99,15 +105,16 @@ class CLMatmulPrimitives:
             batch_b = b_panel if bb > 1 else 0
         else:
             batch_b = k * n if bb > 1 else 0
+        summed, launched = (batch, 1) if sum_batch else (1, batch)
         blocked = self.runtime.prepare(
             "matmul", "matmul.cl", "matmul_blocked", options,
-            (-(-m // wpt_m), -(-n // vec), batch), (1, 1, 1),
+            (-(-m // wpt_m), -(-n // vec), launched), (1, 1, 1),
             (np.int32(m), np.int32(n), np.int32(k), np.int32(a_panel if ba > 1 else 0),
-             np.int32(batch_b), np.int32(b_packed), np.int32(bias_mode), PER_CALL, PER_CALL,
-             PER_CALL, PER_CALL))
+             np.int32(batch_b), np.int32(b_packed), np.int32(summed), np.int32(bias_mode),
+             PER_CALL, PER_CALL, PER_CALL, PER_CALL))
         size = a.dtype.itemsize
-        plan = ((batch, m, n), a.dtype, batch * m * n * size, pack_a, ba * a_panel * size,
-                pack_b, bb * b_panel * size, blocked)
+        plan = ((launched, m, n), a.dtype, launched * m * n * size, pack_a,
+                ba * a_panel * size, pack_b, bb * b_panel * size, blocked)
         return self._remember(key, plan)
 
     def _matmul_operand(self, x, transpose):
@@ -213,5 +220,6 @@ class CLMatmulPrimitives:
         self.launch("matmul", knl, (-(-m // wpt_m), -(-n // vec), out.shape[0]), (1, 1, 1),
                     np.int32(m), np.int32(n), np.int32(k),
                     np.int32(pa.shape[1] if pa.shape[0] > 1 else 0), np.int32(batch_b),
-                    np.int32(b_packed), np.int32(0), None, pa.data, pb.data, out.data)
+                    np.int32(b_packed), np.int32(1), np.int32(0), None, pa.data, pb.data,
+                    out.data)
         return out

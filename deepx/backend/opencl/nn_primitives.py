@@ -49,8 +49,8 @@ class CLNNPrimitives:
         if not x.size:  # only padding is read
             return self.full(out.shape, 0, _dt(x.dtype))
         knl = self.kernel("conv.cl", "conv_im2col", x.dtype, op="im2col")
-        rows = n * c * kh * kw * oh  # one work-item per output row
-        self.launch_1d("im2col", knl, rows, *_ints(rows, c, h, w),
+        planes = n * c * kh * kw  # one work-item per (OH, OW) plane of cols
+        self.launch_planes("im2col", knl, planes, *_ints(planes, c, h, w),
                        *_window(kernel_size, stride, padding, dilation), *_ints(oh, ow),
                        x.data, out.data)
         return out
@@ -66,8 +66,8 @@ class CLNNPrimitives:
         if not cols.size:
             return self.full(out.shape, 0, _dt(cols.dtype))
         knl = self.kernel("conv.cl", "conv_col2im", cols.dtype, op="col2im")
-        rows = n * c * h  # one work-item per input row
-        self.launch_1d("col2im", knl, rows, *_ints(rows, c, h, w),
+        planes = n * c  # one work-item per input plane
+        self.launch_planes("col2im", knl, planes, *_ints(planes, c, h, w),
                        *_window(kernel_size, stride, padding, dilation), *_ints(oh, ow),
                        cols.data, out.data)
         return out
@@ -97,8 +97,9 @@ class CLNNPrimitives:
         if not grad.size:
             return self.full(out.shape, 0, _dt(grad.dtype))
         knl = self.kernel("pool.cl", "pool_max_backward", grad.dtype, op="max_pool2d_backward")
-        rows = n * c * input_size[0]
-        self.launch_1d("max_pool2d_backward", knl, rows, *_ints(rows, *input_size, oh, ow),
+        planes = n * c
+        self.launch_planes("max_pool2d_backward", knl, planes,
+                           *_ints(planes, *input_size, oh, ow),
                        *_window(kernel_size, stride, padding, dilation), grad.data,
                        argmax.data, out.data)
         return out
