@@ -12,7 +12,8 @@
  *   fixed: results are bit-identical run to run; they match NumPy's up to summation order.
  *
  * softmax_forward(log_out, rows, n, inner, x, out)
- *     Geometry: 1-D, one work-item per row (rows = outer * inner), guard r < rows.
+ *     Geometry: 1-D, one work-item per row (rows = outer * inner), guard r < rows. Strided
+ *     rows (inner > 1) need the SCALAR_ROWS=1 build.
  *     m = max (NaN propagates), s = sum exp(x - m); out = exp(x - m) / s or x - m - log s.
  *     Matches NumpyBackend.softmax.
  * softmax_backward(log_out, rows, n, inner, out, grad, dx)
@@ -20,14 +21,17 @@
  *     Matches NumpyBackend.softmax_backward.
  * softmax_forward_tree(log_out, rows, n, x, out, scratch: local DTYPE[L])
  * softmax_backward_tree(log_out, rows, n, out, grad, dx, scratch: local DTYPE[L])
- *     The same (team = 1 above) for few long contiguous rows (inner == 1): one work-group
- *     (team) of L work-items, a power of two, per row: global rows * L, local L.
+ *     The same computation (the kernels above run teams of 1) for few long contiguous rows
+ *     (inner == 1): a team of L work-items, a power of two, per row: global rows * L,
+ *     local L. Built with SCALAR_ROWS=0.
  */
 #include "chunk.h"
 #include "tree.h"
 
 /* -D SCALAR_ROWS=1, the host's build for short or strided rows, leaves the vector loops out:
- * PoCL then vectorises the element loops across work-items, faster for those rows. */
+ * PoCL then vectorises the element loops across work-items, faster for those rows. The other
+ * build's softmax_forward/backward, like the tree kernels, read contiguous rows only (they
+ * take inner as 1), so a row's offset costs no division. */
 #ifndef SCALAR_ROWS
 #define SCALAR_ROWS 0
 #endif
@@ -64,7 +68,7 @@ inline DTYPE row_total(int op, VTYPE lanes, bool blocks, DTYPE rest, int team,
  * which PoCL vectorises across the work-items. */
 inline void forward_row(int log_out, int n, int inner, int t, int team, __global const DTYPE* x,
                         __global DTYPE* out, __local DTYPE* scratch) {
-    int whole = SCALAR_ROWS || inner != 1 ? 0 : n - n % CHUNK;
+    int whole = SCALAR_ROWS || inner > 1 ? 0 : n - n % CHUNK;
     int step = team * CHUNK;
     bool blocks = t * CHUNK < whole;  /* work-item t reads at least one vector block */
     VTYPE mv = (VTYPE)(-INFINITY);
@@ -90,7 +94,7 @@ inline void forward_row(int log_out, int n, int inner, int t, int team, __global
 inline void backward_row(int log_out, int n, int inner, int t, int team,
                          __global const DTYPE* out, __global const DTYPE* grad,
                          __global DTYPE* dx, __local DTYPE* scratch) {
-    int whole = SCALAR_ROWS || inner != 1 ? 0 : n - n % CHUNK;
+    int whole = SCALAR_ROWS || inner > 1 ? 0 : n - n % CHUNK;
     int step = team * CHUNK;
     bool blocks = t * CHUNK < whole;  /* work-item t reads at least one vector block */
     VTYPE sv = (VTYPE)0;
@@ -112,17 +116,13 @@ inline void backward_row(int log_out, int n, int inner, int t, int team,
     }
 }
 
-/* Element offset of row r's first element (no division for contiguous rows). */
-inline long row_start(int r, int n, int inner) {
-    return inner == 1 ? (long)r * n : (long)(r / inner) * n * inner + r % inner;
-}
-
 __kernel void softmax_forward(int log_out, int rows, int n, int inner,
                               __global const DTYPE* x, __global DTYPE* out) {
     int r = get_global_id(0);
     if (r >= rows) return;
-    long base = row_start(r, n, inner);
-    forward_row(log_out, n, inner, 0, 1, x + base, out + base, 0);
+    int stride = SCALAR_ROWS ? inner : 1;  /* other builds: contiguous rows only */
+    long base = (long)(r / stride) * n * stride + r % stride;
+    forward_row(log_out, n, stride, 0, 1, x + base, out + base, 0);
 }
 
 __kernel void softmax_backward(int log_out, int rows, int n, int inner,
@@ -130,8 +130,9 @@ __kernel void softmax_backward(int log_out, int rows, int n, int inner,
                                __global DTYPE* dx) {
     int r = get_global_id(0);
     if (r >= rows) return;
-    long base = row_start(r, n, inner);
-    backward_row(log_out, n, inner, 0, 1, out + base, grad + base, dx + base, 0);
+    int stride = SCALAR_ROWS ? inner : 1;  /* other builds: contiguous rows only */
+    long base = (long)(r / stride) * n * stride + r % stride;
+    backward_row(log_out, n, stride, 0, 1, out + base, grad + base, dx + base, 0);
 }
 
 __kernel void softmax_forward_tree(int log_out, int rows, int n, __global const DTYPE* x,

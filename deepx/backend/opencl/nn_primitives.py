@@ -151,7 +151,8 @@ class CLNNPrimitives:
             self.launch(op, knl, (outer * local,), (local,), *_ints(log, outer, n), *buffers,
                         cl.LocalMemory(local * x.dtype.itemsize))
         else:
-            # rows without a whole vector block, or strided: element loops only (see the file)
+            # element loops only for rows without a whole vector block (faster) and strided
+            # rows (the vector build reads contiguous rows only); see kernels/softmax.cl
             scalar = int(n < self.CHUNK or inner > 1)
             knl = self.kernel("softmax.cl", names[0], x.dtype, op=op, SCALAR_ROWS=scalar)
             self.launch_1d(op, knl, outer * inner, *_ints(log, outer * inner, n, inner),
