@@ -22,13 +22,14 @@ from .ops.elementwise import (abs, add, clamp_max, clamp_min, clip, div, exp, lo
                               mul, neg, pow, rsqrt, sigmoid, sqrt, sub, tanh, where)
 from .ops.matmul import matmul
 from .ops.einsum import einsum
-from .ops.indexing import bincount, gather, index_fill, masked_fill, nonzero, scatter, scatter_add
+from .ops.gather import gather, index_select, scatter, scatter_add
+from .ops.indexing import bincount, index_fill, masked_fill, nonzero
 from .ops.logical import all_ as all, any_ as any  # noqa: A004 - PyTorch's names
 from .ops.logical import allclose, eq, equal, ge, gt, isclose, le, lt, ne
 from .ops.repeat import flip, roll, tile
 from .ops.sort import argsort, sort, topk
-from .ops.movement import (cat, expand, flatten, index_select, pad, permute, reshape, squeeze,
-                           stack, transpose, unsqueeze)
+from .ops.movement import (cat, expand, flatten, pad, permute, reshape, squeeze, stack, transpose,
+                           unsqueeze)
 from .ops.reduce import amax, amin, argmax, argmin, max, mean, min, norm, std, sum, var
 from .rng import initial_seed, manual_seed
 from . import data, models, nn, optim, utils, viz

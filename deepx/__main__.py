@@ -1,7 +1,9 @@
-"""Command line: `python -m deepx info` lists devices; `python -m deepx report` writes reports/."""
+"""Command line: `python -m deepx info` lists devices; `python -m deepx report` (from a checkout:
+it runs benchmarks/report.py) writes a benchmark report."""
 from __future__ import annotations
 
 import argparse
+import pathlib
 import sys
 
 
@@ -31,7 +33,21 @@ def _info(args) -> int:
 
 
 def _report(args) -> int:
-    from .report import main as report_main
+    """Run benchmarks/report.py of the checkout this deepx is imported from.
+
+    The report runs the benchmark scripts, which live beside it in the repository and are not
+    installed with the package, so from an installed deepx this only says where to run it.
+    """
+    root = pathlib.Path(__file__).resolve().parents[1]
+    bench = root / "benchmarks"
+    if not ((bench / "report.py").is_file() and (root / "pyproject.toml").is_file()):
+        print(f"deepx report: no deepx checkout around {pathlib.Path(__file__).parent}: the "
+              "report runs the benchmark scripts of the repository (benchmarks/), which are "
+              "not installed with the package. Clone deepx and run `python -m deepx report` "
+              "from the checkout's root.", file=sys.stderr)
+        return 2
+    sys.path.insert(0, str(bench))  # the report and the benchmarks import each other flatly
+    from report import main as report_main
 
     return report_main(args)
 

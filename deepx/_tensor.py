@@ -11,6 +11,7 @@ from .errors import DeepxError, DTypeError, ShapeError
 from .ops import activation as act
 from .ops import division as dv
 from .ops import elementwise as ew
+from .ops import gather as gs
 from .ops import indexing as ix
 from .ops import logical as lg
 from .ops import matmul as mm
@@ -474,10 +475,10 @@ class Tensor:
 
     def __setitem__(self, key, value) -> None:
         """t[basic index] = value (broadcast), in place through a view; recorded (CopySlices)."""
-        if mv.basic_view(self.shape, key, self.stride())[3] is not None:
+        if ix.basic_view(self.shape, key, self.stride())[3] is not None:
             raise DeepxError("setitem: assignment through an integer-array or mask index is "
                              "not supported; use basic slicing or deepx.where")
-        mv.getitem(self, key).copy_(value)
+        ix.getitem(self, key).copy_(value)
 
     def __deepcopy__(self, memo) -> Tensor:
         """copy.deepcopy: new storage on the same device; grads and leaf status kept."""
@@ -721,7 +722,7 @@ class Tensor:
         return mv.expand(self, other.shape)
 
     def __getitem__(self, key):
-        return mv.getitem(self, key)
+        return ix.getitem(self, key)
 
     # ------------------------------------------------------------ PyTorch API breadth (issue 15)
     # Each method calls its function in deepx/ops (indexing, sort, logical, repeat); the
@@ -740,20 +741,20 @@ class Tensor:
         return self._write("index_fill_", ix.index_fill(self, dim, index, value))
 
     def gather(self, dim, index) -> Tensor:
-        return ix.gather(self, dim, index)
+        return gs.gather(self, dim, index)
 
     def scatter(self, dim, index, src=None, value=None, reduce=None) -> Tensor:
-        return ix.scatter(self, dim, index, src, value=value, reduce=reduce)
+        return gs.scatter(self, dim, index, src, value=value, reduce=reduce)
 
     def scatter_(self, dim, index, src=None, value=None, reduce=None) -> Tensor:
-        return self._write("scatter_", ix.scatter(self, dim, index, src, value=value,
+        return self._write("scatter_", gs.scatter(self, dim, index, src, value=value,
                                                   reduce=reduce))
 
     def scatter_add(self, dim, index, src) -> Tensor:
-        return ix.scatter_add(self, dim, index, src)
+        return gs.scatter_add(self, dim, index, src)
 
     def scatter_add_(self, dim, index, src) -> Tensor:
-        return self._write("scatter_add_", ix.scatter_add(self, dim, index, src))
+        return self._write("scatter_add_", gs.scatter_add(self, dim, index, src))
 
     def nonzero(self, as_tuple=False):
         return ix.nonzero(self, as_tuple=as_tuple)

@@ -10,6 +10,7 @@ import contextlib
 import itertools
 import weakref
 
+from . import dtypes
 from .backend import BinaryOp
 from .errors import DeepxError, DeviceError
 
@@ -170,6 +171,9 @@ class Function:
 
     Positional arguments of `apply` are Tensors (or None); keyword arguments are plain
     attributes. `backward` returns one gradient array (or None) per positional argument.
+    `forward` returns one array, or a tuple (output, *extras): only the first is differentiable
+    and the extras (max_pool2d's indices) come back as plain tensors, as PyTorch's
+    mark_non_differentiable outputs; `apply` then returns a tuple too.
     """
 
     name = None  # the public name used in error messages; defaults to the class name
@@ -219,9 +223,14 @@ class Function:
             needs = _NO_GRADS.get(len(args)) or (False,) * len(args)
         ctx = Context(device.backend, needs)
         out = cls.forward(ctx, *arrays, **kwargs)
-        record = record and out.dtype.kind == "f"
+        extras = ()
+        if type(out) is tuple:  # (differentiable output, *non-differentiable extras)
+            out, *extras = out
+        record = record and dtypes.of(out).is_floating_point
         result = tensor_cls._wrap(out, kwargs["device"] if cls.moves_device else device,
                                   requires_grad=record)
+        if extras:
+            extras = tuple(tensor_cls._wrap(e, result.device) for e in extras)
         if cls.is_view:  # shares the input's storage: and so its version counter and base
             result._version = first._version
             result._base = first if first._base is None else first._base
@@ -237,13 +246,15 @@ class Function:
             versions = ()
             if ctx.saved:
                 saved = {id(s) for s in ctx.saved if s is not None}
-                versions = [(a._version, a._version.value, tuple(a.shape)) for a in args
+                # extras too: an in-place change of the returned indices must not go unseen
+                versions = [(a._version, a._version.value, tuple(a.shape))
+                            for a in (*args, *extras)
                             if isinstance(a, tensor_cls) and id(a._data) in saved]
             result._node = Node(cls, ctx, parents, versions, out.shape,
                                 result.device.backend)
         else:
             ctx.saved = ()
-        return result
+        return (result, *extras) if extras else result
 
 
 def _accumulate(backend, old, new):

@@ -9,19 +9,24 @@
  * Size-0 parameters are never launched.
  * Arguments: param, grad and the state buffers are distinct C-contiguous arrays of n
  * elements. A state buffer the options leave unused is passed as NULL and never touched.
+ * Multi-tensor kernels (optim_sgd, optim_adam; torch's _fused_sgd_ / _fused_adam_, apex's
+ *   multi_tensor_apply): one launch updates up to OPTIM_SLOTS tensors. Each array argument
+ *   is OPTIM_SLOTS pointers (param0 .. param15; NULL in unused slots). chunk_starts[s] is the
+ *   first chunk (work-item) of tensor s, sizes[s] its element count; an unused slot has
+ *   size 0 and starts at the launch's chunk count. slot_of() maps a work-item to its tensor.
  * Scalars are DTYPE kernel arguments; the host derives them in double (1 - beta, bias
  * corrections), as torch.optim does in Python, and converts once. Flags are ints (0 / 1).
  * Each kernel repeats the order of operations of deepx/backend/numpy_optim.py (itself that
  * of torch.optim's single-tensor implementation), so results agree to rounding.
  *
- * optim_sgd(n, param, grad, buf, lr, momentum, one_minus_dampening, weight_decay,
- *           use_momentum, nesterov, maximize, first_step)
+ * optim_sgd(chunk_starts, sizes, param[], grad[], buf[], lr, momentum, one_minus_dampening,
+ *           weight_decay, use_momentum, nesterov, maximize, first_step)
  *     Backend.sgd_step_. g = +-grad + wd * p; with momentum: buf = first_step ? g :
  *     momentum * buf + (1 - dampening) * g, and g = nesterov ? g + momentum * buf : buf;
  *     p -= lr * g.
- * optim_adam(n, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, one_minus_beta1, beta2,
- *            one_minus_beta2, eps, weight_decay, decay_factor, neg_step_size,
- *            bias_correction2_sqrt, amsgrad, decoupled, maximize)
+ * optim_adam(chunk_starts, sizes, param[], grad[], exp_avg[], exp_avg_sq[], max_exp_avg_sq[],
+ *            one_minus_beta1, beta2, one_minus_beta2, eps, weight_decay, decay_factor,
+ *            neg_step_size, bias_correction2_sqrt, amsgrad, decoupled, maximize)
  *     Backend.adam_step_ (Adam, AdamW when decoupled). decay_factor = 1 - lr * wd,
  *     neg_step_size = -lr / (1 - beta1^t), bias_correction2_sqrt = sqrt(1 - beta2^t).
  *     max_exp_avg_sq is NULL unless amsgrad.
@@ -38,20 +43,47 @@
  */
 #include "chunk.h"
 
+#define OPTIM_SLOTS 16
+/* An argument list of OPTIM_SLOTS pointers x0 .. x15, and the private array of them. */
+#define SLOT_ARGS(T, x) T x##0, T x##1, T x##2, T x##3, T x##4, T x##5, T x##6, T x##7, \
+    T x##8, T x##9, T x##10, T x##11, T x##12, T x##13, T x##14, T x##15
+#define SLOT_ARRAY(T, x) T x[OPTIM_SLOTS] = {x##0, x##1, x##2, x##3, x##4, x##5, x##6, x##7, \
+    x##8, x##9, x##10, x##11, x##12, x##13, x##14, x##15}
+
+/* The slot of this work-item's chunk, its first element *i0 and the elements left in the
+ * tensor from there *count; -1 for a work-item past every tensor (global size rounding). */
+inline int slot_of(int16 chunk_starts, int16 sizes, int* i0, int* count) {
+    int c = get_global_id(0);
+    int starts[OPTIM_SLOTS], n[OPTIM_SLOTS];
+    vstore16(chunk_starts, 0, starts);
+    vstore16(sizes, 0, n);
+    int s = 0;
+    while (s + 1 < OPTIM_SLOTS && c >= starts[s + 1]) ++s;
+    *i0 = (c - starts[s]) * CHUNK;
+    *count = n[s] - *i0;
+    return *count > 0 ? s : -1;
+}
+
 /* start + w * (end - start), with torch.lerp's two-sided formula for accuracy near w = 1. */
 inline VTYPE lerp_torch(VTYPE start, VTYPE end, DTYPE w) {
     return w < (DTYPE)0.5 ? start + w * (end - start) : end - (end - start) * ((DTYPE)1 - w);
 }
 
-__kernel void optim_sgd(int n, __global DTYPE* param, __global const DTYPE* grad,
-                        __global DTYPE* buf, DTYPE lr, DTYPE momentum,
+__kernel void optim_sgd(int16 chunk_starts, int16 sizes, SLOT_ARGS(__global DTYPE*, params),
+                        SLOT_ARGS(__global const DTYPE*, grads),
+                        SLOT_ARGS(__global DTYPE*, bufs), DTYPE lr, DTYPE momentum,
                         DTYPE one_minus_dampening, DTYPE weight_decay, int use_momentum,
                         int nesterov, int maximize, int first_step) {
-    int i0 = get_global_id(0) * CHUNK;
-    if (i0 >= n) {
+    int i0, count, s = slot_of(chunk_starts, sizes, &i0, &count);
+    if (s < 0) {
         return;
     }
-    int count = n - i0;
+    SLOT_ARRAY(__global DTYPE*, params);
+    SLOT_ARRAY(__global const DTYPE*, grads);
+    SLOT_ARRAY(__global DTYPE*, bufs);
+    __global DTYPE* param = params[s];
+    __global const DTYPE* grad = grads[s];
+    __global DTYPE* buf = bufs[s];
     VTYPE p = chunk_load(param + i0, count);
     VTYPE g = chunk_load(grad + i0, count);
     if (maximize) {
@@ -69,18 +101,29 @@ __kernel void optim_sgd(int n, __global DTYPE* param, __global const DTYPE* grad
     chunk_store(p - lr * g, param + i0, count);
 }
 
-__kernel void optim_adam(int n, __global DTYPE* param, __global const DTYPE* grad,
-                         __global DTYPE* exp_avg, __global DTYPE* exp_avg_sq,
-                         __global DTYPE* max_exp_avg_sq, DTYPE one_minus_beta1, DTYPE beta2,
-                         DTYPE one_minus_beta2, DTYPE eps, DTYPE weight_decay,
+__kernel void optim_adam(int16 chunk_starts, int16 sizes, SLOT_ARGS(__global DTYPE*, params),
+                         SLOT_ARGS(__global const DTYPE*, grads),
+                         SLOT_ARGS(__global DTYPE*, exp_avgs),
+                         SLOT_ARGS(__global DTYPE*, exp_avg_sqs),
+                         SLOT_ARGS(__global DTYPE*, max_exp_avg_sqs), DTYPE one_minus_beta1,
+                         DTYPE beta2, DTYPE one_minus_beta2, DTYPE eps, DTYPE weight_decay,
                          DTYPE decay_factor, DTYPE neg_step_size,
                          DTYPE bias_correction2_sqrt, int amsgrad, int decoupled,
                          int maximize) {
-    int i0 = get_global_id(0) * CHUNK;
-    if (i0 >= n) {
+    int i0, count, s = slot_of(chunk_starts, sizes, &i0, &count);
+    if (s < 0) {
         return;
     }
-    int count = n - i0;
+    SLOT_ARRAY(__global DTYPE*, params);
+    SLOT_ARRAY(__global const DTYPE*, grads);
+    SLOT_ARRAY(__global DTYPE*, exp_avgs);
+    SLOT_ARRAY(__global DTYPE*, exp_avg_sqs);
+    SLOT_ARRAY(__global DTYPE*, max_exp_avg_sqs);
+    __global DTYPE* param = params[s];
+    __global const DTYPE* grad = grads[s];
+    __global DTYPE* exp_avg = exp_avgs[s];
+    __global DTYPE* exp_avg_sq = exp_avg_sqs[s];
+    __global DTYPE* max_exp_avg_sq = max_exp_avg_sqs[s];
     VTYPE p = chunk_load(param + i0, count);
     VTYPE g = chunk_load(grad + i0, count);
     if (maximize) {

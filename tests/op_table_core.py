@@ -17,6 +17,7 @@ from op_table import (
 import deepx as dx
 from deepx.ops import division as dv
 from deepx.ops import elementwise as ew
+from deepx.ops import gather as gs
 from deepx.ops import indexing as ix
 from deepx.ops import logical as lg
 from deepx.ops import matmul as mm
@@ -465,10 +466,10 @@ CORE_OPS = [
            covers=(vw.CopySlices, vw.View, ew.Mul, ew.Add)),
     OpInfo("index_select", lambda x, idx, dim: dx.index_select(x, dim, idx),
            lambda x, idx, dim: np.take(x, idx, axis=dim), _gather_samples,
-           covers=(mv.Gather,), torch=_torch_index_select),
+           covers=(gs.Gather,), torch=_torch_index_select),
     OpInfo("index_list", lambda x: x[[2, 0, 2]], lambda x: x[[2, 0, 2]],
            lambda rng: [Sample((rand(rng, 3, 4),)), Sample((rand(rng, 5),))],
-           covers=(mv.Gather,), torch=SAME_CALL),
+           covers=(gs.Gather,), torch=SAME_CALL),
     OpInfo("cat", lambda *xs, dim: dx.cat(xs, dim=dim),
            lambda *xs, dim: np.concatenate(xs, axis=dim), _cat_samples, covers=(mv.Cat,),
            torch=_torch_cat),
@@ -720,16 +721,16 @@ CORE_OPS += [
     # Index and mask arrays reach `fn` as integer/bool tensors, so most calls are the same
     # method calls on deepx and on torch tensors (torch=SAME_CALL).
     OpInfo("gather", lambda x, idx, dim, t=False: _maybe_t(x, t).gather(dim, idx),
-           _gather_dim_ref, _gather_dim_samples, covers=(ix.GatherDim,), torch=SAME_CALL),
+           _gather_dim_ref, _gather_dim_samples, covers=(gs.GatherDim,), torch=SAME_CALL),
     OpInfo("scatter", lambda x, s, idx, dim, t=False: _maybe_t(x, t).scatter(dim, idx, s),
-           _scatter_ref, _scatter_samples, covers=(ix.Scatter,), torch=SAME_CALL),
+           _scatter_ref, _scatter_samples, covers=(gs.Scatter,), torch=SAME_CALL),
     OpInfo("scatter_value", lambda x, s, idx, dim, t=False: _maybe_t(x, t).scatter(
         dim, idx, 2.5) * s.sum(),
         lambda x, s, idx, dim, t=False: _scatter_ref(x, np.full(idx.shape, 2.5), idx, dim, t)
-        * s.sum(), _scatter_samples, covers=(ix.Scatter,), torch=SAME_CALL),
+        * s.sum(), _scatter_samples, covers=(gs.Scatter,), torch=SAME_CALL),
     OpInfo("scatter_add", lambda x, s, idx, dim: x.scatter_add(dim, idx, s),
            lambda x, s, idx, dim: _scatter_ref(x, s, idx, dim, add=True),
-           _scatter_add_samples, covers=(ix.Scatter,), tol_reason="a few float32 additions",
+           _scatter_add_samples, covers=(gs.Scatter,), tol_reason="a few float32 additions",
            torch=SAME_CALL),
     OpInfo("masked_fill", lambda x, m, v=None, value=None, t=False: _masked_fill_fn(
         x, m, v if v is not None else value, t),
@@ -742,9 +743,9 @@ CORE_OPS += [
                                      np.full(x[:, -1:].shape, -2.0)], axis=1),
            lambda rng: [Sample((rand(rng, 2, 7),)), Sample((rand(rng, 1, 5, 3),))],
            covers=(ew.Where,), torch=_index_fill_torch),
-    OpInfo("sort", _sort_fn, _sort_ref, _sort_samples, covers=(ix.GatherDim,), torch=SAME_CALL),
+    OpInfo("sort", _sort_fn, _sort_ref, _sort_samples, covers=(gs.GatherDim,), torch=SAME_CALL),
     OpInfo("topk", lambda x, **kw: x.topk(**kw).values, _topk_ref, _topk_samples,
-           covers=(ix.GatherDim,), torch=SAME_CALL),
+           covers=(gs.GatherDim,), torch=SAME_CALL),
     OpInfo("einsum", _einsum_fn, _einsum_ref, _einsum_samples,
            covers=(vw.View, mm.MatMul, vw.Permute, rd.Sum), atol32=1e-4, rtol32=1e-4,
            tol_reason="matmul-shaped contractions: float32 dot products in another order",

@@ -18,7 +18,7 @@ from deepx.backend.numpy_backend import random_bits
 from deepx.ops import activation as act
 from deepx.ops import conv, loss, norm, pool
 from deepx.ops import elementwise as ew
-from deepx.ops import indexing as ix
+from deepx.ops import gather as gs
 from deepx.ops import matmul as mm
 from deepx.ops import movement as mv
 from deepx.ops import reduce as rd
@@ -714,7 +714,7 @@ NN_OPS = [
            covers=(loss.CrossEntropy, mv.Permute, ew.Div), atol32=1e-5, rtol32=1e-5,
            tol_reason=_LOSS_TOL, torch=_torch_cross_entropy),
     OpInfo("nll_loss", _nll_fn, _nll_ref, lambda rng: _class_samples(rng),
-           covers=(mv.Gather, ew.Mul, ew.Neg), tol_reason="picks and one weighted mean",
+           covers=(gs.Gather, ew.Mul, ew.Neg), tol_reason="picks and one weighted mean",
            torch=_torch_nll),
     OpInfo("mse_loss", F.mse_loss, lambda x, y, reduction="mean": _reduce_ref(
         (x - y) ** 2, reduction), _pair_samples(_any_target), covers=(ew.Sub, ew.Mul),
@@ -732,7 +732,7 @@ NN_OPS = [
            _bce_logits_samples, covers=(act.SoftplusFunction,), atol32=1e-5, rtol32=1e-5,
            tol_reason=_LOSS_TOL, torch=_torch_bce_logits),
     OpInfo("multi_margin_loss", _multi_margin_fn, _multi_margin_ref, _multi_margin_samples,
-           covers=(act.ReLUFunction, mv.Gather), tol_reason="sums over C and a float32 mean",
+           covers=(act.ReLUFunction, gs.Gather), tol_reason="sums over C and a float32 mean",
            torch=_torch_multi_margin),
     OpInfo("hinge_embedding_loss", F.hinge_embedding_loss, _hinge_ref, _hinge_samples,
            covers=(ew.Clip, ew.Where), tol_reason="a float32 mean",
@@ -848,15 +848,15 @@ def _ce_prob_ref(x, t, w=None, reduction="mean", label_smoothing=0.0):
 
 NN_OPS += [
     OpInfo("pad_modes", lambda x, **kw: F.pad(x, **kw), _np_pad_mode, _pad_mode_samples,
-           covers=(mv.Gather,), torch=_tf("pad")),
+           covers=(gs.Gather,), torch=_tf("pad")),
     OpInfo("interpolate_nearest", lambda x, **kw: F.interpolate(x, mode="nearest", **kw),
-           _interp_ref, _interp_samples, covers=(mv.Gather,),
+           _interp_ref, _interp_samples, covers=(gs.Gather,),
            torch=lambda x, **kw: _tf("interpolate")(x, mode="nearest", **kw)),
     # The padding row's zero gradient is PyTorch's rule, not the derivative, so finite
     # differences would disagree there: the table masks those outputs (the rule itself is
     # checked against torch in test_api_tensor.py).
     OpInfo("embedding", _embedding_fn, _embedding_ref, _embedding_samples,
-           covers=(ix.GatherDim, ew.Where), torch=_embedding_torch),
+           covers=(gs.GatherDim, ew.Where), torch=_embedding_torch),
     OpInfo("cross_entropy_probs", _ce_prob_fn, _ce_prob_ref, _ce_prob_samples,
            covers=(act.LogSoftmaxFunction, ew.Mul, rd.Sum), atol32=1e-5, rtol32=1e-4,
            tol_reason="log-softmax then a C-long float32 sum",

@@ -118,14 +118,25 @@ def _cross_entropy_backward(rng):
     return [Call((logits, lse, _targets(), weight, _f32(rng, 5), -100, 0.2), 2e-5)]
 
 
-def _optimizer(method_args):
-    """Calls of an optimizer step on n = 17 (a ragged chunk): param, grad, states, scalars."""
+def _optimizer(method_args, foreach=False):
+    """Calls of an optimizer step on n = 17 (a ragged chunk): param, grad, states, scalars.
+    foreach (the multi-tensor steps): lists of tensors of 17, 1, 40 and (2, 3) elements, and
+    of 20 tensors (past one launch's 16 slots)."""
+    def arrays_of(rng, states, shape):
+        arrays = [_f32(rng, *shape), _f32(rng, *shape)]
+        return arrays + [np.abs(_f32(rng, *shape)) + 0.5 if used else None for used in states]
+
     def calls(rng):
         out = []
         for states, args in method_args:
-            arrays = [_f32(rng, 17), _f32(rng, 17)]
-            arrays += [np.abs(_f32(rng, 17)) + 0.5 if used else None for used in states]
-            out.append(Call((*arrays, *args), 1e-6))
+            if not foreach:
+                out.append(Call((*arrays_of(rng, states, (17,)), *args), 1e-6))
+                continue
+            for shapes in ([(17,)], [(17,), (1,), (40,), (2, 3)], [(i + 1,) for i in range(20)]):
+                per = [arrays_of(rng, states, shape) for shape in shapes]
+                lists = [None if per[0][k] is None else [p[k] for p in per]
+                         for k in range(len(per[0]))]
+                out.append(Call((*lists, *args), 1e-6))
         return out
     return calls
 
@@ -225,11 +236,16 @@ PRIMITIVES = [
     Primitive("cross_entropy_backward", _cross_entropy_backward, "exp in float32"),
     Primitive("norm_stats", lambda rng: [Call((_f32(rng, 2, 3, 42) + 100,), 2e-5)],
               "two-pass mean and variance in float32"),
-    Primitive("sgd_step_", _optimizer([((True,), (0.1, 0.9, 0.1, 0.01, True, False, False))]),
+    Primitive("sgd_step_", _optimizer([((True,), (0.1, 0.9, 0.1, 0.01, True, False, False)),
+                                       ((False,), (0.1, 0.0, 0.0, 0.0, False, True, False))],
+                                      foreach=True),
               "the same formulas in float32: rounding only",
               tests=("test_optimizer_steps_chunks_and_ragged_ends",)),
     Primitive("adam_step_", _optimizer([((True, True, True),
-                                         (1e-3, 0.9, 0.999, 1e-8, 0.01, 3, True, True, False))]),
+                                         (1e-3, 0.9, 0.999, 1e-8, 0.01, 3, True, True, False)),
+                                        ((True, True, False),
+                                         (1e-3, 0.9, 0.999, 1e-8, 0.0, 1, False, False, True))],
+                                       foreach=True),
               "the same formulas in float32: rounding only",
               tests=("test_optimizer_steps_chunks_and_ragged_ends",)),
     Primitive("rmsprop_step_", _optimizer([((True, True, True),

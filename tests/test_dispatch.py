@@ -174,3 +174,39 @@ def test_matmul_fused_bias_matches_numpy(shape, per, opencl_device):
     with pytest.raises(dx.DeepxError, match="bias of shape"):
         be.matmul(be.from_numpy(a), be.from_numpy(b), transpose_b=True,
                   bias=be.from_numpy(np.zeros(n + 1, np.float32)))
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "sgd_momentum", "adam", "amsgrad"])
+def test_optimizer_step_is_one_launch_for_all_parameters(optimizer, opencl_device):
+    """A multi-tensor step (torch's _fused_sgd_/_fused_adam_): one launch for the 8 parameters
+    of LeNet, two for 20 (past a launch's 16 slots), the same updates as one launch each."""
+    from deepx.backend.opencl import runtime
+
+    def make(params):
+        if optimizer.startswith("sgd"):
+            return dx.optim.SGD(params, lr=0.1, momentum=0.9 if optimizer == "sgd_momentum" else 0)
+        return dx.optim.Adam(params, lr=0.1, amsgrad=optimizer == "amsgrad")
+
+    for count, want in ((8, 1), (20, 2)):
+        rng = np.random.default_rng(count)
+        host = [rng.standard_normal(i % 7 + 1 + 13 * (i % 3)).astype(np.float32)
+                for i in range(count)]
+        steps = {}
+        for device in (opencl_device, "numpy"):
+            params = [dx.tensor(h, device=device, requires_grad=True) for h in host]
+            opt = make(params)
+            for step in range(3):
+                sum((p * p * (i + 1)).sum() for i, p in enumerate(params)).backward()
+                names = []
+                runtime.LAUNCH_LISTENERS.append(lambda op, name, *_, into=names: into.append(name))
+                try:
+                    opt.step()
+                finally:
+                    runtime.LAUNCH_LISTENERS.pop()
+                if device is opencl_device and step:  # the first also fills the new state
+                    kernel = "optim_sgd" if optimizer.startswith("sgd") else "optim_adam"
+                    assert names == [kernel] * want, (count, names)
+                opt.zero_grad()
+            steps[device] = [p.detach().numpy() for p in params]
+        for got, ref in zip(steps[opencl_device], steps["numpy"]):
+            np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-6)

@@ -48,3 +48,14 @@ def test_the_local_memory_tree_loop_is_written_once_in_tree_h():
     found = {path.name: len(TREE_LOOP.findall(path.read_text()))
              for path in sorted(KERNELS.glob("*.cl")) + sorted(KERNELS.glob("*.h"))}
     assert {name: n for name, n in found.items() if n} == {"tree.h": 1}, found
+
+
+def test_optimizer_slot_count_matches_the_kernels():
+    """The host fills kernels/optim.cl's OPTIM_SLOTS pointer slots per multi-tensor launch."""
+    from deepx.backend.opencl.optim_primitives import OPTIM_SLOTS
+
+    source = (KERNELS / "optim.cl").read_text()
+    assert re.search(r"^#define OPTIM_SLOTS (\d+)$", source, re.M).group(1) == str(OPTIM_SLOTS)
+    for macro in ("SLOT_ARGS", "SLOT_ARRAY"):  # each lists x##0 .. x##(OPTIM_SLOTS - 1)
+        body = re.search(rf"#define {macro}\(T, x\)(.*?\n.*?)\n", source).group(1)
+        assert re.findall(r"x##(\d+)", body) == [str(i) for i in range(OPTIM_SLOTS)], macro

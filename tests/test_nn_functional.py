@@ -29,6 +29,41 @@ def test_max_pool_indices_match_pytorch(device):
     assert idx.dtype is dx.int64
 
 
+def test_max_pool_indices_cost_no_second_pooling_launch(opencl_device):
+    """return_indices is one MaxPool2dFunction call: the pooling primitive runs once, the
+    indices carry no gradient and the values keep theirs."""
+    from deepx.backend.opencl import runtime
+
+    x = dx.tensor(_rng().standard_normal((2, 3, 9, 7)).astype(np.float32),
+                  device=opencl_device, requires_grad=True)
+
+    def pool_launches(return_indices):
+        seen = []
+
+        def listener(op, name, global_size, event):
+            if op == "max_pool2d":
+                seen.append(name)
+
+        runtime.LAUNCH_LISTENERS.append(listener)
+        try:
+            res = F.max_pool2d(x, 3, 2, 1, return_indices=return_indices)
+        finally:
+            runtime.LAUNCH_LISTENERS.remove(listener)
+        return seen, res
+
+    plain, out_plain = pool_launches(False)
+    seen, (out, idx) = pool_launches(True)
+    assert seen == plain and len(seen) == len(set(seen)) >= 1, seen
+    assert out.requires_grad and not idx.requires_grad and idx.dtype is dx.int64
+    np.testing.assert_array_equal(out.numpy(), out_plain.numpy())
+    out.sum().backward()
+    grad = x.grad.numpy().reshape(2, 3, -1)
+    expected = np.zeros_like(grad)
+    np.add.at(expected, (np.arange(2)[:, None, None], np.arange(3)[None, :, None],
+                         idx.numpy().reshape(2, 3, -1)), 1.0)
+    np.testing.assert_array_equal(grad, expected)
+
+
 def test_batch_norm_running_stats_match_pytorch(device):
     torch = pytest.importorskip("torch")
     rng = _rng()
@@ -313,3 +348,12 @@ def test_max_pool_backward_primitive_is_exact(opencl_device):
         outs.append([be.to_numpy(a) for a in (out, argmax, grad_x)])
     for want, got in zip(*outs):
         np.testing.assert_array_equal(got, want)
+
+
+def test_max_pool_indices_changed_in_place_refuse_backward():
+    """As PyTorch: the indices are saved for backward, so an in-place change is a version error."""
+    x = dx.randn(1, 2, 4, 4, requires_grad=True)
+    out, idx = F.max_pool2d(x, 2, return_indices=True)
+    idx.add_(1)
+    with pytest.raises(dx.DeepxError, match="modified by an inplace operation"):
+        out.sum().backward()

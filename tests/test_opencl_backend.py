@@ -81,12 +81,19 @@ def _primitive_cases():
 @pytest.mark.parametrize("prim,call", _primitive_cases())
 def test_primitive_matches_numpy(be, prim, call):
     """Every sample call of the PRIMITIVES table, on this device and on NumpyBackend."""
-    host = [a.copy() if isinstance(a, np.ndarray) else a for a in call.args]
-    dev = [be.from_numpy(a) if isinstance(a, np.ndarray) else a for a in call.args]
+    def each(a, f):  # arrays, and arrays in lists (the multi-tensor optimizer steps)
+        if isinstance(a, list):
+            return [each(x, f) for x in a]
+        return f(a) if isinstance(a, np.ndarray) else a
+
+    host = [each(a, np.copy) for a in call.args]
+    dev = [each(a, be.from_numpy) for a in call.args]
     got = getattr(be, prim.name)(*(host if prim.name == "from_numpy" else dev))
     want = getattr(NB, prim.name)(*host)
     if prim.name.endswith("_"):  # in place: every array argument afterwards
-        got, want = dev, host
+        def flat(args):
+            return [x for a in args for x in (a if isinstance(a, list) else [a])]
+        got, want = flat(dev), flat(host)
     pairs = zip(got if isinstance(got, (tuple, list)) else (got,),
                 want if isinstance(want, (tuple, list)) else (want,))
     for g, w in pairs:
@@ -459,8 +466,12 @@ def optim_case(be, method, n, args, with_states):
     dev = [be.from_numpy(h) for h in host] + [None if s is None else be.from_numpy(s)
                                               for s in states]
     ref = [h.copy() for h in host] + [None if s is None else s.copy() for s in states]
-    getattr(be, method)(*dev, *args)
-    getattr(NB, method)(*ref, *args)
+    if method in ("sgd_step_", "adam_step_"):  # multi-tensor steps: lists of one
+        getattr(be, method)(*(None if a is None else [a] for a in dev), *args)
+        getattr(NB, method)(*(None if a is None else [a] for a in ref), *args)
+    else:
+        getattr(be, method)(*dev, *args)
+        getattr(NB, method)(*ref, *args)
     for got, want in zip(dev, ref):
         if want is not None:  # float32 against the same formulas: rounding only
             np.testing.assert_allclose(be.to_numpy(got), want, rtol=1e-6, atol=1e-7)
@@ -984,9 +995,9 @@ def test_nn_and_optimizer_kernels_write_only_their_outputs(be, monkeypatch):
         be.norm_stats(be.from_numpy(randn(rng, (t - 1, 3, t + 1))))
         for n in (t * t + 1, 17, 1):  # ragged last chunks of the optimizer kernels
             param, grad, buf1, buf2, buf3 = (be.from_numpy(randn(rng, (n,))) for _ in range(5))
-            be.sgd_step_(param, grad, buf1, 0.1, 0.9, 0.0, 0.01, True, False, False)
-            be.adam_step_(param, grad, buf1, buf2, buf3, 0.1, 0.9, 0.999, 1e-8, 0.01, 2, True,
-                          True, False)
+            be.sgd_step_([param], [grad], [buf1], 0.1, 0.9, 0.0, 0.01, True, False, False)
+            be.adam_step_([param], [grad], [buf1], [buf2], [buf3], 0.1, 0.9, 0.999, 1e-8, 0.01,
+                          2, True, True, False)
             be.rmsprop_step_(param, grad, buf1, buf2, buf3, 0.1, 0.99, 1e-8, 0.0, 0.9, True,
                              False)
     assert len(made) > 20

@@ -54,3 +54,18 @@ def test_installed_wheel_runs_an_opencl_op(wheel, tmp_path):
         pytest.skip("no OpenCL runtime")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[19.0, 64.0]"  # [[0,1,2],[3,4,5]] @ its transpose
+
+
+def test_installed_wheel_report_asks_for_a_checkout(wheel, tmp_path):
+    """`python -m deepx report` runs the repository's benchmarks/: installed, it says so."""
+    site = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",
+                    str(site), str(wheel)], check=True, capture_output=True)
+    env = dict(os.environ, PYTHONPATH=str(site))
+    result = subprocess.run([sys.executable, "-m", "deepx", "report", "--quick", "--out",
+                             str(tmp_path / "out")], cwd=tmp_path, env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "checkout" in result.stderr and "benchmarks/" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()

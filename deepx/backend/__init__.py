@@ -1,6 +1,11 @@
 """The backend contract: the primitives every backend implements, with shapes.
 
-A backend array has `.shape` (tuple of ints) and `.dtype` (a NumPy dtype object). It is a view:
+dtypes: primitives take deepx DTypes (deepx.dtypes), and the layers above the backends (ops,
+autograd, Tensor) read an array's dtype only as a DType, through `deepx.dtypes.of(array)`.
+The array's own `.dtype` is the backend's NumPy dtype object (an ndarray's, and CLArray's to
+match it), which only backend code and `dtypes.of` look at.
+
+A backend array has `.shape` (tuple of ints) and `.dtype` (see above). It is a view:
 elements at `storage_offset + sum(idx * strides)` of a storage that other arrays (views) may
 share, as PyTorch's tensors and CMU needle's NDArray. Every primitive accepts any view as input
 (the elementwise, reduction, copy and matmul primitives read strided views in place; the others
@@ -271,17 +276,22 @@ class Backend:
         Q (two-pass)."""
         raise NotImplementedError
 
-    # ---- optimizer primitives (fused, in place; one launch per parameter per step) ----
+    # ---- optimizer primitives (fused, in place) ----
     # param, grad and every state array share one shape and floating dtype; scalars are Python
     # floats/ints/bools; a state array the options leave unused is passed as None.
-    def sgd_step_(self, param, grad, momentum_buf, lr, momentum, dampening, weight_decay,
+    # sgd_step_ and adam_step_ are multi-tensor steps, as torch's _fused_sgd_/_fused_adam_:
+    # lists of params, grads and states (a state list None when unused), one launch for many
+    # parameters on OpenCL; the others take one parameter.
+    def sgd_step_(self, params, grads, momentum_bufs, lr, momentum, dampening, weight_decay,
                   nesterov, maximize, first_step):
-        """torch.optim.SGD on one param (*S), in place on param and momentum_buf (*S) or None."""
+        """torch.optim.SGD on each param (*S_i), in place on params and momentum_bufs (or
+        None); first_step (the momentum buffers' first update) holds for the whole list."""
         raise NotImplementedError
 
-    def adam_step_(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2,
-                   eps, weight_decay, step, amsgrad, decoupled, maximize):
-        """torch.optim.Adam, or AdamW if decoupled, step number `step` (from 1) in place."""
+    def adam_step_(self, params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, lr, beta1,
+                   beta2, eps, weight_decay, step, amsgrad, decoupled, maximize):
+        """torch.optim.Adam, or AdamW if decoupled, on each param, step number `step` (from
+        1, the same for the whole list) in place; max_exp_avg_sqs None unless amsgrad."""
         raise NotImplementedError
 
     def rmsprop_step_(self, param, grad, square_avg, grad_avg, momentum_buf, lr, alpha, eps,

@@ -1,178 +1,124 @@
-"""Per-element indexing: gather/scatter along a dim, masked_fill, index_fill, nonzero,
-bincount, one_hot. Differentiable ones are Functions over take_along / scatter_along."""
+"""Indexing: t[key] (basic views plus one integer or mask index), masked_fill, index_fill,
+nonzero, bincount, one_hot, embedding. Gather/scatter along a dim live in ops/gather.py."""
 from __future__ import annotations
 
-import os
-
-from .. import dtypes
+from .. import _host, dtypes
 from ..autograd import Function, no_grad
 from ..backend import BinaryOp
-from ..creation import arange, full, tensor
+from ..creation import arange, full
 from ..errors import DTypeError, ShapeError
-from ..shapes import broadcast_shapes, normalize_dim
+from ..shapes import broadcast_shapes, contiguous_strides, normalize_dim
 from .elementwise import Where, add, compare, where
+from .gather import GatherDim, _check_range, _index_tensor, _tensor_cls, index_select
 from .logical import any_
 from .movement import expand, reshape, unsqueeze
+from .views import View
 
 
-class GatherDim(Function):
-    """torch.gather: out[i] = x[i with i[dim] = index[i]]; backward scatter-adds into zeros.
-    distinct=True (sort, topk) says no two index entries of a row are equal."""
-    name = "gather"
+def basic_view(shape, key, strides=None):
+    """Resolve an index key on a (shape, strides) view to (view shape, strides, offset, gather).
 
-    @staticmethod
-    def forward(ctx, x, index, axis, distinct=False):
-        ctx.save_for_backward(index)
-        ctx.axis, ctx.shape, ctx.distinct = axis, x.shape, distinct
-        return ctx.backend.take_along(x, index, axis)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (index,) = ctx.saved_tensors
-        be = ctx.backend
-        zeros = be.full(ctx.shape, 0, dtypes.of(grad))
-        return be.scatter_along(zeros, index, grad, ctx.axis, True, ctx.distinct), None
-
-
-class Scatter(Function):
-    """torch.scatter / scatter_add with a src tensor of index's shape.
-
-    Overwriting (accumulate False): dx is grad with the written places zeroed, dsrc is grad
-    gathered at index. Adding: dx is grad, dsrc the same gather.
+    strides default to C-contiguous ones. gather is None, or (axis, index) for the one
+    integer-array index, applied after the view.
     """
+    if not isinstance(key, tuple):
+        key = (key,)
+    advanced = [i for i, k in enumerate(key) if _is_array_index(k)]
+    if len(advanced) > 1:
+        raise IndexError("getitem: at most one integer-array index is supported per call "
+                         "(index one dim at a time)")
+    n_real = sum(1 for k in key if k is not None and k is not Ellipsis)
+    if sum(1 for k in key if k is Ellipsis) > 1:
+        raise IndexError("getitem: an index can only have a single ellipsis ('...')")
+    if n_real > len(shape):
+        raise IndexError(f"getitem: too many indices for tensor of shape {tuple(shape)}: "
+                         f"{n_real} were given")
+    # An Ellipsis (explicit, or implied at the end) stands for the dims not indexed.
+    i = next((j for j, k in enumerate(key) if k is Ellipsis), len(key))
+    key = key[:i] + (slice(None),) * (len(shape) - n_real) + key[i + 1:]
+    strides = contiguous_strides(shape) if strides is None else strides
+    out_shape, out_strides, offset, dim, gather = [], [], 0, 0, None
+    for k in key:
+        if k is None:
+            out_shape.append(1)
+            out_strides.append(0)
+            continue
+        n = shape[dim]
+        if _is_array_index(k):
+            gather = (len(out_shape), k)
+            out_shape.append(n)
+            out_strides.append(strides[dim])
+        elif isinstance(k, slice):
+            if k.step is not None and k.step <= 0:  # PyTorch has no negative steps; use flip
+                raise ValueError("getitem: step must be greater than zero")
+            start, stop, step = k.indices(n)
+            out_shape.append(len(range(start, stop, step)))
+            out_strides.append(strides[dim] * step)
+            offset += start * strides[dim] if out_shape[-1] else 0
+        else:
+            i = _int_index(k)
+            if not -n <= i < n:
+                raise IndexError(f"getitem: index {i} is out of range for dimension {dim} "
+                                 f"with size {n} (tensor of shape {tuple(shape)})")
+            offset += (i % n) * strides[dim]
+        dim += 1
+    return tuple(out_shape), tuple(out_strides), offset, gather
 
-    name = "scatter"
 
-    @staticmethod
-    def forward(ctx, x, src, index, axis, accumulate):
-        ctx.save_for_backward(index)
-        ctx.axis, ctx.accumulate = axis, accumulate
-        return ctx.backend.scatter_along(x, index, src, axis, accumulate)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (index,) = ctx.saved_tensors
-        be, n = ctx.backend, ctx.needs_input_grad
-        grad_x = grad_src = None
-        if n[0]:
-            grad_x = grad
-            if not ctx.accumulate:
-                zeros = be.full(tuple(index.shape), 0, dtypes.of(grad))
-                grad_x = be.scatter_along(grad, index, zeros, ctx.axis, False)
-        if n[1]:
-            grad_src = be.take_along(grad, index, ctx.axis)
-        return grad_x, grad_src, None
-
-
-# ---------------------------------------------------------------- helpers
-def _tensor_cls():
+def getitem(x, key):
+    """Basic slicing (ints, slices with step > 0, None, ...) plus one integer or mask index."""
     from .._tensor import Tensor
 
-    return Tensor
+    if _is_array_index(key) and _is_bool_index(key):
+        mask = key if isinstance(key, Tensor) else Tensor._wrap(
+            x.device.backend.from_numpy(_host.bool_array(key)), x.device)
+        if tuple(mask.shape) != tuple(x.shape[:mask.ndim]):
+            raise ShapeError(f"getitem: mask of shape {tuple(mask.shape)} does not match the "
+                             f"indexed tensor of shape {tuple(x.shape)}")
+        flat = reshape(x, (-1,) + tuple(x.shape[mask.ndim:]))
+        # a mask's selected count is data-dependent: its positions are read on the host
+        return index_select(flat, 0, _host.mask_positions(mask))
+    gather = basic_view(x.shape, key, x.stride())[3]
+    out = View.apply(x, geom=_IndexGeom(key))
+    if gather is not None:
+        out = index_select(out, *gather)
+    return out
 
 
-def _index_tensor(op, index, device):
-    """(int64 tensor, came from host data) from an index tensor or Python/NumPy data; floats
-    and bools refused."""
-    tensor_cls = _tensor_cls()
-    from_host = not isinstance(index, tensor_cls)
-    if from_host:
-        index = tensor(index, device=device)
-    if index.dtype.is_floating_point or index.dtype is dtypes.bool_:
-        raise DTypeError(f"{op}: index must be an integer tensor (int64 or int32), got "
-                         f"{index.dtype.name} {tuple(index.shape)}")
-    return index.to(dtypes.int64), from_host
+class _IndexGeom:
+    """The view geometry of a basic index key (ints, slices, None, ...) on any strides."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key) -> None:
+        self.key = key
+
+    def __call__(self, shape, strides):
+        return basic_view(shape, self.key, strides)[:3]
 
 
-def _check_range(op, index, low, high, what, from_host=True):
-    """Every index value in [low, high); a ShapeError naming op and the bad value otherwise.
+def _is_array_index(k) -> bool:
+    from .._tensor import Tensor
 
-    Reading the values costs a device round trip, so as cross_entropy's targets they are
-    checked only for host data, on the NumPy device, or with DEEPX_CHECK_TARGETS=1; on an
-    OpenCL device a bad index otherwise reads NaN (gather, embedding: take_along's flag) or
-    touches nothing (scatter, index_fill, one_hot); PyTorch's CUDA kernels assert instead.
-    """
-    if not index.numel():
-        return
-    if not (from_host or index.device.type == "numpy"
-            or os.environ.get("DEEPX_CHECK_TARGETS") == "1"):
-        return
-    lo, hi = int(index.min().item()), int(index.max().item())
-    if lo < low or hi >= high:
-        bad = lo if lo < low else hi
-        raise ShapeError(f"{op}: index {bad} is out of bounds for {what} (index shape "
-                         f"{tuple(index.shape)})")
+    if isinstance(k, (Tensor, list)):
+        return True
+    return hasattr(k, "__array__") and not isinstance(k, (int, slice))
 
 
-def _along_args(op, x, dim, index):
-    """Validate a gather/scatter call: same ndim, index no larger than x off dim, in range."""
-    index, from_host = _index_tensor(op, index, x.device)
-    if index.ndim != x.ndim and not (x.ndim == 0 and index.ndim <= 1):
-        raise ShapeError(f"{op}: index {tuple(index.shape)} should have the same number of "
-                         f"dimensions as the input {tuple(x.shape)}")
-    axis = normalize_dim(op, dim, x.ndim, x.shape)
-    for d, (a, b) in enumerate(zip(index.shape, x.shape)):
-        if d != axis and a > b:
-            raise ShapeError(f"{op}: index {tuple(index.shape)} is larger than the input "
-                             f"{tuple(x.shape)} apart from dimension {axis}")
-    n = x.shape[axis] if x.ndim else 1
-    _check_range(op, index, 0, n, f"dimension {axis} with size {n} (input shape "
-                                  f"{tuple(x.shape)})", from_host)
-    return axis, index
+def _is_bool_index(k) -> bool:
+    from .._tensor import Tensor
+
+    if isinstance(k, Tensor):
+        return k.dtype is dtypes.bool_
+    return _host.is_bool_data(k)
 
 
-def _as_1d(x):
-    """0-d tensors act as shape (1,) in gather/scatter, as PyTorch's."""
-    return reshape(x, (1,)) if x.ndim == 0 else x
-
-
-# ---------------------------------------------------------------- public functions
-def gather(input, dim, index):  # noqa: A002 - PyTorch's argument names
-    """torch.gather. input (*S), index int (*I) with I[d] <= S[d] off dim -> (*I)."""
-    axis, index = _along_args("gather", input, dim, index)
-    if input.ndim == 0:
-        return reshape(GatherDim.apply(_as_1d(input), _as_1d(index), axis=0), index.shape)
-    return GatherDim.apply(input, index, axis=axis)
-
-
-def _scatter(op, input, dim, index, src, value, accumulate):  # noqa: A002
-    axis, index = _along_args(op, input, dim, index)
-    if src is None:
-        src = full(index.shape, value, dtype=input.dtype, device=input.device)
-    else:
-        if not isinstance(src, _tensor_cls()):
-            raise DTypeError(f"{op}: src must be a tensor (or pass value=), got "
-                             f"{type(src).__name__}")
-        if src.ndim != index.ndim or any(a > b for a, b in zip(index.shape, src.shape)):
-            raise ShapeError(f"{op}: index {tuple(index.shape)} is larger than src "
-                             f"{tuple(src.shape)}")
-        if tuple(src.shape) != tuple(index.shape):  # PyTorch reads only index's window of src
-            src = src[tuple(slice(0, n) for n in index.shape)]
-        src = src.to(input.dtype)
-    if input.ndim == 0:
-        out = Scatter.apply(_as_1d(input), _as_1d(src), _as_1d(index), axis=0,
-                            accumulate=accumulate)
-        return reshape(out, ())
-    return Scatter.apply(input, src, index, axis=axis, accumulate=accumulate)
-
-
-def scatter(input, dim, index, src=None, value=None, reduce=None):  # noqa: A002
-    """torch.scatter: a copy of input with src (or the scalar value) written at index along
-    dim. input (*S), index int (*I), src (*I) or larger. Duplicate indices: the last wins."""
-    if reduce is not None:
-        if reduce != "add":
-            raise ValueError(f"scatter: reduce={reduce!r} is not supported (only 'add')")
-        return scatter_add(input, dim, index, src)
-    if src is not None and not isinstance(src, _tensor_cls()):
-        src, value = None, src  # scatter(input, dim, index, 1.5): the value overload
-    if src is None and value is None:
-        raise ValueError("scatter: expected src or value")
-    return _scatter("scatter", input, dim, index, src, value, False)
-
-
-def scatter_add(input, dim, index, src):  # noqa: A002 - PyTorch's argument names
-    """torch.scatter_add: a copy of input with src (*I) summed in at index along dim."""
-    return _scatter("scatter_add", input, dim, index, src, None, True)
+def _int_index(k) -> int:
+    try:
+        return int(k.__index__())
+    except (AttributeError, TypeError):
+        raise IndexError(f"getitem: only integers, slices, None, Ellipsis and integer or bool "
+                         f"tensors are valid indices, got {type(k).__name__}") from None
 
 
 def masked_fill(input, mask, value):  # noqa: A002 - PyTorch's argument names

@@ -20,7 +20,8 @@ from ..shapes import broadcast_shapes
 from . import elementwise as ew
 from .activation import relu, softplus
 from .arrays import scalar_like
-from .movement import Gather, permute, reshape
+from .gather import Gather
+from .movement import permute, reshape
 from .reduce import mean, sum
 
 

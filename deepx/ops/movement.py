@@ -1,30 +1,15 @@
-"""Shape and layout ops: reshape, permute, expand, slicing, gather, cat, pad."""
+"""Shape and layout ops: reshape, view, permute, expand, squeeze, cat, stack, pad.
+
+Indexing (t[key], index_select) lives in ops/indexing.py and ops/gather.py."""
 from __future__ import annotations
 
 import math
 
-from .. import _host, dtypes
+from .. import dtypes
 from ..autograd import Function
-from ..errors import DTypeError, ShapeError
+from ..errors import ShapeError
 from ..shapes import contiguous_strides, infer_shape, normalize_dim, view_strides
 from .views import Contiguous, Expand, Permute, Reshape, ReshapeView, View
-
-
-class Gather(Function):
-    """out = x indexed along `axis` by an int64 index tensor; backward is a scatter-add."""
-
-    name = "index"
-
-    @staticmethod
-    def forward(ctx, x, index, axis):
-        ctx.save_for_backward(index)
-        ctx.axis, ctx.size = axis, x.shape[axis]
-        return ctx.backend.gather(x, index, axis)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (index,) = ctx.saved_tensors
-        return ctx.backend.scatter_add(index, grad, ctx.axis, ctx.size), None
 
 
 class Cat(Function):
@@ -246,136 +231,3 @@ def pad(input, pad, mode="constant", value=0.0):  # noqa: A002 - PyTorch's argum
     for i in range(len(pad) // 2):
         pads[input.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
     return Pad.apply(input, pads=tuple(pads), value=value)
-
-
-def index_select(x, dim, index):
-    """x indexed along dim by an integer index tensor of any shape, like x[:, index]."""
-    from .._tensor import Tensor
-
-    axis = normalize_dim("index", dim, x.ndim, x.shape)
-    if not isinstance(index, Tensor):
-        index = Tensor._wrap(x.device.backend.from_numpy(_host.index_array("index", index)),
-                             x.device)
-    if index.dtype.is_floating_point or index.dtype is dtypes.bool_:
-        raise DTypeError(f"index: tensors used as indices must be long or int, got "
-                         f"{index.dtype.name}")
-    n = x.shape[axis] if x.ndim else 1
-    if index.numel():
-        lo, hi = int(index.min().item()), int(index.max().item())
-        if lo < -n or hi >= n:
-            bad = hi if hi >= n else lo
-            raise ShapeError(f"index: index {bad} is out of bounds for dimension {axis} with "
-                             f"size {n} (tensor of shape {tuple(x.shape)}, index shape "
-                             f"{tuple(index.shape)})")
-        if lo < 0:
-            from .elementwise import add, where
-
-            index = where(index < 0, add(index, n), index)
-    index = index.to(dtypes.int64)
-    return Gather.apply(x, index, axis=axis)
-
-
-def basic_view(shape, key, strides=None):
-    """Resolve an index key on a (shape, strides) view to (view shape, strides, offset, gather).
-
-    strides default to C-contiguous ones. gather is None, or (axis, index) for the one
-    integer-array index, applied after the view.
-    """
-    if not isinstance(key, tuple):
-        key = (key,)
-    advanced = [i for i, k in enumerate(key) if _is_array_index(k)]
-    if len(advanced) > 1:
-        raise IndexError("getitem: at most one integer-array index is supported per call "
-                         "(index one dim at a time)")
-    n_real = sum(1 for k in key if k is not None and k is not Ellipsis)
-    if sum(1 for k in key if k is Ellipsis) > 1:
-        raise IndexError("getitem: an index can only have a single ellipsis ('...')")
-    if n_real > len(shape):
-        raise IndexError(f"getitem: too many indices for tensor of shape {tuple(shape)}: "
-                         f"{n_real} were given")
-    # An Ellipsis (explicit, or implied at the end) stands for the dims not indexed.
-    i = next((j for j, k in enumerate(key) if k is Ellipsis), len(key))
-    key = key[:i] + (slice(None),) * (len(shape) - n_real) + key[i + 1:]
-    strides = contiguous_strides(shape) if strides is None else strides
-    out_shape, out_strides, offset, dim, gather = [], [], 0, 0, None
-    for k in key:
-        if k is None:
-            out_shape.append(1)
-            out_strides.append(0)
-            continue
-        n = shape[dim]
-        if _is_array_index(k):
-            gather = (len(out_shape), k)
-            out_shape.append(n)
-            out_strides.append(strides[dim])
-        elif isinstance(k, slice):
-            if k.step is not None and k.step <= 0:  # PyTorch has no negative steps; use flip
-                raise ValueError("getitem: step must be greater than zero")
-            start, stop, step = k.indices(n)
-            out_shape.append(len(range(start, stop, step)))
-            out_strides.append(strides[dim] * step)
-            offset += start * strides[dim] if out_shape[-1] else 0
-        else:
-            i = _int_index(k)
-            if not -n <= i < n:
-                raise IndexError(f"getitem: index {i} is out of range for dimension {dim} "
-                                 f"with size {n} (tensor of shape {tuple(shape)})")
-            offset += (i % n) * strides[dim]
-        dim += 1
-    return tuple(out_shape), tuple(out_strides), offset, gather
-
-
-def getitem(x, key):
-    """Basic slicing (ints, slices with step > 0, None, ...) plus one integer or mask index."""
-    from .._tensor import Tensor
-
-    if _is_array_index(key) and _is_bool_index(key):
-        mask = key if isinstance(key, Tensor) else Tensor._wrap(
-            x.device.backend.from_numpy(_host.bool_array(key)), x.device)
-        if tuple(mask.shape) != tuple(x.shape[:mask.ndim]):
-            raise ShapeError(f"getitem: mask of shape {tuple(mask.shape)} does not match the "
-                             f"indexed tensor of shape {tuple(x.shape)}")
-        flat = reshape(x, (-1,) + tuple(x.shape[mask.ndim:]))
-        # a mask's selected count is data-dependent: its positions are read on the host
-        return index_select(flat, 0, _host.mask_positions(mask))
-    gather = basic_view(x.shape, key, x.stride())[3]
-    out = View.apply(x, geom=_IndexGeom(key))
-    if gather is not None:
-        out = index_select(out, *gather)
-    return out
-
-
-class _IndexGeom:
-    """The view geometry of a basic index key (ints, slices, None, ...) on any strides."""
-
-    __slots__ = ("key",)
-
-    def __init__(self, key) -> None:
-        self.key = key
-
-    def __call__(self, shape, strides):
-        return basic_view(shape, self.key, strides)[:3]
-
-
-def _is_array_index(k) -> bool:
-    from .._tensor import Tensor
-
-    if isinstance(k, (Tensor, list)):
-        return True
-    return hasattr(k, "__array__") and not isinstance(k, (int, slice))
-
-
-def _is_bool_index(k) -> bool:
-    from .._tensor import Tensor
-
-    if isinstance(k, Tensor):
-        return k.dtype is dtypes.bool_
-    return _host.is_bool_data(k)
-
-
-def _int_index(k) -> int:
-    try:
-        return int(k.__index__())
-    except (AttributeError, TypeError):
-        raise IndexError(f"getitem: only integers, slices, None, Ellipsis and integer or bool "
-                         f"tensors are valid indices, got {type(k).__name__}") from None

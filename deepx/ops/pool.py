@@ -11,17 +11,21 @@ from .conv import pair
 
 
 class MaxPool2dFunction(Function):
-    """y = max over each window; the gradient goes to the (first) max of each window."""
+    """y = max over each window; the gradient goes to the (first) max of each window.
+
+    With return_indices the int64 argmax (h*W + w) is a second, non-differentiable output.
+    """
 
     name = "max_pool2d"
 
     @staticmethod
-    def forward(ctx, x, kernel_size, stride, padding, dilation, output_size):
+    def forward(ctx, x, kernel_size, stride, padding, dilation, output_size,
+                return_indices=False):
         out, argmax = ctx.backend.max_pool2d(x, kernel_size, stride, padding, dilation,
                                              output_size)
         ctx.save_for_backward(argmax)
         ctx.geom = (tuple(x.shape[2:]), kernel_size, stride, padding, dilation)
-        return out
+        return (out, argmax) if return_indices else out
 
     @staticmethod
     def backward(ctx, grad):
@@ -90,18 +94,15 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1,  # noqa: 
     geom = _pool_args(op, input, kernel_size, stride, padding, dilation, ceil_mode)
     kernel, stride, padding, out_size = geom
     x = unsqueeze(input, 0) if input.ndim == 3 else input
-    out = MaxPool2dFunction.apply(x, kernel_size=kernel, stride=stride, padding=padding,
-                          dilation=dilation, output_size=out_size)
-    out = squeeze(out, 0) if input.ndim == 3 else out
+    res = MaxPool2dFunction.apply(x, kernel_size=kernel, stride=stride, padding=padding,
+                                  dilation=dilation, output_size=out_size,
+                                  return_indices=return_indices)
     if not return_indices:
-        return out
-    from .._tensor import Tensor
-
-    # The indices are rare (max_unpool); recomputing them keeps MaxPool2dFunction single-output.
-    _, argmax = x.device.backend.max_pool2d(x._data, kernel, stride, padding, dilation,
-                                            out_size)
-    indices = Tensor._wrap(argmax, x.device)
-    return out, squeeze(indices, 0) if input.ndim == 3 else indices
+        return squeeze(res, 0) if input.ndim == 3 else res
+    out, indices = res
+    if input.ndim == 3:
+        return squeeze(out, 0), squeeze(indices, 0)
+    return out, indices
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,  # noqa: A002

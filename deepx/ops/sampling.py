@@ -1,7 +1,7 @@
 """Resampling by index: F.pad's reflect/replicate/circular modes and F.interpolate(nearest).
 
 Each picks source positions along one dim at a time, computed here in Python (kept on the
-device per shape), and reads them with the differentiable Gather of ops/movement.py, whose
+device per shape), and reads them with the differentiable Gather of ops/gather.py, whose
 backward sums the gradient back into every source position that was read (so a pixel used
 twice gets both gradients)."""
 from __future__ import annotations
@@ -26,7 +26,7 @@ def _positions_tensor(device, positions):
 
 
 def _select(x, dim, positions):
-    from .movement import Gather
+    from .gather import Gather
 
     positions = tuple(positions)
     if positions == tuple(range(x.shape[dim])):

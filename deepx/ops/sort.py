@@ -9,7 +9,7 @@ import collections
 from ..autograd import Function
 from ..errors import ShapeError
 from ..shapes import normalize_dim
-from .indexing import GatherDim
+from .gather import GatherDim
 
 # torch.sort and torch.topk return these pairs (torch.return_types.sort / topk).
 SortResult = collections.namedtuple("sort", ["values", "indices"])

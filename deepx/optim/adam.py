@@ -37,6 +37,8 @@ class Adam(Optimizer):
     def _step_group(self, group) -> None:
         beta1, beta2 = (float(b) for b in group["betas"])
         amsgrad = bool(group["amsgrad"])
+        # one multi-tensor step per (device, step number): parameters added later lag behind
+        batches: dict = {}
         for p, grad in self._params_with_grad(group):
             state = self.state[p]
             if len(state) == 0:
@@ -46,16 +48,19 @@ class Adam(Optimizer):
             if amsgrad and state.get("max_exp_avg_sq") is None:
                 state["max_exp_avg_sq"] = zeros_like(p)
             state["step"] += 1
-            exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-            max_exp_avg_sq = state["max_exp_avg_sq"] if amsgrad else None
-            p.device.backend.adam_step_(
-                p._data, grad._data, exp_avg._data, exp_avg_sq._data,
-                None if max_exp_avg_sq is None else max_exp_avg_sq._data,
+            batches.setdefault((p.device, state["step"]), []).append((p, grad, state))
+        for (device, step), items in batches.items():
+            states = [state for _, _, state in items]
+            device.backend.adam_step_(
+                [p._data for p, _, _ in items], [g._data for _, g, _ in items],
+                [s["exp_avg"]._data for s in states], [s["exp_avg_sq"]._data for s in states],
+                [s["max_exp_avg_sq"]._data for s in states] if amsgrad else None,
                 lr=float(group["lr"]), beta1=beta1, beta2=beta2, eps=float(group["eps"]),
-                weight_decay=float(group["weight_decay"]), step=state["step"],
+                weight_decay=float(group["weight_decay"]), step=step,
                 amsgrad=amsgrad, decoupled=bool(group["decoupled_weight_decay"]),
                 maximize=bool(group["maximize"]))
-            bump_versions(p, exp_avg, exp_avg_sq, max_exp_avg_sq)
+            for p, _, s in items:
+                bump_versions(p, s["exp_avg"], s["exp_avg_sq"], s.get("max_exp_avg_sq"))
 
 
 class AdamW(Adam):

@@ -30,6 +30,8 @@ class SGD(Optimizer):
 
     def _step_group(self, group) -> None:
         momentum = float(group["momentum"])
+        # one multi-tensor step per (device, first momentum step or not)
+        batches: dict = {}
         for p, grad in self._params_with_grad(group):
             buf, first_step = None, False
             if momentum != 0:
@@ -38,9 +40,13 @@ class SGD(Optimizer):
                 first_step = buf is None
                 if first_step:
                     buf = state["momentum_buffer"] = zeros_like(p)
-            p.device.backend.sgd_step_(
-                p._data, grad._data, None if buf is None else buf._data,
+            batches.setdefault((p.device, first_step), []).append((p, grad, buf))
+        for (device, first_step), items in batches.items():
+            device.backend.sgd_step_(
+                [p._data for p, _, _ in items], [g._data for _, g, _ in items],
+                [b._data for _, _, b in items] if momentum != 0 else None,
                 lr=float(group["lr"]), momentum=momentum, dampening=float(group["dampening"]),
                 weight_decay=float(group["weight_decay"]), nesterov=bool(group["nesterov"]),
                 maximize=bool(group["maximize"]), first_step=first_step)
-            bump_versions(p, buf)
+            for p, _, buf in items:
+                bump_versions(p, buf)

@@ -1,16 +1,27 @@
 """OpenCL versions of the fused optimizer-step primitives (kernels/optim.cl).
 
-Each primitive is one launch over the parameter's elements. Scalars derived from the options
-(1 - beta, bias corrections) are computed here in double, as torch.optim computes them in
-Python, and passed to the kernel once converted to the parameter's dtype.
+sgd_step_ and adam_step_ are multi-tensor steps (torch's _fused_sgd_ / _fused_adam_): one
+launch updates up to OPTIM_SLOTS parameters of one dtype. The others are one launch per
+parameter. Scalars derived from the options (1 - beta, bias corrections) are computed here
+in double, as torch.optim computes them in Python, and passed to the kernel once converted
+to the parameter's dtype.
 """
 from __future__ import annotations
 
 import math
 
 import numpy as np
+import pyopencl.cltypes as cltypes
 
 from .runtime import PER_CALL
+
+# Tensors per multi-tensor launch: kernels/optim.cl's OPTIM_SLOTS (a test checks they agree)
+OPTIM_SLOTS = 16
+
+
+def _int16(values) -> np.ndarray:
+    """An OpenCL int16 kernel argument: up to 16 ints, then 0."""
+    return np.array(list(values) + [0] * (16 - len(values)), np.int32).view(cltypes.int16)[0]
 
 
 def _buffer(array):
@@ -21,42 +32,84 @@ def _buffer(array):
 class CLOptimPrimitives:
     """Mixin of OpenCLBackend: one in-place update primitive per optimizer."""
 
-    def sgd_step_(self, param, grad, momentum_buf, lr, momentum, dampening, weight_decay,
+    def sgd_step_(self, params, grads, momentum_bufs, lr, momentum, dampening, weight_decay,
                   nesterov, maximize, first_step):
-        if first_step:  # the first step initialises the momentum buffer: not a repeatable step
+        if first_step and momentum != 0:  # it initialises the buffers: not a repeatable step
             self.runtime.check_not_capturing("SGD's first momentum step (run one step eagerly "
                                              "first)")
-        grad = self.packed(grad)
-        dt = param.dtype
-        # the options rarely change: a prepared launch per (shape, options), buffers per call
-        key = ("sgd_step_", param.shape, dt, lr, momentum, dampening, weight_decay, nesterov,
-               maximize, first_step, momentum_buf is None)
-        launch = self.chunk_launch(
-            key, "sgd_step_", "optim.cl", "optim_sgd", dt, param.size,
-            (np.int32(param.size), PER_CALL, PER_CALL, PER_CALL, self.scalar(lr, dt),
-             self.scalar(momentum, dt), self.scalar(1 - dampening, dt),
-             self.scalar(weight_decay, dt), np.int32(momentum != 0), np.int32(nesterov),
-             np.int32(maximize), np.int32(first_step)))
-        if launch is not None:
-            self.runtime.run(launch, (param.data, grad.data, _buffer(momentum_buf)))
 
-    def adam_step_(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2,
-                   eps, weight_decay, step, amsgrad, decoupled, maximize):
+        def scalars(dt):
+            return (self.scalar(lr, dt), self.scalar(momentum, dt),
+                    self.scalar(1 - dampening, dt), self.scalar(weight_decay, dt),
+                    np.int32(momentum != 0), np.int32(nesterov), np.int32(maximize),
+                    np.int32(first_step))
+        # the options rarely change: prepared launches per (shapes, options), buffers per call
+        self._foreach("sgd_step_", "optim_sgd", (params, grads, momentum_bufs), scalars,
+                      (lr, momentum, dampening, weight_decay, nesterov, maximize, first_step))
+
+    def adam_step_(self, params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, lr, beta1,
+                   beta2, eps, weight_decay, step, amsgrad, decoupled, maximize):
         # the bias corrections change every step, and are launch arguments
         self.runtime.check_not_capturing("Adam's step (its bias correction depends on the step "
                                          "number)")
-        grad = self.packed(grad)
-        dt = param.dtype
         step_size = lr / (1 - beta1 ** step)
         bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
-        knl = self.kernel("optim.cl", "optim_adam", dt, op="adam_step_")
-        self.launch_chunks("adam_step_", knl, param.size, np.int32(param.size), param.data,
-                       grad.data, exp_avg.data, exp_avg_sq.data, _buffer(max_exp_avg_sq),
-                       self.scalar(1 - beta1, dt), self.scalar(beta2, dt),
-                       self.scalar(1 - beta2, dt), self.scalar(eps, dt),
-                       self.scalar(weight_decay, dt), self.scalar(1 - lr * weight_decay, dt),
-                       self.scalar(-step_size, dt), self.scalar(bias_correction2_sqrt, dt),
-                       np.int32(amsgrad), np.int32(decoupled), np.int32(maximize))
+
+        def scalars(dt):
+            return (self.scalar(1 - beta1, dt), self.scalar(beta2, dt),
+                    self.scalar(1 - beta2, dt), self.scalar(eps, dt),
+                    self.scalar(weight_decay, dt), self.scalar(1 - lr * weight_decay, dt),
+                    self.scalar(-step_size, dt), self.scalar(bias_correction2_sqrt, dt),
+                    np.int32(amsgrad), np.int32(decoupled), np.int32(maximize))
+        self._foreach("adam_step_", "optim_adam",
+                      (params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs), scalars,
+                      (lr, beta1, beta2, eps, weight_decay, step, amsgrad, decoupled, maximize))
+
+    def _foreach(self, op, name, lists, scalars, options):
+        """Multi-tensor launches of kernel `name`: lists[0] the parameters, updated in place;
+        lists[1] their gradients; the rest state arrays (a list, or None where the options
+        use none), all of one shape per parameter. One prepared launch per OPTIM_SLOTS
+        parameters of a dtype, its kernel arguments `scalars(dtype)`."""
+        params = lists[0]
+        by_dtype: dict = {}
+        for i, p in enumerate(params):
+            by_dtype.setdefault(p.dtype, []).append(i)
+        for dt, chosen in by_dtype.items():
+            for first in range(0, len(chosen), OPTIM_SLOTS):
+                idx = [i for i in chosen[first:first + OPTIM_SLOTS] if params[i].size]
+                if idx:
+                    self._foreach_launch(op, name, lists, idx, dt, scalars, options)
+
+    def _foreach_launch(self, op, name, lists, idx, dt, scalars, options):
+        # a parameter that is a view (not dense from its buffer's start) is stepped in a
+        # packed copy, then written back through the view
+        params = [lists[0][i] for i in idx]
+        work = [self.packed(p) for p in params]
+        rest = [None if lst is None else [self.packed(lst[i]) for i in idx] for lst in lists[1:]]
+        sizes = tuple(p.size for p in work)
+        key = (op, dt, sizes, options, tuple(r is None for r in rest))
+        launch = self._plans.get(key)
+        if launch is None:
+            self.require(op, dt)
+            chunks = [-(-n // self.CHUNK) for n in sizes]
+            starts = [sum(chunks[:s]) for s in range(len(sizes))]
+            starts += [sum(chunks)] * (OPTIM_SLOTS - len(sizes))
+            used = [PER_CALL] * len(sizes) + [None] * (OPTIM_SLOTS - len(sizes))
+            present = [True] + [r is not None for r in rest]  # params, then grads and states
+            arrays = [a for has in present for a in (used if has else [None] * OPTIM_SLOTS)]
+            options_cl = self.kernel_options("optim.cl", dt, op, {"REAL": self.real_dtype(dt)})
+            geometry = self._chunks_geometry(sum(chunks) * self.CHUNK)
+            launch = self._remember(key, self.runtime.prepare(
+                op, "optim.cl", name, options_cl, *geometry,
+                (_int16(starts), _int16(sizes), *arrays, *scalars(dt))))
+        buffers = [p.data for p in work]
+        for r in rest:
+            if r is not None:
+                buffers += [a.data for a in r]
+        self.runtime.run(launch, buffers)
+        for p, w in zip(params, work):
+            if w is not p:
+                self.assign_(p, w)
 
     def rmsprop_step_(self, param, grad, square_avg, grad_avg, momentum_buf, lr, alpha, eps,
                       weight_decay, momentum, centered, maximize):

@@ -9,7 +9,7 @@ runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset, so baselines run at thei
 records its thread pools (threadpoolctl) and the load average. Or it reads a JSON written by
 an earlier run (--json). It then writes into the out folder (default build/report: a scratch
 folder; the committed reference is written only with `--out reports`): REPORT.md, the PNG
-plots of deepx/report_plots.py, benchmarks.json (the data, to re-render with --json) and
+plots of benchmarks/report_plots.py, benchmarks.json (the data, to re-render with --json) and
 trace_train_step.json (one profiled LeNet step, for chrome://tracing or Perfetto).
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ import pathlib
 import platform
 import tempfile
 
-from .report_env import BLAS_OVERRIDES, machine_line
+from deepx.report_env import BLAS_OVERRIDES, machine_line
 
 # The order impls appear in tables and legends: slowest rung first.
 IMPL_ORDER = ("naive", "loops", "rows", "broadcast", "einsum", "numpy", "cl_naive", "cl_tiled",
@@ -209,7 +209,7 @@ def profile_section(results: list[Result]) -> list[str]:
 
 
 def roofline_lines(results: list[Result], data: dict) -> list[str]:
-    from .report_headline import bound_lines
+    from report_headline import bound_lines
 
     fma = find(results, "probe", "fma_peak", "opencl")
     triad = find(results, "probe", "triad_bandwidth", "opencl")
@@ -261,7 +261,7 @@ def process_lines(data: dict) -> list[str]:
 
 
 def env_lines(env: dict, data: dict) -> list[str]:
-    from .report_headline import baseline_throttles, machine_of
+    from report_headline import baseline_throttles, machine_of
 
     m = machine_of(data)
     lines = [f"- Machine: {machine_line(m)}; compute bound {m.get('peak_gflops')} GFLOP/s "
@@ -310,7 +310,7 @@ PLOT_TEXT = {
 
 
 def write_markdown(path, results, env, data, skipped, plots, quick, command) -> None:
-    from .report_headline import floor_lines, headline_block, step_lines
+    from report_headline import floor_lines, headline_block, step_lines
 
     lines = ["# deepx benchmark report", "",
              f"{'Quick run (small sizes only). ' if quick else ''}Measured by {command}. "
@@ -377,14 +377,14 @@ def _step_check(data: dict) -> str:
 # ---------------------------------------------------------------- entry point
 def is_reference(out: pathlib.Path) -> bool:
     """True when `out` is the committed reference folder, reports/ of this checkout."""
-    from .report_run import repo_root
+    from report_run import repo_root
 
     return out.resolve() == (repo_root() / "reports").resolve()
 
 
 def main(args) -> int:
     """Run (or read) the benchmarks and write REPORT.md, PNGs and data into args.out."""
-    from .report_run import run_all
+    from report_run import run_all
 
     os.environ.setdefault("MPLBACKEND", "Agg")
     out = pathlib.Path(args.out)
@@ -417,7 +417,7 @@ def main(args) -> int:
         print("deepx report: no benchmark results to report")
         return 1
 
-    from . import report_plots
+    import report_plots
 
     plots = report_plots.draw_all(results, out)
     trace = next((r.extra["profile"]["trace"] for r in results if r.family == "train_step"
@@ -441,7 +441,7 @@ def main(args) -> int:
 
 def update_readme(path: pathlib.Path, data: dict) -> None:
     """Put this run's headline between README's headline markers."""
-    from .report_headline import END, START, headline_block, replace_readme_block
+    from report_headline import END, START, headline_block, replace_readme_block
 
     text = path.read_text()
     if START not in text or END not in text:

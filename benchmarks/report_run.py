@@ -15,7 +15,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
-from .report_env import baseline_env, load_average, machine
+from deepx.report_env import baseline_env, load_average, machine
 
 BENCH_FILES = ("bench_ladder.py", "bench_families.py", "bench_e2e.py")
 SYSTEMS = ("python", "numpy", "opencl", "torch")  # one pytest process each

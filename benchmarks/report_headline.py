@@ -7,8 +7,9 @@ it was measured on, and the headline is refused when NumPy's own timings show a 
 """
 from __future__ import annotations
 
-from .report import Result, find, fmt, fmt_time, load_results
-from .report_env import flops_per_cycle, machine_line
+from report import Result, find, fmt, fmt_time, load_results
+
+from deepx.report_env import flops_per_cycle, machine_line
 
 START, END = "<!-- headline:start -->", "<!-- headline:end -->"
 BUSY_SPREAD = 0.15  # NumPy's matmul rounds spread wider than this: something else ran

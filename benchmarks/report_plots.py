@@ -11,8 +11,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
 from matplotlib.ticker import NullFormatter  # noqa: E402
-
-from .report import Result, find, impl_rank, numpy_time  # noqa: E402
+from report import Result, find, impl_rank, numpy_time  # noqa: E402
 
 DPI = 90
 # Okabe and Ito's colour-blind-safe palette; lines also differ by marker, so no pair of series
