@@ -6,27 +6,12 @@
  *     x is (P, C, Q); channel c's R = P*Q elements are x[(p * C + c) * Q + q]. stats is
  *     (2, C): row 0 the means, row 1 the variances.
  *     Geometry: one work-group of L work-items (L a power of two) per channel: global C * L,
- *     local L. Two passes, each a strided fold then a tree in local memory: the mean, then
+ *     local L. Two passes, each a strided fold then tree.h's group_reduce: the mean, then
  *     the mean of squared deviations from it (two-pass: no cancellation). No atomics:
  *     results are bit-identical run to run. Matches NumpyBackend.norm_stats (batch norm:
  *     P = N, Q = H*W; layer norm: P = 1, C = rows, Q = normalised size).
  */
-#include "common.h"
-
-/* Sum of v over the work-group by a tree in local memory; every work-item gets the total. */
-inline DTYPE group_sum(DTYPE v, __local DTYPE* scratch) {
-    int t = get_local_id(0);
-    int L = get_local_size(0);
-    scratch[t] = v;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = L / 2; s > 0; s >>= 1) {
-        if (t < s) scratch[t] += scratch[t + s];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    DTYPE total = scratch[0];
-    barrier(CLK_LOCAL_MEM_FENCE);  /* scratch is reused by the next pass */
-    return total;
-}
+#include "tree.h"
 
 __kernel void norm_stats(int P, int C, int Q, __global const DTYPE* x, __global DTYPE* stats,
                          __local DTYPE* scratch) {
@@ -36,13 +21,13 @@ __kernel void norm_stats(int P, int C, int Q, __global const DTYPE* x, __global 
     int R = P * Q;
     DTYPE acc = (DTYPE)0;
     for (int r = t; r < R; r += L) acc += x[((long)(r / Q) * C + c) * Q + r % Q];
-    DTYPE mu = group_sum(acc, scratch) / (DTYPE)R;
+    DTYPE mu = group_reduce(REDUCE_SUM, acc, scratch) / (DTYPE)R;
     acc = (DTYPE)0;
     for (int r = t; r < R; r += L) {
         DTYPE d = x[((long)(r / Q) * C + c) * Q + r % Q] - mu;
         acc += d * d;
     }
-    DTYPE v = group_sum(acc, scratch) / (DTYPE)R;
+    DTYPE v = group_reduce(REDUCE_SUM, acc, scratch) / (DTYPE)R;
     if (t == 0) {
         stats[c] = mu;
         stats[C + c] = v;

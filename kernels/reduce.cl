@@ -18,17 +18,15 @@
  *     Loops over r in order. For many short reductions. Matches NumpyBackend.reduce.
  * reduce_tree(op, n_out, R, ..., x, out, scratch: local OUT_DTYPE[L])
  *     Geometry: one work-group of L work-items (L a power of two) per output: global size
- *     n_out * L, local size L. Work-item t folds r = t, t + L, ...; then a tree in local
- *     memory. For long reductions. Matches NumpyBackend.reduce.
+ *     n_out * L, local size L. Work-item t folds r = t, t + L, ...; then tree.h's tree in
+ *     local memory (group_reduce). For long reductions. Matches NumpyBackend.reduce.
  * argreduce_serial(op, n_out, R, ..., x, out: long)
  * argreduce_tree(op, n_out, R, ..., x, out: long, values: local DTYPE[L], where: local long[L])
- *     Same geometries; ArgReduceOp op; match NumpyBackend.arg_reduce.
+ *     Same geometries; ArgReduceOp op; match NumpyBackend.arg_reduce. The tree carries
+ *     (value, index) pairs in two local arrays: tree.h's TREE_FOLD with arg_merge.
  */
-#include "common.h"
+#include "tree.h"
 
-#define REDUCE_SUM 0
-#define REDUCE_MAX 1
-#define REDUCE_MIN 2
 #define ARGREDUCE_ARGMAX 0
 #define ARGREDUCE_ARGMIN 1
 
@@ -37,20 +35,20 @@ inline int reduced_offset(int r, int nr, const int* rdims, const int* rst) {
     return nr == 1 ? r * rst[0] : strided_offset(r, nr, rdims, rst);
 }
 
-inline OUT_DTYPE reduce_combine(int op, OUT_DTYPE acc, OUT_DTYPE v) {
-    switch (op) {
-    case REDUCE_SUM: return acc + v;
-    case REDUCE_MAX: return GT_NAN(v, acc) ? v : acc;
-    default: return LT_NAN(v, acc) ? v : acc;
-    }
-}
-
 /* True when (v, i) should replace (best, at) as the running arg-max/min. */
 inline bool arg_better(int op, DTYPE v, long i, DTYPE best, long at) {
     bool v_nan = IS_NAN(v), best_nan = IS_NAN(best);
     if (v_nan || best_nan) return v_nan && (!best_nan || i < at);
     bool wins = op == ARGREDUCE_ARGMAX ? v > best : v < best;
     return wins || (v == best && i < at);
+}
+
+/* One tree level's step of argreduce_tree: pair `from` folded into pair `into`. */
+inline void arg_merge(int op, __local DTYPE* values, __local long* where, int into, int from) {
+    if (arg_better(op, values[from], where[from], values[into], where[into])) {
+        values[into] = values[from];
+        where[into] = where[from];
+    }
 }
 
 #define LOAD_DIMS                                                    \
@@ -88,13 +86,8 @@ __kernel void reduce_tree(int op, int n_out, int R, int nk, int8 kshape, int8 ks
     for (int r = t; r < R; r += L) {
         acc = reduce_combine(op, acc, (OUT_DTYPE)x[base + reduced_offset(r, nr, rd, rs)]);
     }
-    scratch[t] = acc;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = L / 2; s > 0; s >>= 1) {
-        if (t < s) scratch[t] = reduce_combine(op, scratch[t], scratch[t + s]);
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    if (t == 0 && o < n_out) out[o] = scratch[0];
+    acc = group_reduce(op, acc, scratch);
+    if (t == 0 && o < n_out) out[o] = acc;
 }
 
 __kernel void argreduce_serial(int op, int n_out, int R, int nk, int8 kshape, int8 kstrides,
@@ -136,13 +129,6 @@ __kernel void argreduce_tree(int op, int n_out, int R, int nk, int8 kshape, int8
     }
     values[t] = best;
     where[t] = at;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = L / 2; s > 0; s >>= 1) {
-        if (t < s && arg_better(op, values[t + s], where[t + s], values[t], where[t])) {
-            values[t] = values[t + s];
-            where[t] = where[t + s];
-        }
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
+    TREE_FOLD(arg_merge, op, values, where);
     if (t == 0 && o < n_out) out[o] = where[0];
 }

@@ -104,7 +104,7 @@ def test_tuned_paths_under_small_limits(small):
             check(small, small.reduce(op, dev_x, (1,), False), NB.reduce(op, x, (1,), False))
         for op in ArgReduceOp:
             check(small, small.arg_reduce(op, dev_x, 1, False), NB.arg_reduce(op, x, 1, False))
-        for shape in ((3, 300), (64, 17)):  # a long row: the tree; many rows: _rows
+        for shape in ((3, 300), (64, 17)):  # a long row: the tree; many rows: a work-item each
             logits = rng.standard_normal(shape).astype(np.float32)
             dev = small.from_numpy(logits)
             for log in (False, True):
@@ -116,7 +116,7 @@ def test_tuned_paths_under_small_limits(small):
         check(small, small.norm_stats(small.from_numpy(z)), NB.norm_stats(z), 1e-5)
     names = {name for name, _, _ in seen}
     assert {"matmul_tiled", "reduce_tree", "argreduce_tree", "softmax_forward_tree",
-            "softmax_forward_rows", "softmax_backward_tree", "norm_stats"} <= names
+            "softmax_forward", "softmax_backward_tree", "norm_stats"} <= names
     for name, local, local_bytes in seen:
         items = math.prod(local) if local else 1
         static = cfg.local_bytes(4) if name == "matmul_tiled" else 0

@@ -1,4 +1,5 @@
-"""The kernels' op codes are the Python enums' values, each defined once (no GPU needed)."""
+"""Kernel sources: op codes are the Python enums' values, each defined once; shared loops are
+written once (no GPU needed)."""
 from __future__ import annotations
 
 import pathlib
@@ -15,7 +16,7 @@ ENUMS = {"UNARY": UnaryOp, "BINARY": BinaryOp, "REDUCE": ReduceOp, "ARGREDUCE": 
 
 def _defines():
     found = {}
-    for path in sorted(KERNELS.glob("*.cl")) + [KERNELS / "common.h"]:
+    for path in sorted(KERNELS.glob("*.cl")) + sorted(KERNELS.glob("*.h")):
         for family, name, value in DEFINE.findall(path.read_text()):
             found.setdefault((family, name), []).append((path.name, int(value)))
     return found
@@ -36,6 +37,17 @@ def test_every_enum_member_has_its_kernel_define(family):
     found = _defines()
     missing = [m for m in ENUMS[family].__members__ if (family, m) not in found]
     assert not missing, f"{family} ops without a kernel #define: {missing}"
+
+
+# A loop that halves a stride (>>= 1 or /= 2) with a barrier in its body: the local-memory tree.
+TREE_LOOP = re.compile(r"for \(.{0,120}?(>>= ?1|/= ?2)\).{0,400}?barrier\(", re.S)
+
+
+def test_the_local_memory_tree_loop_is_written_once_in_tree_h():
+    """reduce.cl, softmax.cl and norm.cl reduce through tree.h (TREE_FOLD, group_reduce)."""
+    found = {path.name: len(TREE_LOOP.findall(path.read_text()))
+             for path in sorted(KERNELS.glob("*.cl")) + sorted(KERNELS.glob("*.h"))}
+    assert {name: n for name, n in found.items() if n} == {"tree.h": 1}, found
 
 
 def test_optimizer_slot_count_matches_the_kernels():

@@ -492,11 +492,12 @@ def test_optimizer_steps_chunks_and_ragged_ends(be, n):
 
 
 # ---------------------------------------------------------------- softmax
-# (shape, axis, kernel softmax_forward<suffix>): many contiguous rows take the vectorised
-# _rows kernel (whole 16-blocks, a ragged tail, n < 16 elsewhere), few long rows the tree,
-# other axes the serial kernel
-SOFTMAX_CASES = [((64, 16), 1, "_rows"), ((70, 17), 1, "_rows"), ((100, 1000), 1, "_rows"),
-                 ((64, 15), 1, ""), ((3, 300), 1, "_tree"), ((70, 17), 0, "")]
+# (shape, axis, kernel softmax_forward<suffix>): few long contiguous rows take the tree (one
+# work-group per row), the rest one work-item per row: whole 16-blocks, a ragged tail, rows
+# shorter than a block, strided rows (inner > 1) read lane by lane
+SOFTMAX_CASES = [((64, 16), 1, ""), ((70, 17), 1, ""), ((100, 1000), 1, ""),
+                 ((64, 15), 1, ""), ((3, 300), 1, "_tree"), ((3, 307), 1, "_tree"),
+                 ((70, 17), 0, ""), ((5, 33, 3), 1, "")]
 
 
 @pytest.mark.parametrize("case", SOFTMAX_CASES, ids=str)
@@ -792,6 +793,11 @@ def test_reduction_and_matmul_are_deterministic(be):
     x = be.from_numpy(randn(rng, (3, 100000)))
     sums = [be.to_numpy(be.reduce(ReduceOp.SUM, x, (1,), False)) for _ in range(2)]
     assert sums[0].tobytes() == sums[1].tobytes()
+    # the other local-memory trees (tree.h): softmax's team per row, norm statistics
+    for fn in (lambda: be.softmax(x, 1, False), lambda: be.softmax_backward(x, x, 1, False),
+               lambda: be.norm_stats(be.reshape(x, (1, 3, 100000)))):
+        runs = [be.to_numpy(fn()) for _ in range(2)]
+        assert runs[0].tobytes() == runs[1].tobytes()
     a = be.from_numpy(randn(rng, (1, 200, 300)))
     prods = [be.to_numpy(be.matmul(a, a, transpose_b=True)) for _ in range(2)]
     assert prods[0].tobytes() == prods[1].tobytes()

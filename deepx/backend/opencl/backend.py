@@ -180,6 +180,7 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
     """Primitives on one OpenCL device; see the module docstring for the helper API."""
 
     name = "opencl"
+    CHUNK = CHUNK  # for the primitive mixins, which cannot import this module
 
     def __init__(self, platform_index: int = 0, device_index: int = 0, limits=None) -> None:
         self.runtime = Runtime(platform_index, device_index, limits)

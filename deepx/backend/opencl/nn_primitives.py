@@ -15,9 +15,9 @@ from ... import dtypes
 from .. import ReduceOp, conv_out_size
 
 _INT64 = np.dtype(np.int64)
-# Softmax rows at least this long (and contiguous) use one work-group per row.
+# Fewer than _ROWS_MIN_COUNT contiguous softmax rows at least _TREE_MIN_LENGTH long use one
+# work-group per row; others one work-item per row.
 _TREE_MIN_LENGTH = 256
-# With at least this many contiguous rows (of >= 16 elements) one vectorised work-item per row.
 _ROWS_MIN_COUNT = 64
 # norm_stats work-group size for short channels; long ones use the standard local size.
 _SMALL_GROUP = 64
@@ -136,8 +136,8 @@ class CLNNPrimitives:
 
     # ------------------------------------------------------------ softmax
     def _softmax_launch(self, op, names, x, axis, log, arrays):
-        """One launch over rows along axis of softmax.cl's kernel `names` = (per element,
-        vectorised rows, tree) picks for the row length and count."""
+        """One launch over rows along axis of softmax.cl's kernel `names` = (one work-item
+        per row, one work-group per row) picked for the row length and count."""
         out = self.empty(x.shape, x.dtype)
         if not out.size:
             return out
@@ -145,26 +145,26 @@ class CLNNPrimitives:
         n = x.shape[axis]
         outer, inner = math.prod(x.shape[:axis]), math.prod(x.shape[axis + 1:])
         buffers = [self.packed(a).data for a in arrays] + [out.data]
-        if inner == 1 and n >= 16 and outer >= _ROWS_MIN_COUNT:
+        if inner == 1 and n >= _TREE_MIN_LENGTH and outer < _ROWS_MIN_COUNT:
             knl = self.kernel("softmax.cl", names[1], x.dtype, op=op)
-            self.launch_1d(op, knl, outer, *_ints(log, outer, n), *buffers)
-        elif inner == 1 and n >= _TREE_MIN_LENGTH:
-            knl = self.kernel("softmax.cl", names[2], x.dtype, op=op)
             local = self.tree_local(knl, x.dtype.itemsize)
             self.launch(op, knl, (outer * local,), (local,), *_ints(log, outer, n), *buffers,
                         cl.LocalMemory(local * x.dtype.itemsize))
         else:
-            knl = self.kernel("softmax.cl", names[0], x.dtype, op=op)
+            # element loops only for rows without a whole vector block (faster) and strided
+            # rows (the vector build reads contiguous rows only); see kernels/softmax.cl
+            scalar = int(n < self.CHUNK or inner > 1)
+            knl = self.kernel("softmax.cl", names[0], x.dtype, op=op, SCALAR_ROWS=scalar)
             self.launch_1d(op, knl, outer * inner, *_ints(log, outer * inner, n, inner),
                            *buffers)
         return out
 
     def softmax(self, x, axis, log):
-        names = ("softmax_forward", "softmax_forward_rows", "softmax_forward_tree")
-        return self._softmax_launch("softmax", names, x, axis, log, (x,))
+        return self._softmax_launch("softmax", ("softmax_forward", "softmax_forward_tree"), x,
+                                    axis, log, (x,))
 
     def softmax_backward(self, out, grad, axis, log):
-        names = ("softmax_backward", "softmax_backward_rows", "softmax_backward_tree")
+        names = ("softmax_backward", "softmax_backward_tree")
         return self._softmax_launch("softmax_backward", names, out, axis, log, (out, grad))
 
     # ------------------------------------------------------------ cross-entropy
