@@ -188,7 +188,6 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
         self.local_1d = 1 << (min(256, dev.max_work_group_size, dev.max_work_item_sizes[0])
                               .bit_length() - 1)
         self.compute_units = max(1, self.runtime.device.max_compute_units)
-        self.CHUNK = CHUNK  # for the mixins (optim_primitives) without a circular import
         self._matmul_configs: dict = {}
         # prepared launches: what a primitive call needs beyond its buffers, by (op, layout)
         self._plans: dict = {}
