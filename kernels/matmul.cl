@@ -27,6 +27,14 @@
  *     zero for rows past `rows`; ceil(rows / width) * width * K elements per batch.
  *     Geometry: global (K, panels, batch), any local size; work-item (k, p) writes the
  *     `width` contiguous elements of panel p at k. Guards k and p.
+ * matmul_pack_tiles(rows, K, stride_r, batch_src, src_offset, src, dst)
+ *     matmul_pack with width 16 and stride_k 1 (the operand's K run is contiguous: A stored
+ *     (M, K), B stored (N, K)), built only where PACK_TILES is defined (float, VEC 16).
+ *     Work-item (kb, p) moves the 16 x 16 tile of panel p at k = 16 kb .. 16 kb + 15: 16
+ *     vector row loads, a transpose in registers (4 stages of shuffle2 swapping off-diagonal
+ *     blocks of 8, 4, 2, 1), 16 vector stores: 2x faster on PoCL than matmul_pack's element
+ *     loop. Geometry: global (ceil(K / 16) rounded up, panels, batch), local (L, 1, 1).
+ *     Ragged tiles (rows or K past the end) load element by element, zeros past the end.
  * matmul_blocked(M, N, K, batch_a, batch_b, b_packed, sum_batches, bias_mode, bias, A, B, C)
  *                                                                (float and double only)
  *     sum_batches 1: C[b] = A[b] @ B[b]; sum_batches = the batch count S: C (one matrix) =
@@ -180,6 +188,62 @@ __kernel void matmul_pack(int rows, int K, int width, int stride_r, int stride_k
         dst[j] = r < rows ? src[r * stride_r] : (DTYPE)0;
     }
 }
+
+#ifdef PACK_TILES
+/* shuffle2 masks of the block swap between rows i and i + b (b = 8, 4, 2, 1) of a 16 x 16
+ * tile: row i keeps its columns without bit b and takes row i + b's columns with it; after
+ * the four stages the tile is transposed. */
+#define SWAP_LO8 (uint16)(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23)
+#define SWAP_HI8 (uint16)(8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31)
+#define SWAP_LO4 (uint16)(0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27)
+#define SWAP_HI4 (uint16)(4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31)
+#define SWAP_LO2 (uint16)(0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29)
+#define SWAP_HI2 (uint16)(2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31)
+#define SWAP_LO1 (uint16)(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30)
+#define SWAP_HI1 (uint16)(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31)
+#define SWAP_STAGE(tile, b)                                                            \
+    _Pragma("unroll") for (int i = 0; i < 16; ++i) {                                   \
+        if (!(i & b)) {                                                                \
+            VTYPE x = tile[i], y = tile[i + b];                                        \
+            tile[i] = shuffle2(x, y, SWAP_LO##b);                                      \
+            tile[i + b] = shuffle2(x, y, SWAP_HI##b);                                  \
+        }                                                                              \
+    }
+
+__kernel void matmul_pack_tiles(int rows, int K, int stride_r, int batch_src, int src_offset,
+                                __global const DTYPE* src, __global DTYPE* dst) {
+    int k0 = get_global_id(0) * 16;
+    int panel = get_global_id(1);
+    int batch = get_global_id(2);
+    int padded = (rows + 15) / 16 * 16;
+    if (k0 >= K || panel * 16 >= padded) return;
+    src += src_offset + batch * batch_src + k0;
+    dst += ((long)batch * padded + panel * 16) * K + k0 * 16;
+    VTYPE tile[16];
+#pragma unroll
+    for (int j = 0; j < 16; ++j) {
+        int row = panel * 16 + j;
+        if (row < rows && k0 + 16 <= K) {
+            tile[j] = VLOAD(0, src + row * stride_r);
+        } else {
+            DTYPE lanes[16];
+            for (int t = 0; t < 16; ++t) {
+                lanes[t] = row < rows && k0 + t < K ? src[row * stride_r + t] : (DTYPE)0;
+            }
+            tile[j] = VLOAD(0, lanes);
+        }
+    }
+    SWAP_STAGE(tile, 8)
+    SWAP_STAGE(tile, 4)
+    SWAP_STAGE(tile, 2)
+    SWAP_STAGE(tile, 1)
+    int n = min(16, K - k0);
+#pragma unroll
+    for (int t = 0; t < 16; ++t) {
+        if (t < n) VSTORE(tile[t], 0, dst + t * 16);
+    }
+}
+#endif
 
 /* One step of the micro-kernel: acc[i] += A(m0 + i, k) * B(k, n0..n0 + VEC - 1), i < WPT_M. */
 inline void blocked_step(VTYPE* acc, __global const DTYPE* a_k, VTYPE b_k) {

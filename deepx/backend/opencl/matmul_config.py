@@ -64,6 +64,7 @@ def blocked_defines(device, itemsize: int) -> dict | None:
 
     VEC is the device's preferred vector width for the type; WPT_M rows fill the vector
     register file (32 registers with 64-byte vectors as on AVX-512, else 16) with room left.
+    PACK_TILES (float with VEC 16) builds matmul_pack_tiles.
     """
     import pyopencl as cl
 
@@ -72,7 +73,10 @@ def blocked_defines(device, itemsize: int) -> dict | None:
     width = (device.preferred_vector_width_float if itemsize == 4
              else device.preferred_vector_width_double)
     vec = max(v for v in (4, 8, 16) if v <= max(width, 4))
-    return {"WPT_M": 16 if vec * itemsize >= 64 else 12, "VEC": vec}
+    defines = {"WPT_M": 16 if vec * itemsize >= 64 else 12, "VEC": vec}
+    if itemsize == 4 and vec == 16:  # matmul_pack_tiles: 16 x 16 float tiles (uint16 masks)
+        defines["PACK_TILES"] = 1
+    return defines
 
 
 def blocked_rows(m: int, wpt_m: int) -> int:

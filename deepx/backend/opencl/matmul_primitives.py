@@ -86,13 +86,22 @@ class CLMatmulPrimitives:
             sb, s1, s2 = x.strides
             stride_r, stride_k = (s2, s1) if transposed else (s1, s2)
             panels = -(-rows // width)
+            batch_src = np.int32(sb if x.shape[0] > 1 else 0)
+            if "PACK_TILES" in defines and width == 16 and stride_k == 1:  # 16 x 16 tiles
+                tiles = -(-k // 16)
+                local = min(self.local_1d, 1 << (tiles - 1).bit_length())
+                launch = self.runtime.prepare(
+                    "matmul", "matmul.cl", "matmul_pack_tiles", options,
+                    (-(-tiles // local) * local, panels, x.shape[0]), (local, 1, 1),
+                    (np.int32(rows), np.int32(k), np.int32(stride_r), batch_src,
+                     np.int32(x.offset), PER_CALL, PER_CALL))
+                return launch, panels * width * k
             local = min(self.local_1d, 1 << (k - 1).bit_length())  # a short K wastes no items
             launch = self.runtime.prepare(
                 "matmul", "matmul.cl", "matmul_pack", options, (k, panels, x.shape[0]),
                 (local, 1, 1), (np.int32(rows), np.int32(k), np.int32(width),
-                                np.int32(stride_r), np.int32(stride_k),
-                                np.int32(sb if x.shape[0] > 1 else 0), np.int32(x.offset),
-                                PER_CALL, PER_CALL))
+                                np.int32(stride_r), np.int32(stride_k), batch_src,
+                                np.int32(x.offset), PER_CALL, PER_CALL))
             return launch, panels * width * k
 
         pack_a, a_panel = pack(a, m, wpt_m, transpose_a)
