@@ -380,13 +380,11 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
 
     # ------------------------------------------------------------ transfer and creation
     def from_numpy(self, a):
-        a = np.asarray(a, order="C")  # (ascontiguousarray would make 0-d arrays 1-d)
-        dt = dtypes.get(a.dtype)
-        out = self.empty(a.shape, dt.np)
+        dt = dtypes.get(np.asarray(a).dtype)
+        out = self.empty(np.shape(a), dt.np)
         if out.size:
             self.runtime.check_not_capturing("copying host data to the device")
-            self.runtime.counts["transfers"] += 1
-            cl.enqueue_copy(self.runtime.queue, out.data, a, is_blocking=True)
+            self.runtime.upload(out.data, a)
         return out
 
     def to_numpy(self, x):

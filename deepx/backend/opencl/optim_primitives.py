@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from .runtime import PER_CALL
+from .runtime import PER_CALL, per_call
 
 # Tensors per multi-tensor launch: kernels/optim.cl's OPTIM_SLOTS (a test checks they agree)
 OPTIM_SLOTS = 16
@@ -37,9 +37,7 @@ class CLOptimPrimitives:
                     self.scalar(1 - dampening, dt), self.scalar(weight_decay, dt),
                     np.int32(momentum != 0), np.int32(nesterov), np.int32(maximize),
                     np.int32(first_step))
-        # the options rarely change: prepared launches per (shapes, options), buffers per call
-        self._foreach("sgd_step_", "optim_sgd", (params, grads, momentum_bufs), scalars,
-                      (lr, momentum, dampening, weight_decay, nesterov, maximize, first_step))
+        self._foreach("sgd_step_", "optim_sgd", (params, grads, momentum_bufs), scalars)
 
     def adam_step_(self, params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, lr, beta1,
                    beta2, eps, weight_decay, step, amsgrad, decoupled, maximize):
@@ -56,14 +54,14 @@ class CLOptimPrimitives:
                     self.scalar(-step_size, dt), self.scalar(bias_correction2_sqrt, dt),
                     np.int32(amsgrad), np.int32(decoupled), np.int32(maximize))
         self._foreach("adam_step_", "optim_adam",
-                      (params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs), scalars,
-                      (lr, beta1, beta2, eps, weight_decay, step, amsgrad, decoupled, maximize))
+                      (params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs), scalars)
 
-    def _foreach(self, op, name, lists, scalars, options):
+    def _foreach(self, op, name, lists, scalars):
         """Multi-tensor launches of kernel `name`: lists[0] the parameters, updated in place;
         lists[1] their gradients; the rest state arrays (a list, or None where the options
-        use none), all of one shape per parameter. One prepared launch per OPTIM_SLOTS
-        parameters of a dtype, its kernel arguments `scalars(dtype)`."""
+        use none), all of one shape per parameter. One launch per OPTIM_SLOTS parameters of
+        a dtype, prepared once per shapes; its scalar arguments `scalars(dtype)` (learning
+        rates that schedulers change, Adam's bias corrections) are set per call."""
         params = lists[0]
         by_dtype: dict = {}
         for i, p in enumerate(params):
@@ -72,16 +70,17 @@ class CLOptimPrimitives:
             for first in range(0, len(chosen), OPTIM_SLOTS):
                 idx = [i for i in chosen[first:first + OPTIM_SLOTS] if params[i].size]
                 if idx:
-                    self._foreach_launch(op, name, lists, idx, dt, scalars, options)
+                    self._foreach_launch(op, name, lists, idx, dt, scalars)
 
-    def _foreach_launch(self, op, name, lists, idx, dt, scalars, options):
+    def _foreach_launch(self, op, name, lists, idx, dt, scalars):
         # a parameter that is a view (not dense from its buffer's start) is stepped in a
         # packed copy, then written back through the view
         params = [lists[0][i] for i in idx]
         work = [self.packed(p) for p in params]
         rest = [None if lst is None else [self.packed(lst[i]) for i in idx] for lst in lists[1:]]
         sizes = tuple(p.size for p in work)
-        key = (op, dt, sizes, options, tuple(r is None for r in rest))
+        key = (op, dt, sizes, tuple(r is None for r in rest))
+        values = scalars(dt)
         launch = self._plans.get(key)
         if launch is None:
             self.require(op, dt)
@@ -97,12 +96,13 @@ class CLOptimPrimitives:
             options_cl = self.kernel_options("optim.cl", dt, op, {"REAL": self.real_dtype(dt)})
             launch = self._remember(key, self.runtime.prepare(
                 op, "optim.cl", name, options_cl, (sum(groups) * local,), (local,),
-                (*(np.int32(v) for v in starts + counts), *arrays, *scalars(dt))))
+                (*(np.int32(v) for v in starts + counts), *arrays,
+                 *(per_call(v.dtype) for v in values))))
         buffers = [p.data for p in work]
         for r in rest:
             if r is not None:
                 buffers += [a.data for a in r]
-        self.runtime.run(launch, buffers)
+        self.runtime.run(launch, (*buffers, *values))
         for p, w in zip(params, work):
             if w is not p:
                 self.assign_(p, w)

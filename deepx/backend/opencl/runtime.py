@@ -11,6 +11,7 @@ import importlib.resources
 import pathlib
 import time
 
+import numpy as np
 import pyopencl as cl
 import pyopencl.tools as cl_tools
 
@@ -48,6 +49,36 @@ def error_name(exc: cl.Error) -> str:
 
 # Marks an argument of a Launch that changes per call (a buffer); the others are set once.
 PER_CALL = object()
+
+
+class PerCallScalar:
+    """Marks a scalar argument of a Launch given at each run (a learning rate a scheduler
+    changes), with its NumPy dtype: `per_call(np.float32)`."""
+
+    __slots__ = ("dtype",)
+
+    def __init__(self, dtype) -> None:
+        self.dtype = np.dtype(dtype)
+
+
+def per_call(dtype) -> PerCallScalar:
+    """A per-call scalar argument of a prepared launch (see Runtime.prepare)."""
+    return PerCallScalar(dtype)
+
+
+def arg_dtypes(args) -> list:
+    """pyopencl's scalar argument dtypes of a kernel called with `args` (None for buffers):
+    with them set, set_args packs NumPy scalars in ~0.05 us each, where set_arg on a scalar
+    takes ~6.5 us (pyopencl 2026.1), which made a 16-argument launch cost ~100 us."""
+    out = []
+    for a in args:
+        if isinstance(a, PerCallScalar):
+            out.append(a.dtype)
+        elif isinstance(a, (np.generic, np.ndarray)):
+            out.append(a.dtype)
+        else:
+            out.append(None)
+    return out
 # Prepared launches a backend keeps (keyed by op, shapes, strides, dtypes); shapes seen once,
 # as in a sweep, must not pile up.
 MAX_PLANS = 4096
@@ -60,15 +91,17 @@ class Launch:
     time, so one kernel object may be enqueued again while earlier launches are pending).
     """
 
-    __slots__ = ("op", "kernel", "name", "global_size", "local_size", "slots")
+    __slots__ = ("op", "kernel", "name", "global_size", "local_size", "slots", "full")
 
-    def __init__(self, op, kernel, global_size, local_size, slots) -> None:
+    def __init__(self, op, kernel, global_size, local_size, slots, full=None) -> None:
         self.op = op
         self.kernel = kernel
         self.name = kernel.function_name
         self.global_size = global_size
         self.local_size = local_size
         self.slots = slots
+        # with per-call scalars: every argument, set together per call (typed set_args)
+        self.full = full
 
 
 def geometry(global_size, local_size) -> tuple:
@@ -103,6 +136,8 @@ class Runtime:
         self.kernels_dir = kernels_dir()
         self._programs: dict = {}
         self._kernels: dict = {}
+        self._typed: set = set()  # kernels given their scalar argument dtypes (launch)
+        self._uploads: list = []  # events of host-to-device copies still in flight (upload)
         # what a training step costs beyond its kernels: read by tests and benchmarks
         self.counts = {"launches": 0, "transfers": 0, "waits": 0}
         # a list while a deepx.Graph captures this device's launches (see deepx/graphs.py)
@@ -179,6 +214,9 @@ class Runtime:
         if self.capture is not None:
             self.capture.append((kernel, None, args, global_size, local_size))
         try:
+            if kernel not in self._typed:  # pyopencl's fast path for scalar arguments
+                kernel.set_scalar_arg_dtypes(arg_dtypes(args))
+                self._typed.add(kernel)
             kernel.set_args(*args)
             event = cl.enqueue_nd_range_kernel(self.queue, kernel, global_size, local_size)
         except cl.Error as exc:
@@ -189,27 +227,38 @@ class Runtime:
 
     def prepare(self, op: str, file: str, name: str, options: tuple, global_size, local_size,
                 args) -> Launch:
-        """A Launch of kernel `name` with `args` set now, except those given as PER_CALL."""
+        """A Launch of kernel `name` with `args` set now, except those given as PER_CALL
+        (buffers) or per_call(dtype) (scalars): Runtime.run gives them."""
         prg = self.program(file, options, kernel_name=name)
         knl = cl.Kernel(prg, name)  # private: its argument slots belong to this Launch
+        knl.set_scalar_arg_dtypes(arg_dtypes(args))
         global_size, local_size = geometry(global_size, local_size)
-        slots = []
-        for i, arg in enumerate(args):
-            if arg is PER_CALL:
-                slots.append(i)
-            else:
-                knl.set_arg(i, arg)
-        return Launch(op, knl, global_size, local_size, tuple(slots))
+        slots = tuple(i for i, a in enumerate(args)
+                      if a is PER_CALL or isinstance(a, PerCallScalar))
+        if any(isinstance(a, PerCallScalar) for a in args):  # all arguments set per call
+            return Launch(op, knl, global_size, local_size, slots, list(args))
+        knl.set_args(*(None if a is PER_CALL else a for a in args))  # buffers come per call
+        return Launch(op, knl, global_size, local_size, slots)
 
     def run(self, launch: Launch, buffers) -> cl.Event:
         """Set the per-call buffers of a prepared Launch and enqueue it."""
         knl = launch.kernel
+        if launch.full is not None:  # per-call scalars: every argument, typed
+            full = launch.full.copy()
+            for i, value in zip(launch.slots, buffers):
+                full[i] = value
+            slots, buffers = None, tuple(full)
+        else:
+            slots = launch.slots
         if self.capture is not None:
-            self.capture.append((knl, launch.slots, tuple(buffers), launch.global_size,
+            self.capture.append((knl, slots, tuple(buffers), launch.global_size,
                                  launch.local_size))
         try:
-            for i, buf in zip(launch.slots, buffers):
-                knl.set_arg(i, buf)
+            if slots is None:
+                knl.set_args(*buffers)
+            else:
+                for i, buf in zip(slots, buffers):
+                    knl.set_arg(i, buf)
             event = cl.enqueue_nd_range_kernel(self.queue, knl, launch.global_size,
                                                launch.local_size)
         except cl.Error as exc:
@@ -259,8 +308,24 @@ class Runtime:
             cl.enqueue_nd_range_kernel(queue, kernel, global_size, local_size)
         self.counts["launches"] += len(records)
 
+    def upload(self, dst, host) -> None:
+        """Enqueue a copy of the host array to buffer dst without waiting for the queue.
+
+        A blocking copy would wait for every kernel queued before it (the queue is in order),
+        leaving the device idle while Python builds the next step, once per batch of a
+        DataLoader. The copy reads a private C-ordered copy of `host` (the caller may change
+        its array at once), kept alive by pyopencl's event until the transfer is done.
+        """
+        self.counts["transfers"] += 1
+        private = np.array(host, order="C", copy=True)
+        self._uploads.append(cl.enqueue_copy(self.queue, dst, private, is_blocking=False))
+        if len(self._uploads) > 64:  # forget the finished ones (dropping a pending event waits)
+            done = cl.command_execution_status.COMPLETE
+            self._uploads = [e for e in self._uploads if e.command_execution_status != done]
+
     def finish(self) -> None:
         """Wait until every queued command has completed."""
         self.check_not_capturing("waiting for the queue")
         self.counts["waits"] += 1
         self.queue.finish()
+        self._uploads.clear()
