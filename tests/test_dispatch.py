@@ -210,3 +210,28 @@ def test_optimizer_step_is_one_launch_for_all_parameters(optimizer, opencl_devic
             steps[device] = [p.detach().numpy() for p in params]
         for got, ref in zip(steps[opencl_device], steps["numpy"]):
             np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-6)
+
+
+def test_synchronize_and_reads_wait_for_every_launch(opencl_device):
+    """synchronize() polls the last launch briefly, then blocks: either way every launch has
+    completed when it returns; a host read (.item()) too."""
+    import pyopencl as cl
+
+    from deepx.backend.opencl import runtime
+
+    events = []
+    runtime.LAUNCH_LISTENERS.append(lambda op, name, size, event: events.append(event))
+    try:
+        a = dx.randn(512, 512, device=opencl_device)
+        b = a @ a @ a  # a few ms of work: longer than the poll
+        dx.synchronize(opencl_device)
+        assert events and all(e.command_execution_status == cl.command_execution_status.COMPLETE
+                              for e in events)
+        events.clear()
+        total = (b @ a).sum()
+        value = total.item()
+        assert all(e.command_execution_status == cl.command_execution_status.COMPLETE
+                   for e in events)
+        assert np.isfinite(value)
+    finally:
+        runtime.LAUNCH_LISTENERS.pop()

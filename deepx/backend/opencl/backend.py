@@ -393,6 +393,7 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
         if x.size:
             self.runtime.check_not_capturing("reading device data on the host")
             self.runtime.counts["transfers"] += 1  # a blocking read: a wait for the queue too
+            self.runtime.spin()  # (then the read finds the queue idle, and waits no more)
             cl.enqueue_copy(self.runtime.queue, host, x.data, is_blocking=True)
         return host
 
