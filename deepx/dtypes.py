@@ -65,12 +65,16 @@ def get(dtype) -> DType:
     return _BY_NAME[name]
 
 
-_BY_NP = {d.np: d for d in ALL}
+# dtypes.of's one lookup: a NumPy ndarray's dtype (NumpyBackend) maps to its DType; a DType
+# (an OpenCL CLArray's own .dtype) to itself. DTypes hash by identity, so no key of one kind
+# ever compares equal to a key of the other.
+_OF = {d.np: d for d in ALL} | {d: d for d in ALL}
 
 
 def of(array) -> DType:
-    """The DType of a backend array (anything with a NumPy-style `.dtype`)."""
-    return _BY_NP[array.dtype]
+    """The DType of a backend array: a CLArray's `.dtype` (a DType) or an ndarray's NumPy
+    dtype resolved to its DType."""
+    return _OF[array.dtype]
 
 
 def promote(a: DType, b: DType) -> DType:

@@ -147,7 +147,7 @@ def test_roundtrip(be, dtype, shape):
         pytest.skip("no fp64")
     host = (np.arange(math.prod(shape)).reshape(shape) % 3).astype(dtype)
     x = be.from_numpy(host)
-    assert x.shape == shape and x.dtype == np.dtype(dtype)
+    assert x.shape == shape and x.dtype.np == np.dtype(dtype)
     assert (x.data is None) == (x.size == 0)
     check(be, x, host)
     check(be, be.reshape(x, (x.size,)), host.reshape(-1))
@@ -820,20 +820,20 @@ def guarded_outputs(be, monkeypatch):
     align = be.runtime.device.mem_base_addr_align // 8
     made = []
 
-    def empty(shape, np_dtype):
-        np_dtype = np.dtype(np_dtype)
+    def empty(shape, dtype):
+        dt = dtypes.get(dtype)
         size = math.prod(shape)
         if size == 0:
-            return CLArray(shape, np_dtype, None)
-        guard = max(64 * np_dtype.itemsize, align)
+            return CLArray(shape, dt, None)
+        guard = max(64 * dt.itemsize, align)
         guard = -(-guard // align) * align
-        total = 2 * guard + size * np_dtype.itemsize
+        total = 2 * guard + size * dt.itemsize
         host = np.full(total, SENTINEL, np.uint8)
         whole = cl.Buffer(be.runtime.context, cl.mem_flags.READ_WRITE | cl.mem_flags.COPY_HOST_PTR,
                           hostbuf=host)
-        inner = whole.get_sub_region(guard, size * np_dtype.itemsize)
+        inner = whole.get_sub_region(guard, size * dt.itemsize)
         made.append((whole, guard, total))
-        return CLArray(shape, np_dtype, inner)
+        return CLArray(shape, dt, inner)
 
     with monkeypatch.context() as patch:
         patch.setattr(be, "empty", empty)

@@ -2,8 +2,10 @@
 
 dtypes: primitives take deepx DTypes (deepx.dtypes), and the layers above the backends (ops,
 autograd, Tensor) read an array's dtype only as a DType, through `deepx.dtypes.of(array)`.
-The array's own `.dtype` is the backend's NumPy dtype object (an ndarray's, and CLArray's to
-match it), which only backend code and `dtypes.of` look at.
+An array's own `.dtype` is the backend's: the OpenCL backend's CLArray carries the deepx DType
+itself (its kernels' C type is `DType.cl`), NumpyBackend's arrays are plain ndarrays with a
+NumPy dtype. `dtypes.of` reads either (one dict lookup); nothing above the backends compares
+an array's `.dtype` directly.
 
 A backend array has `.shape` (tuple of ints) and `.dtype` (see above). It is a view:
 elements at `storage_offset + sum(idx * strides)` of a storage that other arrays (views) may

@@ -7,7 +7,7 @@ from ...shapes import contiguous_strides, is_contiguous
 
 
 class CLArray:
-    """shape, dtype (a NumPy dtype), `data` (the buffer), element `strides` and `offset`.
+    """shape, dtype (a deepx DType), `data` (the buffer), element `strides` and `offset`.
 
     Element idx lives at `offset + sum(idx * strides)` elements into `data`; several CLArrays
     may share one buffer (views, as in PyTorch's storage and CMU needle's NDArray). `dense`

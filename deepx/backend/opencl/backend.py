@@ -16,14 +16,17 @@ Helpers for the primitives in nn_primitives.py and optim_primitives.py (use only
     self.packed(x) -> CLArray
         x when its elements fill its buffer from the start in C order, else a contiguous copy.
 
-    self.empty(shape, np_dtype) -> CLArray
+    Dtypes are deepx DTypes throughout (`x.dtype` of a CLArray is one); `dt.np` appears only
+    where NumPy itself needs a dtype (host arrays, kernel scalar arguments).
+
+    self.empty(shape, dt) -> CLArray
         A new uninitialised array; a size-0 shape gets no buffer (data is None).
-    self.kernel(file, name, np_dtype, op="my_op", **defines) -> pyopencl.Kernel
-        Kernel `name` of kernels/<file> built (once per process) with -D DTYPE=<C type of
-        np_dtype>, -D REAL=<C type of real_dtype(np_dtype)> unless given, plus `-D KEY=VALUE`
-        per define (NumPy dtypes become C type names, e.g. OUT_DTYPE=np.dtype("int64") gives
-        -D OUT_DTYPE=long). Raises DTypeError naming `op` when the device cannot compute
-        in np_dtype (float64 without cl_khr_fp64). No fast-math, except for matmul.cl.
+    self.kernel(file, name, dt, op="my_op", **defines) -> pyopencl.Kernel
+        Kernel `name` of kernels/<file> built (once per process) with -D DTYPE=<dt.cl>,
+        -D REAL=<C type of real_dtype(dt)> unless given, plus `-D KEY=VALUE` per define
+        (DTypes become C type names, e.g. OUT_DTYPE=dtypes.int64 gives -D OUT_DTYPE=long).
+        Raises DTypeError naming `op` when the device cannot compute in dt (float64
+        without cl_khr_fp64). No fast-math, except for matmul.cl.
     self.launch(op, kernel, global_size, local_size, *args) -> pyopencl.Event
         Enqueue a launch: sizes are tuples (local may be None); global is rounded up to a
         multiple of local, so guard every index in the kernel. Buffers are passed as
@@ -35,8 +38,8 @@ Helpers for the primitives in nn_primitives.py and optim_primitives.py (use only
     self.launch_1d(op, kernel, n, *args) -> pyopencl.Event | None
         One work-item per element for n elements at the standard local size; does nothing
         when n == 0. Use this for elementwise kernels.
-    self.scalar(value, np_dtype) -> NumPy scalar of the C type a kernel takes for np_dtype.
-    self.real_dtype(np_dtype) -> the NumPy dtype of REAL (math type) for np_dtype.
+    self.scalar(value, dt) -> NumPy scalar of the C type a kernel takes for dt.
+    self.real_dtype(dt) -> the DType of REAL (the math type) for dt.
     self.runtime -> Runtime (context, queue, pool, fp64 flag), see runtime.py.
 Never launch a kernel on a size-0 array; return the empty output instead.
 """
@@ -59,10 +62,7 @@ from .nn_primitives import CLNNPrimitives
 from .optim_primitives import CLOptimPrimitives
 from .runtime import MAX_PLANS, PER_CALL, Runtime
 
-_BOOL = np.dtype(bool)
-_INT32 = np.dtype(np.int32)
-_INT64 = np.dtype(np.int64)
-_FLOAT64 = np.dtype(np.float64)
+_BOOL, _INT32, _INT64 = dtypes.bool_, dtypes.int32, dtypes.int64
 _MAX_DIMS = 8
 # Vector kernel arguments as plain structured scalars (pyopencl's make_int8 goes through eval).
 _INT8, _INT4 = cltypes.int8, cltypes.int4
@@ -79,22 +79,22 @@ CHUNK = 16
 _FILE_OPTIONS = {"matmul.cl": ("-cl-fast-relaxed-math", "-cl-mad-enable")}
 
 
-# The C type and the kernel-argument scalar type of each deepx dtype, keyed by NumPy dtype
-# objects (no dtype-name lookups on the launch path); the C names are deepx.dtypes' own
-# (DType.cl: bool is stored as uchar).
-_C_TYPES = {d.np: d.cl for d in dtypes.ALL}
-_SCALARS = {d.np: (np.uint8 if d is dtypes.bool_ else d.np.type) for d in dtypes.ALL}
+# The NumPy scalar type a kernel argument of each dtype's C type (DType.cl) takes: bool is
+# stored as uchar.
+_SCALARS = {d: (np.uint8 if d is dtypes.bool_ else d.np.type) for d in dtypes.ALL}
 
 
-def c_type(np_dtype) -> str:
-    """OpenCL C type of a NumPy dtype (bool is stored as uchar)."""
-    c = _C_TYPES.get(np_dtype)
-    if c is None:
-        np_dtype = np.dtype(np_dtype)
-        if np_dtype not in _C_TYPES:
-            raise DTypeError(f"dtype {np_dtype.name} is not supported by the OpenCL backend")
-        c = _C_TYPES[np_dtype]
-    return c
+def c_type(dt) -> str:
+    """OpenCL C type of a deepx DType (DType.cl; bool is stored as uchar)."""
+    if dt not in _SCALARS:  # a DType outside dtypes.ALL (float16) or not a DType at all
+        raise DTypeError(f"dtype {dt!r} is not supported by the OpenCL backend")
+    return dt.cl
+
+
+def _np_promote(a, b):
+    """The result dtype NumPy (so NumpyBackend) gives a primitive on dtypes a and b: as
+    dtypes.promote, except that int32/int64 with float32 give float64."""
+    return dtypes.get(np.promote_types(a.np, b.np))
 
 
 def _int8(values) -> np.ndarray:
@@ -198,55 +198,57 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
         return f"OpenCLBackend({self.runtime.name})"
 
     # ------------------------------------------------------------ helpers
-    def empty(self, shape, np_dtype) -> CLArray:
-        """A new uninitialised C-contiguous array; no buffer when it has no elements."""
+    def empty(self, shape, dtype) -> CLArray:
+        """A new uninitialised C-contiguous array of a DType (or anything dtypes.get takes);
+        no buffer when it has no elements."""
         shape = tuple(int(n) for n in shape)
-        np_dtype = np.dtype(np_dtype)
-        c_type(np_dtype)
+        dt = dtypes.get(dtype)
+        c_type(dt)
         size = math.prod(shape)
         if size > _INT_LIMIT:
             raise OpenCLError(f"array of shape {shape} has {size} elements; the OpenCL "
                               f"kernels index with 32-bit ints (at most {_INT_LIMIT})")
-        data = self.runtime.alloc(size * np_dtype.itemsize) if size else None
-        return CLArray(shape, np_dtype, data)
+        data = self.runtime.alloc(size * dt.itemsize) if size else None
+        return CLArray(shape, dt, data)
 
-    def require(self, op: str, np_dtype) -> None:
-        """DTypeError naming `op` when this device cannot compute in np_dtype."""
-        if np_dtype == _FLOAT64 and not self.runtime.fp64:
+    def require(self, op: str, dt) -> None:
+        """DTypeError naming `op` when this device cannot compute in the DType dt."""
+        if dt is dtypes.float64 and not self.runtime.fp64:
             raise DTypeError(f"{op}: float64 is not supported on {self.runtime.name} (the "
                              "device lacks cl_khr_fp64); use float32")
-        c_type(np_dtype)
+        c_type(dt)
 
-    def real_dtype(self, np_dtype) -> np.dtype:
-        """Type that transcendental math on np_dtype runs in (REAL in the kernels)."""
-        np_dtype = np.dtype(np_dtype)
-        if np_dtype.kind == "f":
-            return np_dtype
-        return np.dtype(np.float64 if self.runtime.fp64 else np.float32)
+    def real_dtype(self, dt):
+        """DType that transcendental math on dt runs in (REAL in the kernels)."""
+        if dt.is_floating_point:
+            return dt
+        return dtypes.float64 if self.runtime.fp64 else dtypes.float32
 
-    def scalar(self, value, np_dtype):
-        """`value` as the NumPy scalar type a kernel argument of np_dtype's C type takes."""
-        scalar_type = _SCALARS.get(np_dtype) or _SCALARS[np.dtype(np_dtype)]
-        return scalar_type(value)
+    def scalar(self, value, dt):
+        """`value` as the NumPy scalar type a kernel argument of dt's C type takes."""
+        return _SCALARS[dt](value)
 
-    def kernel_options(self, file: str, np_dtype, op: str, defines: dict) -> tuple:
-        """Build options: -D DTYPE=<np_dtype>, then -D KEY=VALUE per define, then the file's own."""
-        options = [f"-DDTYPE={c_type(np_dtype)}", f"-DCHUNK={CHUNK}"]
+    def kernel_options(self, file: str, dt, op: str, defines: dict) -> tuple:
+        """Build options: -D DTYPE=<dt.cl>, then -D KEY=VALUE per define (a DType value
+        becomes its C type), then the file's own."""
+        options = [f"-DDTYPE={c_type(dt)}", f"-DCHUNK={CHUNK}"]
         for key, value in sorted(defines.items()):
-            if isinstance(value, np.dtype):
+            if isinstance(value, dtypes.DType):
                 self.require(op, value)
                 value = c_type(value)
             options.append(f"-D{key}={value}")
         return tuple(options) + _FILE_OPTIONS.get(file, ())
 
-    def kernel(self, file: str, name: str, np_dtype, op: str | None = None, **defines):
-        """Kernel `name` of kernels/<file> built with -D DTYPE=<np_dtype> and `defines`."""
-        key = (file, name, np_dtype, tuple(defines.items()))
+    def kernel(self, file: str, name: str, dt, op: str | None = None, **defines):
+        """Kernel `name` of kernels/<file> built with -D DTYPE=<dt.cl> and `defines`; dt a
+        DType (or anything dtypes.get takes)."""
+        key = (file, name, dt, tuple(defines.items()))
         knl = self._kernels.get(key)
         if knl is None:
-            self.require(op or name, np_dtype)
-            defines.setdefault("REAL", self.real_dtype(np_dtype))
-            options = self.kernel_options(file, np_dtype, op or name, defines)
+            dt = dtypes.get(dt)
+            self.require(op or name, dt)
+            defines.setdefault("REAL", self.real_dtype(dt))
+            options = self.kernel_options(file, dt, op or name, defines)
             knl = self._kernels[key] = self.runtime.kernel(file, name, options)
         return knl
 
@@ -311,34 +313,32 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
     def data_ptr(self, x):
         return 0 if x.data is None else x.data.int_ptr + x.offset * x.dtype.itemsize
 
-    def _prepare(self, key, op, file, name, np_dtype, out_shape, out_dtype, global_size,
+    def _prepare(self, key, op, file, name, dt, out_shape, out_dtype, global_size,
                  local_size, args, **defines):
-        """Build, remember under `key` and return a plan: (out shape, dtype, bytes, Launch)."""
-        out_dtype = np.dtype(out_dtype)
+        """Build, remember under `key` and return a plan: (out shape, DType, bytes, Launch)."""
         size = math.prod(out_shape)
         if size > _INT_LIMIT:
             raise OpenCLError(f"{op}: array of shape {out_shape} has {size} elements; the "
                               f"OpenCL kernels index with 32-bit ints (at most {_INT_LIMIT})")
         launch = None
         if size:
-            self.require(op, np_dtype)
-            defines.setdefault("REAL", self.real_dtype(np_dtype))
-            options = self.kernel_options(file, np_dtype, op, defines)
+            self.require(op, dt)
+            defines.setdefault("REAL", self.real_dtype(dt))
+            options = self.kernel_options(file, dt, op, defines)
             launch = self.runtime.prepare(op, file, name, options, global_size, local_size,
                                           args)
         return self._remember(key, (tuple(out_shape), out_dtype, size * out_dtype.itemsize,
                                     launch))
 
-    def chunk_launch(self, key, op, file, name, np_dtype, n, args):
+    def chunk_launch(self, key, op, file, name, dt, n, args):
         """A prepared chunked launch over n elements writing its arguments in place (the
         optimizer steps), remembered under `key`; None when n == 0."""
         launch = self._plans.get(key, False)
         if launch is False:
             launch = None
             if n:
-                self.require(op, np_dtype)
-                options = self.kernel_options(file, np_dtype, op,
-                                              {"REAL": self.real_dtype(np_dtype)})
+                self.require(op, dt)
+                options = self.kernel_options(file, dt, op, {"REAL": self.real_dtype(dt)})
                 launch = self.runtime.prepare(op, file, name, options,
                                               *self._chunks_geometry(n), args)
             self._remember(key, launch)
@@ -346,7 +346,7 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
 
     def _empty_plan(self, key, shape, dtype):
         """Plan of a primitive whose output has no elements: allocate nothing, launch nothing."""
-        return self._remember(key, (tuple(shape), np.dtype(dtype), 0, None))
+        return self._remember(key, (tuple(shape), dtype, 0, None))
 
     def _remember(self, key, plan):
         """plan stored under key; shapes seen once (a sweep) must not pile up: past MAX_PLANS
@@ -381,7 +381,7 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
     # ------------------------------------------------------------ transfer and creation
     def from_numpy(self, a):
         dt = dtypes.get(np.asarray(a).dtype)
-        out = self.empty(np.shape(a), dt.np)
+        out = self.empty(np.shape(a), dt)
         if out.size:
             self.runtime.check_not_capturing("copying host data to the device")
             self.runtime.upload(out.data, a)
@@ -389,7 +389,7 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
 
     def to_numpy(self, x):
         x = self.packed(x)
-        host = np.empty(x.shape, dtype=x.dtype)
+        host = np.empty(x.shape, dtype=x.dtype.np)
         if x.size:
             self.runtime.check_not_capturing("reading device data on the host")
             self.runtime.counts["transfers"] += 1  # a blocking read: a wait for the queue too
@@ -398,8 +398,8 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
         return host
 
     def full(self, shape, value, dtype):
-        dt = dtypes.get(dtype).np
-        value = np.full((), value, dtype=dt)[()]  # NumPy's conversion of the fill value
+        dt = dtypes.get(dtype)
+        value = np.full((), value, dtype=dt.np)[()]  # NumPy's conversion of the fill value
         key = ("full", tuple(shape), dt, value.tobytes())
         plan = self._plans.get(key)
         if plan is None:
@@ -411,7 +411,7 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
         return self._run(plan)
 
     def arange(self, start, step, n, dtype):
-        dt = dtypes.get(dtype).np
+        dt = dtypes.get(dtype)
         out = self.empty((int(n),), dt)
         if out.size:
             knl = self.kernel("elementwise.cl", "elementwise_arange", dt, op="arange")
@@ -423,7 +423,7 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
     def _random(self, op, name, shape, dtype, seed, offset):
         # the seed and counter are launch arguments: a replay would repeat the same numbers
         self.runtime.check_not_capturing(f"{op} (random numbers)")
-        dt = dtypes.get(dtype).np
+        dt = dtypes.get(dtype)
         out = self.empty(shape, dt)
         if out.size:
             knl = self.kernel("random.cl", name, dt, op=op)
@@ -439,8 +439,8 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
         return self._random("randn", "random_normal", shape, dtype, seed, offset)
 
     def cast(self, x, dtype):
-        dt = dtypes.get(dtype).np
-        if dt == x.dtype:
+        dt = dtypes.get(dtype)
+        if dt is x.dtype:
             self.require("cast", dt)
             return self.contiguous(x)  # a same-dtype cast is a fresh copy
         if not x.dense:
@@ -455,8 +455,8 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
                                  OUT_DTYPE=dt)
         return self._run(plan, x)
 
-    def _to(self, x, np_dtype):
-        return x if x.dtype == np_dtype else self.cast(x, dtypes.get(np_dtype))
+    def _to(self, x, dt):
+        return x if x.dtype is dt else self.cast(x, dt)
 
     # ------------------------------------------------------------ elementwise
     def unary(self, op, x, alpha=0.0):
@@ -473,7 +473,8 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
                                  _BOOL if predicate else x.dtype,
                                  *self._chunks_geometry(max(n, 1)),
                                  (np.int32(op), np.int32(n),
-                                  self.real_dtype(x.dtype).type(alpha), np.int32(x.offset),
+                                  self.scalar(alpha, self.real_dtype(x.dtype)),
+                                  np.int32(x.offset),
                                   PER_CALL, PER_CALL))
         return self._run(plan, x)
 
@@ -483,16 +484,16 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
         plan = self._plans.get(key)
         if plan is None:
             op = BinaryOp(op)
-            dt = np.promote_types(a.dtype, b.dtype)
-            if op not in COMPARISONS and dt == _BOOL:
+            dt = _np_promote(a.dtype, b.dtype)
+            if op not in COMPARISONS and dt is _BOOL:
                 if op in (BinaryOp.SUB, BinaryOp.POW, BinaryOp.FLOOR_DIVIDE, BinaryOp.REMAINDER):
                     raise DTypeError(f"binary: {op.name} is not supported for bool tensors")
                 if op is not BinaryOp.DIV:  # NumPy's bool +, *, max, min are or/and: via int32
                     wide = self.binary(op, self._to(a, _INT32), self._to(b, _INT32))
                     return self.cast(wide, dtypes.bool_)
-            if op is BinaryOp.DIV and dt.kind != "f":  # NumPy divides integers to float64
+            if op is BinaryOp.DIV and not dt.is_floating_point:  # NumPy divides integers to float64
                 dt = self.real_dtype(dt)
-            if a.dtype != dt or b.dtype != dt:
+            if a.dtype is not dt or b.dtype is not dt:
                 return self.binary(op, self._to(a, dt), self._to(b, dt))
             plan = self._binary_plan(key, op, a, b)
         return self._run(plan, a, b)
@@ -514,7 +515,7 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
                              out_dtype, (max(n, 1),), (self.local_1d,),
                              (np.int32(op), np.int32(n), np.int32(len(dims)), _int8(dims),
                               _int8(sa), _int8(sb), np.int32(a.offset), np.int32(b.offset),
-                              PER_CALL, PER_CALL, PER_CALL), OUT_DTYPE=np.dtype(out_dtype))
+                              PER_CALL, PER_CALL, PER_CALL), OUT_DTYPE=out_dtype)
 
     def _rows_plan(self, key, op, name, dt, shape, out_dtype, dims, size, views, leading,
                    n_inputs):
@@ -535,8 +536,8 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
                a.strides, a.offset, b.dtype, b.shape, b.strides, b.offset)
         plan = self._plans.get(key)
         if plan is None:
-            dt = np.promote_types(a.dtype, b.dtype)
-            if cond.dtype != _BOOL or a.dtype != dt or b.dtype != dt:
+            dt = _np_promote(a.dtype, b.dtype)
+            if cond.dtype is not _BOOL or a.dtype is not dt or b.dtype is not dt:
                 return self.where(self._to(cond, _BOOL), self._to(a, dt), self._to(b, dt))
             shape = broadcast_shapes("where", cond.shape, a.shape, b.shape)
             n = math.prod(shape)
@@ -571,15 +572,15 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
                 np.int32(x.offset), PER_CALL, PER_CALL)
         if length > _TREE_MIN_LENGTH and n_out < _TREE_MAX_OUTPUTS:
             knl = self.kernel("reduce.cl", kernels[1], x.dtype, op=op_name,
-                              OUT_DTYPE=np.dtype(out_dtype))
-            local = self.tree_local(knl, sum(np.dtype(d).itemsize for d in local_args))
-            scratch = tuple(cl.LocalMemory(local * np.dtype(d).itemsize) for d in local_args)
+                              OUT_DTYPE=out_dtype)
+            local = self.tree_local(knl, sum(d.itemsize for d in local_args))
+            scratch = tuple(cl.LocalMemory(local * d.itemsize) for d in local_args)
             return self._prepare(key, op_name, "reduce.cl", kernels[1], x.dtype,
                                  out_shape, out_dtype, (n_out * local,), (local,),
-                                 args + scratch, OUT_DTYPE=np.dtype(out_dtype))
+                                 args + scratch, OUT_DTYPE=out_dtype)
         return self._prepare(key, op_name, "reduce.cl", kernels[0], x.dtype,
                              out_shape, out_dtype, (n_out,), (self.local_1d,), args,
-                             OUT_DTYPE=np.dtype(out_dtype))
+                             OUT_DTYPE=out_dtype)
 
     def reduce(self, op, x, axes, keepdim):
         key = ("reduce", op, x.dtype, x.shape, x.strides, x.offset, axes, keepdim)
@@ -594,7 +595,7 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
             op = ReduceOp(op)
             axes = tuple(sorted(int(a) for a in axes))
             out_dtype = x.dtype
-            if op is ReduceOp.SUM and x.dtype in (_BOOL, _INT32):
+            if op is ReduceOp.SUM and (x.dtype is _BOOL or x.dtype is _INT32):
                 out_dtype = _INT64  # NumPy sums small integers in int64
             kept_axes = [i for i in range(len(x.shape)) if i not in axes]
             if keepdim:
@@ -607,7 +608,7 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
                     raise ShapeError(f"reduce: zero-size array to reduction operation "
                                      f"{op.name.lower()} which has no identity (shape "
                                      f"{x.shape}, axes {axes})")
-                return self.full(shape, 0, dtypes.get(out_dtype))
+                return self.full(shape, 0, out_dtype)
             if not math.prod(shape):
                 return self._run(self._empty_plan(key, shape, out_dtype))
             kept = collapse([x.shape[i] for i in kept_axes], [x.strides[i] for i in kept_axes])
@@ -695,7 +696,7 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
         return out
 
     def scatter_add(self, index, src, axis, size):
-        if src.dtype == _BOOL:  # NumPy's add.at on bools is an or: count in int32
+        if src.dtype is _BOOL:  # NumPy's add.at on bools is an or: count in int32
             wide = self.scatter_add(index, self._to(src, _INT32), axis, size)
             return self.cast(wide, dtypes.bool_)
         index, src = self.packed(self._to(index, _INT64)), self.packed(src)

@@ -167,14 +167,13 @@ def default_index() -> tuple[int, int] | None:
 
 def _build_problem(platform_index: int, device_index: int) -> str | None:
     """None when device (p, d) builds a kernel deepx needs anyway, else the first log line."""
-    import numpy as np
-
+    from ... import dtypes
     from ...errors import OpenCLError
     from . import get_backend
 
     try:
         get_backend(platform_index, device_index).kernel("elementwise.cl", "elementwise_fill",
-                                                         np.float32)
+                                                         dtypes.float32)
     except (OpenCLError, cl.Error) as exc:
         lines = str(exc).splitlines()
         compiler = [line.strip() for line in lines if line.strip().startswith("error:")]

@@ -11,10 +11,11 @@ import math
 import numpy as np
 import pyopencl.cltypes as cltypes
 
+from ... import dtypes
 from ...errors import ShapeError
 from ...shapes import contiguous_strides
 
-_INT64 = np.dtype(np.int64)
+_INT64 = dtypes.int64
 _MAX_DIMS = 8
 # argsort ranks every element against its row (parallel, O(n^2)) up to this row length and
 # merge-sorts each row in one work-item (O(n log n), serial per row) beyond it.
@@ -120,7 +121,7 @@ class CLIndexPrimitives:
         if not n:
             return self.empty((0, ndim), _INT64)
         blocks = -(-n // _NONZERO_BLOCK)
-        counts = self.empty((blocks,), np.dtype(np.int32))
+        counts = self.empty((blocks,), dtypes.int32)
         knl = self.kernel("select.cl", "select_count_blocks", x.dtype, op="nonzero")
         self.launch_1d("nonzero", knl, blocks, np.int32(n), np.int32(_NONZERO_BLOCK), x.data,
                        counts.data)

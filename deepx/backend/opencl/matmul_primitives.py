@@ -17,8 +17,7 @@ from .array import CLArray
 from .matmul_config import MatmulConfig, blocked_defines, blocked_rows, candidate_configs
 from .runtime import PER_CALL
 
-_BOOL = np.dtype(bool)
-_INT32 = np.dtype(np.int32)
+_BOOL, _INT32 = dtypes.bool_, dtypes.int32
 # matmul_blocked reads B in place (no packed copy) up to this many rows of C
 _IN_PLACE_B_MAX_M = 64
 
@@ -68,7 +67,7 @@ class CLMatmulPrimitives:
         m, k = (a1, a0) if transpose_a else (a0, a1)
         k2, n = (b1, b0) if transpose_b else (b0, b1)
         defines = blocked_defines(self.runtime.limits, a.dtype.itemsize)
-        if (defines is None or a.dtype == _BOOL or a.dtype != b.dtype or k != k2 or k == 0
+        if (defines is None or a.dtype is _BOOL or a.dtype is not b.dtype or k != k2 or k == 0
                 or (ba != bb and 1 not in (ba, bb)) or not min(ba, bb) * m * n):
             return None
         if bias is not None and tuple(bias.shape) not in ((n,), (m, 1)):
@@ -136,23 +135,24 @@ class CLMatmulPrimitives:
             return t, not transpose
         return self.contiguous(x), transpose
 
-    def matmul_config(self, np_dtype) -> MatmulConfig:
-        """Tile sizes of matmul_tiled for np_dtype on this device (chosen once)."""
-        np_dtype = np.dtype(np_dtype)
-        if np_dtype not in self._matmul_configs:
+    def matmul_config(self, dt) -> MatmulConfig:
+        """Tile sizes of matmul_tiled for dt (a DType or anything dtypes.get takes) on this
+        device (chosen once)."""
+        dt = dtypes.get(dt)
+        if dt not in self._matmul_configs:
             device = self.runtime.device
-            for cfg in candidate_configs(self.runtime.limits, np_dtype.itemsize):
-                knl = self.kernel("matmul.cl", "matmul_tiled", np_dtype, op="matmul",
+            for cfg in candidate_configs(self.runtime.limits, dt.itemsize):
+                knl = self.kernel("matmul.cl", "matmul_tiled", dt, op="matmul",
                                   **cfg.defines())
                 # a kernel's own limit (registers, local memory) may be below the device's
                 fits = knl.get_work_group_info(cl.kernel_work_group_info.WORK_GROUP_SIZE,
                                                device) >= cfg.rts_m * cfg.rts_n
                 if fits:
-                    self._matmul_configs[np_dtype] = cfg
+                    self._matmul_configs[dt] = cfg
                     break
             else:
                 raise OpenCLError(f"matmul: no tile configuration fits {self.runtime.name}")
-        return self._matmul_configs[np_dtype]
+        return self._matmul_configs[dt]
 
     def matmul_variant(self, variant, a, b, transpose_a=False, transpose_b=False):
         """matmul with kernel variant 'naive', 'tiled', 'blocked' (CPU) or None (the best one)."""
@@ -161,12 +161,12 @@ class CLMatmulPrimitives:
         (ba, a0, a1), (bb, b0, b1) = a.shape, b.shape
         m, k = (a1, a0) if transpose_a else (a0, a1)
         k2, n = (b1, b0) if transpose_b else (b0, b1)
-        if k != k2 or (ba != bb and 1 not in (ba, bb)) or a.dtype != b.dtype:
+        if k != k2 or (ba != bb and 1 not in (ba, bb)) or a.dtype is not b.dtype:
             raise ShapeError(f"matmul: shapes {a.shape} and {b.shape} (transpose_a="
-                             f"{transpose_a}, transpose_b={transpose_b}, dtypes {a.dtype}, "
-                             f"{b.dtype}) do not multiply")
+                             f"{transpose_a}, transpose_b={transpose_b}, dtypes {a.dtype.name}, "
+                             f"{b.dtype.name}) do not multiply")
         batch = max(ba, bb) if min(ba, bb) else 0
-        if a.dtype == _BOOL:  # NumPy's bool matmul is an or of ands: count in int32
+        if a.dtype is _BOOL:  # NumPy's bool matmul is an or of ands: count in int32
             wide = self.matmul_variant(variant, self._to(a, _INT32), self._to(b, _INT32),
                                        transpose_a, transpose_b)
             return self.cast(wide, dtypes.bool_)
@@ -174,7 +174,7 @@ class CLMatmulPrimitives:
         if not out.size:
             return out
         if k == 0:
-            return self.full(out.shape, 0, dtypes.get(a.dtype))
+            return self.full(out.shape, 0, a.dtype)
         args = (np.int32(m), np.int32(n), np.int32(k),
                 np.int32(m * k if ba > 1 else 0), np.int32(k * n if bb > 1 else 0),
                 np.int32(bool(transpose_a)), np.int32(bool(transpose_b)),
@@ -190,7 +190,7 @@ class CLMatmulPrimitives:
         if variant == "blocked":
             if blocked is None:
                 raise DTypeError(f"matmul: the blocked kernel needs a CPU device and a float "
-                                 f"dtype, got {self.runtime.name} and {a.dtype}")
+                                 f"dtype, got {self.runtime.name} and {a.dtype.name}")
             return self._matmul_blocked(a, b, out, transpose_a, transpose_b, blocked)
         cfg = self.matmul_config(a.dtype)
         knl = self.kernel("matmul.cl", "matmul_tiled", a.dtype, op="matmul", **cfg.defines())

@@ -14,7 +14,7 @@ import pyopencl as cl
 from ... import dtypes
 from .. import ReduceOp, conv_out_size
 
-_INT64 = np.dtype(np.int64)
+_INT64 = dtypes.int64
 # Fewer than _ROWS_MIN_COUNT contiguous softmax rows at least _TREE_MIN_LENGTH long use one
 # work-group per row; others one work-item per row.
 _TREE_MIN_LENGTH = 256
@@ -47,7 +47,7 @@ class CLNNPrimitives:
         if not out.size:
             return out
         if not x.size:  # only padding is read
-            return self.full(out.shape, 0, _dt(x.dtype))
+            return self.full(out.shape, 0, x.dtype)
         knl = self.kernel("conv.cl", "conv_im2col", x.dtype, op="im2col")
         planes = n * c * kh * kw  # one work-item per (OH, OW) plane of cols
         self.launch_planes("im2col", knl, planes, *_ints(planes, c, h, w),
@@ -64,7 +64,7 @@ class CLNNPrimitives:
         if not out.size:
             return out
         if not cols.size:
-            return self.full(out.shape, 0, _dt(cols.dtype))
+            return self.full(out.shape, 0, cols.dtype)
         knl = self.kernel("conv.cl", "conv_col2im", cols.dtype, op="col2im")
         planes = n * c  # one work-item per input plane
         self.launch_planes("col2im", knl, planes, *_ints(planes, c, h, w),
@@ -95,7 +95,7 @@ class CLNNPrimitives:
         if not out.size:
             return out
         if not grad.size:
-            return self.full(out.shape, 0, _dt(grad.dtype))
+            return self.full(out.shape, 0, grad.dtype)
         knl = self.kernel("pool.cl", "pool_max_backward", grad.dtype, op="max_pool2d_backward")
         planes = n * c
         self.launch_planes("max_pool2d_backward", knl, planes,
@@ -126,7 +126,7 @@ class CLNNPrimitives:
         if not out.size:
             return out
         if not grad.size:
-            return self.full(out.shape, 0, _dt(grad.dtype))
+            return self.full(out.shape, 0, grad.dtype)
         knl = self.kernel("pool.cl", "pool_avg_backward", grad.dtype, op="avg_pool2d_backward")
         rows = n * c * input_size[0]
         self.launch_1d("avg_pool2d_backward", knl, rows, *_ints(rows, *input_size, oh, ow),
@@ -213,14 +213,10 @@ class CLNNPrimitives:
         if not c:
             return stats
         if not p * q:  # the mean of nothing, as NumPy
-            return self.full((2, c), float("nan"), _dt(x.dtype))
+            return self.full((2, c), float("nan"), x.dtype)
         knl = self.kernel("norm.cl", "norm_stats", x.dtype, op="norm_stats")
         local = self.tree_local(knl, x.dtype.itemsize)
         local = min(local, _SMALL_GROUP) if p * q <= 16 * _SMALL_GROUP else local
         self.launch("norm_stats", knl, (c * local,), (local,), *_ints(p, c, q), x.data,
                     stats.data, cl.LocalMemory(local * x.dtype.itemsize))
         return stats
-
-
-def _dt(np_dtype):
-    return dtypes.get(np_dtype)
