@@ -415,9 +415,9 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
         out = self.empty((int(n),), dt)
         if out.size:
             knl = self.kernel("elementwise.cl", "elementwise_arange", dt, op="arange")
-            real = np.float64 if self.runtime.fp64 else np.float32
-            self.launch_1d("arange", knl, out.size, np.int32(out.size), real(start),
-                           real(step), out.data)
+            real = self.real_dtype(_INT64)  # arange_t: double with cl_khr_fp64, else float
+            self.launch_1d("arange", knl, out.size, np.int32(out.size),
+                           self.scalar(start, real), self.scalar(step, real), out.data)
         return out
 
     def _random(self, op, name, shape, dtype, seed, offset):
