@@ -5,7 +5,11 @@ import numpy as np
 
 
 class DType:
-    """A tensor element type; `np` is the matching NumPy dtype, `cl` the OpenCL C type."""
+    """A tensor element type; `np` is the matching NumPy dtype, `cl` the OpenCL C type.
+
+    The dtype of Tensors and of the OpenCL backend's arrays. One instance per dtype (the
+    module's constants): compare with `is`; hashing is by identity, cheap in plan keys.
+    """
 
     def __init__(self, name: str, cl: str, rank: int, is_floating_point: bool) -> None:
         self.name = name

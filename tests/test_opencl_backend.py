@@ -153,6 +153,19 @@ def test_roundtrip(be, dtype, shape):
     check(be, be.reshape(x, (x.size,)), host.reshape(-1))
 
 
+def test_arrays_carry_deepx_dtypes(be):
+    """A CLArray's dtype is the deepx DType itself; dtypes.of reads it and an ndarray's alike."""
+    host = np.arange(6, dtype=np.int32).reshape(2, 3)
+    x = be.from_numpy(host)
+    assert x.dtype is dtypes.int32 and dtypes.of(x) is dtypes.int32
+    assert dtypes.of(host) is dtypes.int32  # NumpyBackend's arrays stay plain ndarrays
+    assert be.reduce(ReduceOp.SUM, x, (1,), False).dtype is dtypes.int64
+    assert be.as_strided(x, (3,), (2,), 0).dtype is dtypes.int32
+    if be.runtime.fp64:  # mixed primitive inputs promote as NumPy (NumpyBackend) does
+        y = be.binary(BinaryOp.ADD, x, be.from_numpy(np.ones(3, np.float32)))
+        assert y.dtype is dtypes.float64 and be.to_numpy(y).dtype == np.float64
+
+
 def test_size_zero_never_allocates(be):
     pool = be.runtime.pool
     before = pool.active_blocks

@@ -202,8 +202,7 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
         """A new uninitialised C-contiguous array of a DType (or anything dtypes.get takes);
         no buffer when it has no elements."""
         shape = tuple(int(n) for n in shape)
-        dt = dtypes.get(dtype)
-        c_type(dt)
+        dt = dtypes.get(dtype)  # one of dtypes.ALL, or a DTypeError
         size = math.prod(shape)
         if size > _INT_LIMIT:
             raise OpenCLError(f"array of shape {shape} has {size} elements; the OpenCL "
