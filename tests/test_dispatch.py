@@ -235,3 +235,20 @@ def test_synchronize_and_reads_wait_for_every_launch(opencl_device):
         assert np.isfinite(value)
     finally:
         runtime.LAUNCH_LISTENERS.pop()
+
+
+def test_pocl_worker_threads_are_pinned_unless_the_user_says_otherwise(opencl_device):
+    """deepx sets POCL_AFFINITY=1 before PoCL starts (steadier steps); a user's value wins."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import os, deepx as dx; dx.randn(2, device='opencl'); "
+            "print(os.environ.get('POCL_AFFINITY'))")
+    for given, want in ((None, "1"), ("0", "0")):
+        env = {k: v for k, v in os.environ.items() if k != "POCL_AFFINITY"}
+        if given is not None:
+            env["POCL_AFFINITY"] = given
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                             text=True, check=True, timeout=120)
+        assert out.stdout.strip().splitlines()[-1] == want

@@ -73,6 +73,12 @@ def limits_of(device) -> Limits:
 
 
 def _platforms() -> list:
+    # PoCL pins its CPU worker threads to cores when POCL_AFFINITY=1. Unpinned, the OS often
+    # ran both on one core for tens of steps, while Python held the other: an MLP step took
+    # 2.7 or 4.0 ms by turns, pinned a steady 2.5 ms (a host-bound step of tiny kernels, the
+    # moons MLP, pays ~0.3 ms). Read when PoCL starts (the first platform query); the user's
+    # own setting wins.
+    os.environ.setdefault("POCL_AFFINITY", "1")
     try:
         return cl.get_platforms()
     except cl.Error:  # no ICD loader entries: the same as no platform at all
