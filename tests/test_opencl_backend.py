@@ -1026,3 +1026,37 @@ def test_softmax_primitive_accepts_a_negative_axis(be):
     got = be.to_numpy(be.softmax(be.from_numpy(x), -2, False))
     want = np.exp(x - x.max(axis=1, keepdims=True))
     np.testing.assert_allclose(got, want / want.sum(axis=1, keepdims=True), rtol=1e-5, atol=1e-7)
+
+
+def test_matmul_pack_tiles_and_summed_batches_on_any_device(be, monkeypatch):
+    """The 16 x 16 tile packing (a CPU with 16-lane float vectors picks it) and sum_batch, with
+    those defines forced on whatever device runs the tests (Oclgrind checks every access):
+    ragged rows and K, strided and offset views, a broadcast operand, against NumPy."""
+    from deepx.backend.opencl import matmul_primitives
+
+    if matmul_primitives.blocked_defines(be.runtime.limits, 4) is None:
+        pytest.skip("the blocked kernels are for CPU devices")
+    monkeypatch.setattr(matmul_primitives, "blocked_defines",
+                        lambda limits, itemsize: {"WPT_M": 16, "VEC": 16, "PACK_TILES": 1}
+                        if itemsize == 4 else None)
+    be._plans.clear()  # plans made with the device's own defines
+    rng = np.random.default_rng(11)
+    for ba, bb, m, n, k in ((1, 1, 33, 17, 37), (3, 3, 16, 16, 16), (2, 1, 47, 5, 20)):
+        a = randn(rng, (ba, m, k))       # K contiguous: tiles
+        b = randn(rng, (bb, n, k))       # transposed B, K contiguous: tiles
+        da, db = be.from_numpy(a), be.from_numpy(b)
+        names = launched_kernels(be, lambda x=da, y=db: be.matmul(x, y, transpose_b=True))
+        assert names.count("matmul_pack_tiles") == 2, names
+        got = be.matmul(da, db, transpose_b=True)
+        check_matmul(be, got, a, b, False, True)
+        summed = be.to_numpy(be.matmul(be.from_numpy(a), be.from_numpy(b), transpose_b=True,
+                                       sum_batch=True))
+        want = NB.matmul(a, b, False, True).sum(0, keepdims=True)
+        np.testing.assert_allclose(summed, want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
+    # an offset, strided view (every other row of a bigger array) read by the tile kernel
+    big = randn(rng, (1, 70, 41))
+    view = be.as_strided(be.from_numpy(big), (1, 33, 40), (70 * 41, 82, 1), 41 + 1)
+    b = randn(rng, (1, 9, 40))
+    got = be.matmul(view, be.from_numpy(b), transpose_b=True)
+    check_matmul(be, got, np.ascontiguousarray(big[:, 1::2, 1:][:, :33]), b, False, True)
+    be._plans.clear()
