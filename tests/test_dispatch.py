@@ -252,3 +252,18 @@ def test_pocl_worker_threads_are_pinned_unless_the_user_says_otherwise(opencl_de
         out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                              text=True, check=True, timeout=120)
         assert out.stdout.strip().splitlines()[-1] == want
+
+
+def test_uploads_do_not_wait_and_copy_the_host_data(opencl_device):
+    """A host-to-device copy does not wait for queued kernels, and reads its own copy of the
+    host array: changing the array right after dx.tensor() changes nothing."""
+    counts = opencl_device.backend.runtime.counts
+    a = dx.randn(256, 256, device=opencl_device)
+    b = a @ a  # queued work an upload must not wait for
+    waits = counts["waits"]
+    host = np.arange(12, dtype=np.float32)
+    t = dx.tensor(host, device=opencl_device)
+    host[:] = -1  # at once, before the copy has necessarily run
+    assert counts["waits"] == waits
+    np.testing.assert_array_equal(t.numpy(), np.arange(12, dtype=np.float32))
+    assert np.isfinite(b.sum().item())
