@@ -49,8 +49,8 @@
  *     Fast path of elementwise_where, same results, for operands of the shapes and views
  *     elementwise_binary_rows takes; same geometry.
  * elementwise_cast(n, x_offset, x, out: OUT_DTYPE)
- *     Chunked, x dense from x_offset. C conversion (float -> int truncates); to bool is x != 0; matches
- *     NumpyBackend.cast.
+ *     Chunked, x dense from x_offset. C conversion (float -> int truncates); to bool is
+ *     x != 0; matches NumpyBackend.cast.
  * elementwise_fill(n, value, out)        out[i] = value; matches NumpyBackend.full.
  * elementwise_arange(n, start, step, out)
  *     out[i] = start + i * step computed in double where the device has it, then converted,

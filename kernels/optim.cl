@@ -49,7 +49,8 @@
  * tree: indexing a private array of the pointers made the kernel 3x slower on PoCL). */
 #define SLOT_ARGS(T, x) T x##0, T x##1, T x##2, T x##3, T x##4, T x##5, T x##6, T x##7, \
     T x##8, T x##9, T x##10, T x##11, T x##12, T x##13, T x##14, T x##15
-#define SLOT_PICK(x, s) ((s) < 8 ? ((s) < 4 ? ((s) < 2 ? ((s) ? x##1 : x##0) : ((s) == 2 ? x##2 : x##3)) \
+#define SLOT_PICK(x, s) ((s) < 8                                                     \
+    ? ((s) < 4 ? ((s) < 2 ? ((s) ? x##1 : x##0) : ((s) == 2 ? x##2 : x##3))       \
     : ((s) < 6 ? ((s) == 4 ? x##4 : x##5) : ((s) == 6 ? x##6 : x##7))) \
     : ((s) < 12 ? ((s) < 10 ? ((s) == 8 ? x##8 : x##9) : ((s) == 10 ? x##10 : x##11)) \
     : ((s) < 14 ? ((s) == 12 ? x##12 : x##13) : ((s) == 14 ? x##14 : x##15))))
@@ -74,19 +75,27 @@ inline VTYPE lerp_torch(VTYPE start, VTYPE end, DTYPE w) {
     return w < (DTYPE)0.5 ? start + w * (end - start) : end - (end - start) * ((DTYPE)1 - w);
 }
 
-/* One chunk of SGD at element i0 (count elements left); buf is NULL without momentum. */
-inline void sgd_chunk(__global DTYPE* param, __global const DTYPE* grad, __global DTYPE* buf,
-                      int i0, int count, DTYPE lr, DTYPE momentum, DTYPE one_minus_dampening,
-                      DTYPE weight_decay, int use_momentum, int nesterov, int maximize,
-                      int first_step) {
-    VTYPE p = chunk_load(param + i0, count);
-    VTYPE g = chunk_load(grad + i0, count);
+/* The chunk's gradient as the update uses it: negated to maximize, plus weight_decay * p
+ * (L2 decay; torch.optim's order of operations). */
+inline VTYPE decayed_grad(__global const DTYPE* grad, int count, VTYPE p, DTYPE weight_decay,
+                          int maximize) {
+    VTYPE g = chunk_load(grad, count);
     if (maximize) {
         g = -g;
     }
     if (weight_decay != 0) {
         g = g + weight_decay * p;
     }
+    return g;
+}
+
+/* One chunk of SGD at element i0 (count elements left); buf is NULL without momentum. */
+inline void sgd_chunk(__global DTYPE* param, __global const DTYPE* grad, __global DTYPE* buf,
+                      int i0, int count, DTYPE lr, DTYPE momentum, DTYPE one_minus_dampening,
+                      DTYPE weight_decay, int use_momentum, int nesterov, int maximize,
+                      int first_step) {
+    VTYPE p = chunk_load(param + i0, count);
+    VTYPE g = decayed_grad(grad + i0, count, p, weight_decay, maximize);
     if (use_momentum) {
         VTYPE b = first_step ? g : chunk_load(buf + i0, count) * momentum
                                    + one_minus_dampening * g;
@@ -104,16 +113,9 @@ inline void adam_chunk(__global DTYPE* param, __global const DTYPE* grad,
                        DTYPE weight_decay, DTYPE decay_factor, DTYPE neg_step_size,
                        DTYPE bias_correction2_sqrt, int amsgrad, int decoupled, int maximize) {
     VTYPE p = chunk_load(param + i0, count);
-    VTYPE g = chunk_load(grad + i0, count);
-    if (maximize) {
-        g = -g;
-    }
-    if (weight_decay != 0) {
-        if (decoupled) {
-            p = p * decay_factor;
-        } else {
-            g = g + weight_decay * p;
-        }
+    VTYPE g = decayed_grad(grad + i0, count, p, decoupled ? (DTYPE)0 : weight_decay, maximize);
+    if (decoupled && weight_decay != 0) {  /* AdamW: the decay scales p, not the gradient */
+        p = p * decay_factor;
     }
     VTYPE m = lerp_torch(chunk_load(exp_avg + i0, count), g, one_minus_beta1);
     VTYPE v = chunk_load(exp_avg_sq + i0, count) * beta2 + one_minus_beta2 * g * g;
@@ -174,13 +176,7 @@ __kernel void optim_rmsprop(int n, __global DTYPE* param, __global const DTYPE* 
     }
     int count = n - i0;
     VTYPE p = chunk_load(param + i0, count);
-    VTYPE g = chunk_load(grad + i0, count);
-    if (maximize) {
-        g = -g;
-    }
-    if (weight_decay != 0) {
-        g = g + weight_decay * p;
-    }
+    VTYPE g = decayed_grad(grad + i0, count, p, weight_decay, maximize);
     VTYPE sq = chunk_load(square_avg + i0, count) * alpha + one_minus_alpha * g * g;
     chunk_store(sq, square_avg + i0, count);
     VTYPE avg;
@@ -209,13 +205,7 @@ __kernel void optim_adagrad(int n, __global DTYPE* param, __global const DTYPE* 
     }
     int count = n - i0;
     VTYPE p = chunk_load(param + i0, count);
-    VTYPE g = chunk_load(grad + i0, count);
-    if (maximize) {
-        g = -g;
-    }
-    if (weight_decay != 0) {
-        g = g + weight_decay * p;
-    }
+    VTYPE g = decayed_grad(grad + i0, count, p, weight_decay, maximize);
     VTYPE sum = chunk_load(state_sum + i0, count) + g * g;
     chunk_store(sum, state_sum + i0, count);
     chunk_store(p + neg_clr * (g / (sqrt(sum) + eps)), param + i0, count);
@@ -231,13 +221,7 @@ __kernel void optim_adadelta(int n, __global DTYPE* param, __global const DTYPE*
     }
     int count = n - i0;
     VTYPE p = chunk_load(param + i0, count);
-    VTYPE g = chunk_load(grad + i0, count);
-    if (maximize) {
-        g = -g;
-    }
-    if (weight_decay != 0) {
-        g = g + weight_decay * p;
-    }
+    VTYPE g = decayed_grad(grad + i0, count, p, weight_decay, maximize);
     VTYPE sq = chunk_load(square_avg + i0, count) * rho + one_minus_rho * g * g;
     chunk_store(sq, square_avg + i0, count);
     VTYPE acc = chunk_load(acc_delta + i0, count);

@@ -379,8 +379,8 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
 
     # ------------------------------------------------------------ transfer and creation
     def from_numpy(self, a):
-        dt = dtypes.get(np.asarray(a).dtype)
-        out = self.empty(np.shape(a), dt)
+        a = np.asarray(a)  # (Runtime.upload makes the private C-ordered copy)
+        out = self.empty(a.shape, dtypes.get(a.dtype))
         if out.size:
             self.runtime.check_not_capturing("copying host data to the device")
             self.runtime.upload(out.data, a)
