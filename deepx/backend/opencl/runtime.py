@@ -49,7 +49,8 @@ def error_name(exc: cl.Error) -> str:
 
 # How long finish() and host reads poll the last command before blocking: PoCL wakes a
 # sleeping host thread 15-30 us after a short kernel ends, a poll sees it at once (a synced
-# `a + b` went from ~50 to ~30 us); long waits lose at most this much of one core.
+# `a + b` went from ~59 to ~19 us, threads unpinned); long waits lose at most this much of
+# one core.
 SPIN_S = 50e-6
 _COMPLETE = cl.command_execution_status.COMPLETE
 
@@ -76,15 +77,10 @@ def arg_dtypes(args) -> list:
     """pyopencl's scalar argument dtypes of a kernel called with `args` (None for buffers):
     with them set, set_args packs NumPy scalars in ~0.05 us each, where set_arg on a scalar
     takes ~6.5 us (pyopencl 2026.1), which made a 16-argument launch cost ~100 us."""
-    out = []
-    for a in args:
-        if isinstance(a, PerCallScalar):
-            out.append(a.dtype)
-        elif isinstance(a, (np.generic, np.ndarray)):
-            out.append(a.dtype)
-        else:
-            out.append(None)
-    return out
+    return [a.dtype if isinstance(a, (PerCallScalar, np.generic, np.ndarray)) else None
+            for a in args]
+
+
 # Prepared launches a backend keeps (keyed by op, shapes, strides, dtypes); shapes seen once,
 # as in a sweep, must not pile up.
 MAX_PLANS = 4096
@@ -328,8 +324,7 @@ class Runtime:
         private = np.array(host, order="C", copy=True)
         self._uploads.append(cl.enqueue_copy(self.queue, dst, private, is_blocking=False))
         if len(self._uploads) > 64:  # forget the finished ones (dropping a pending event waits)
-            done = cl.command_execution_status.COMPLETE
-            self._uploads = [e for e in self._uploads if e.command_execution_status != done]
+            self._uploads = [e for e in self._uploads if e.command_execution_status != _COMPLETE]
 
     def finish(self) -> None:
         """Wait until every queued command has completed."""
