@@ -20,6 +20,11 @@
  *     first in-range tap, then any strictly greater value or any NaN. The host guarantees
  *     every window has an in-range tap (padding <= half the dilated kernel).
  *     Matches NumpyBackend.max_pool2d.
+ * pool_max_forward_2x2(total, H, W, OH, OW, x, out, argmax)
+ *     pool_max_forward for the 2x2 window with stride 2, no padding, dilation 1, every window
+ *     inside the input (the host checks): the four taps written out in the same order and by
+ *     the same rule, so outputs and argmax are identical. The general kernel's runtime-bound
+ *     tap loops cost PoCL's CPU device 2-4x more on LeNet's pools (measured, one thread).
  * pool_max_backward(total, H, W, OH, OW, KH, KW, SH, SW, PH, PW, DH, DW, grad, argmax, dx)
  *     dx[pixel] = sum of grad over the windows whose argmax is this pixel, taken in output
  *     order, as np.add.at in NumpyBackend.max_pool2d_backward. An argmax outside the plane
@@ -75,6 +80,30 @@ __kernel void pool_max_forward(int total, int H, int W, int OH, int OW, int KH, 
                 }
             }
         }
+        out[(long)y * OW + ow] = best;
+        argmax[(long)y * OW + ow] = at;
+    }
+}
+
+/* Tap value v at plane offset i takes the max if it wins against best (GT_NAN). */
+#define TAKE_IF_GREATER(v, i) if (GT_NAN(v, best)) { best = (v); at = (i); }
+
+__kernel void pool_max_forward_2x2(int total, int H, int W, int OH, int OW,
+                                   __global const DTYPE* x, __global DTYPE* out,
+                                   __global long* argmax) {
+    int y = get_global_id(0);
+    if (y >= total) return;
+    int oh = y % OH;
+    int top = 2 * oh * W;  /* plane offset of the window's first row */
+    __global const DTYPE* r0 = x + (long)(y / OH) * H * W + top;
+    __global const DTYPE* r1 = r0 + W;
+    for (int ow = 0; ow < OW; ++ow) {
+        int c = 2 * ow;
+        DTYPE best = r0[c];
+        int at = top + c;
+        TAKE_IF_GREATER(r0[c + 1], top + c + 1)
+        TAKE_IF_GREATER(r1[c], top + W + c)
+        TAKE_IF_GREATER(r1[c + 1], top + W + c + 1)
         out[(long)y * OW + ow] = best;
         argmax[(long)y * OW + ow] = at;
     }

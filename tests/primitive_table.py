@@ -66,7 +66,10 @@ def _col2im(rng):
 
 def _max_pool(rng):
     x, _ = _nn_geometry(rng)
-    return [Call((x, (3, 2), (2, 2), (1, 1), (1, 2), (4, 3)), 2e-5)]
+    plain = ((2, 2), (2, 2), (0, 0), (1, 1))  # the 2x2 kernel; odd H: the last row unread
+    return [Call((x, (3, 2), (2, 2), (1, 1), (1, 2), (4, 3)), 2e-5),
+            Call((x, *plain, (3, 3)), 2e-5),
+            Call((x, *plain, (4, 3)), 2e-5)]  # ceil_mode's partial last window: general
 
 
 def _max_pool_backward(rng):

@@ -983,6 +983,31 @@ def test_launch_listeners_see_every_launch(be):
     assert event.profile.end >= event.profile.start
 
 
+def test_max_pool_2x2_kernel_matches_the_general_rule(be):
+    """pool_max_forward_2x2 (2x2, stride 2) picks what the general kernel and NumPy pick:
+    first tap on ties, NaN wins and stays; odd sizes leave the last row and column unread;
+    ceil_mode's partial last window goes to the general kernel."""
+    rng = np.random.default_rng(5)
+    x = rng.integers(-2, 3, (2, 3, 7, 9)).astype(np.float32)  # many ties
+    x[0, 0, 0, 1] = x[1, 2, 5, 4] = x[1, 2, 4, 5] = np.nan
+    x[0, 1, 6, :] = x[0, 1, :, 8] = 99  # outside every floor-mode window
+    plain = ((2, 2), (2, 2), (0, 0), (1, 1))
+    for out_size, kernel in (((3, 4), "pool_max_forward_2x2"), ((4, 5), "pool_max_forward")):
+        from deepx.backend.opencl import runtime
+
+        names = []
+        runtime.LAUNCH_LISTENERS.append(lambda op, name, *_, into=names: into.append(name))
+        try:
+            out, argmax = be.max_pool2d(be.from_numpy(x), *plain, out_size)
+        finally:
+            runtime.LAUNCH_LISTENERS.pop()
+        got = be.to_numpy(out), be.to_numpy(argmax)
+        assert names == [kernel]
+        ref = NumpyBackend().max_pool2d(x, *plain, out_size)
+        np.testing.assert_array_equal(got[0], ref[0])
+        np.testing.assert_array_equal(got[1], ref[1])
+
+
 def test_nn_and_optimizer_kernels_write_only_their_outputs(be, monkeypatch):
     """The same guard-region check for the fused nn and optimizer kernels."""
     rng = np.random.default_rng(23)
@@ -996,6 +1021,7 @@ def test_nn_and_optimizer_kernels_write_only_their_outputs(be, monkeypatch):
         be.col2im(cols, x.shape, k, s, p, d)
         out, argmax = be.max_pool2d(x, k, s, p, d, (oh, ow))
         be.max_pool2d_backward(out, argmax, x.shape[2:], k, s, p, d)
+        be.max_pool2d(x, (2, 2), (2, 2), (0, 0), (1, 1), ((t + 1) // 2, (t - 1) // 2))
         pooled = be.avg_pool2d(x, k, s, p, (oh, ow), True, 0)
         be.avg_pool2d_backward(pooled, x.shape[2:], k, s, p, True, 0)
         logits = be.from_numpy(randn(rng, (t + 1, t - 1)))

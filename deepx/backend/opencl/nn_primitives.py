@@ -33,6 +33,14 @@ def _window(kernel_size, stride, padding, dilation=None):
     return _ints(*(values + (tuple(dilation) if dilation is not None else ())))
 
 
+def _plain_2x2(kernel_size, stride, padding, dilation, input_size, output_size) -> bool:
+    """A 2x2 window with stride 2, no padding or dilation, every window inside the input
+    (not the last one of ceil_mode): pool_max_forward_2x2 applies."""
+    return (tuple(kernel_size) == (2, 2) and tuple(stride) == (2, 2)
+            and tuple(padding) == (0, 0) and tuple(dilation) == (1, 1)
+            and all(2 * o <= i for o, i in zip(output_size, input_size)))
+
+
 class CLNNPrimitives:
     """Mixin of OpenCLBackend: the nn primitives; use self.empty / self.kernel / self.launch."""
 
@@ -80,8 +88,13 @@ class CLNNPrimitives:
         out, argmax = self.empty(shape, x.dtype), self.empty(shape, _INT64)
         if not out.size:
             return out, argmax
-        knl = self.kernel("pool.cl", "pool_max_forward", x.dtype, op="max_pool2d")
         rows = n * c * output_size[0]
+        if _plain_2x2(kernel_size, stride, padding, dilation, (h, w), output_size):
+            knl = self.kernel("pool.cl", "pool_max_forward_2x2", x.dtype, op="max_pool2d")
+            self.launch_1d("max_pool2d", knl, rows, *_ints(rows, h, w, *output_size),
+                           x.data, out.data, argmax.data)
+            return out, argmax
+        knl = self.kernel("pool.cl", "pool_max_forward", x.dtype, op="max_pool2d")
         self.launch_1d("max_pool2d", knl, rows, *_ints(rows, h, w, *output_size),
                        *_window(kernel_size, stride, padding, dilation), x.data, out.data,
                        argmax.data)
