@@ -256,3 +256,24 @@ def test_every_report_plot_is_labelled_and_uncovered(tmp_path, monkeypatch):
     assert all(drawn.values()) and len(figures) == len(drawn)
     for fig in figures:
         check_figure(fig)
+
+
+def test_occupancy_benchmark_accounts_for_every_thread(tmp_path):
+    """benchmarks/occupancy.py runs its three loops at both batch sizes and splits the CPU time
+    it reads from Linux consistently (the numbers themselves are measured, not asserted)."""
+    if not _opencl_usable() or not pathlib.Path("/proc/self/task").is_dir():
+        pytest.skip("needs an OpenCL device and Linux's /proc (per-thread schedstat)")
+    out = tmp_path / "occupancy.json"
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "occupancy.py"), "--quick",
+                           "--json", str(out)], cwd=ROOT, capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert [(r["batch"], r["loop"]) for r in result["rows"]] == [
+        (b, loop) for b in (32, 128) for loop in ("demo", "eager", "replay")]
+    cores = len(os.sched_getaffinity(0))
+    for r in result["rows"]:
+        assert r["ms_per_step"] > 0
+        assert r["cores_busy"] == pytest.approx(r["python_thread"] + r["other_threads"])
+        assert 0 < r["cores_busy"] <= cores * 1.05 and 0 <= r["machine_idle_cores"] <= cores
+    assert "cores" in result["machine"]
