@@ -6,12 +6,17 @@ share; data stays on the device between primitives and only `from_numpy` / `to_n
 to the host. Elementwise, reduction, copy and matmul primitives read views in place; the
 others take `self.packed(x)` (x itself when dense from its buffer's start, else a copy).
 
+The primitives live in mixins by family (elementwise_primitives.py, reduce_primitives.py,
+matmul_primitives.py, nn_primitives.py, optim_primitives.py, index_primitives.py); this file
+holds the helpers they share, transfers, creation, casts and copies. strided.py turns views
+into kernel arguments.
+
 The hot primitives (elementwise, reductions, copies, fill, matmul, SGD) run prepared
 launches: `_plans` maps (op, shapes, strides, offsets, dtypes) to a private kernel object
 with its constant arguments already set (Runtime.prepare), so a call only allocates its
 output, sets the buffers and enqueues (Runtime.run).
 
-Helpers for the primitives in nn_primitives.py and optim_primitives.py (use only these):
+Helpers for the primitives in the mixins (use only these):
 
     self.packed(x) -> CLArray
         x when its elements fill its buffer from the start in C order, else a contiguous copy.
@@ -49,29 +54,23 @@ import math
 
 import numpy as np
 import pyopencl as cl
-import pyopencl.cltypes as cltypes
 
 from ... import dtypes
 from ...errors import DTypeError, OpenCLError, ShapeError
-from ...shapes import broadcast_shapes, contiguous_strides, view_strides
-from .. import COMPARISONS, ArgReduceOp, Backend, BinaryOp, ReduceOp, UnaryOp
+from ...shapes import view_strides
+from .. import Backend
 from .array import CLArray
+from .elementwise_primitives import CLElementwisePrimitives
 from .index_primitives import CLIndexPrimitives
 from .matmul_primitives import CLMatmulPrimitives
 from .nn_primitives import CLNNPrimitives
 from .optim_primitives import CLOptimPrimitives
+from .reduce_primitives import CLReducePrimitives
 from .runtime import MAX_PLANS, PER_CALL, Runtime
+from .strided import broadcast_strides, collapse, int8_arg
 
-_BOOL, _INT32, _INT64 = dtypes.bool_, dtypes.int32, dtypes.int64
-_MAX_DIMS = 8
-# Vector kernel arguments as plain structured scalars (pyopencl's make_int8 goes through eval).
-_INT8, _INT4 = cltypes.int8, cltypes.int4
-_INT8_FIELDS, _INT4_FIELDS = _INT8.names, _INT4.names
+_INT64 = dtypes.int64
 _INT_LIMIT = 2 ** 31 - 1  # kernels index with 32-bit ints
-# Reductions longer than this use one work-group per output with a tree in local memory,
-# when there are few enough outputs to keep the device busy that way.
-_TREE_MIN_LENGTH = 256
-_TREE_MAX_OUTPUTS = 1024
 # elements per work-item of the chunked and *_rows kernels: passed to every build as -D CHUNK
 CHUNK = 16
 # Only matmul may reassociate and fuse (its order of summation is its own anyway); the other
@@ -91,92 +90,8 @@ def c_type(dt) -> str:
     return dt.cl
 
 
-def _np_promote(a, b):
-    """The result dtype NumPy (so NumpyBackend) gives a primitive on dtypes a and b: as
-    dtypes.promote, except that int32/int64 with float32 give float64."""
-    return dtypes.get(np.promote_types(a.np, b.np))
-
-
-def _int8(values) -> np.ndarray:
-    """An OpenCL int8 kernel argument holding up to 8 ints (the rest 0)."""
-    arg = np.zeros((), _INT8)
-    for i, v in enumerate(values):
-        arg[_INT8_FIELDS[i]] = v
-    return arg
-
-
-def _int4(values) -> np.ndarray:
-    """An OpenCL int4 kernel argument holding 4 ints."""
-    arg = np.zeros((), _INT4)
-    for i, v in enumerate(values):
-        arg[_INT4_FIELDS[i]] = v
-    return arg
-
-
-def collapse(shape, *strides):
-    """Drop size-1 dims and merge neighbours contiguous for every stride set -> (shape, strides)."""
-    dims, merged = [], []
-    for i, n in enumerate(shape):
-        if n == 1:
-            continue
-        st = [s[i] for s in strides]
-        if dims and all(prev == s * n for prev, s in zip(merged[-1], st)):
-            dims[-1] *= n
-            merged[-1] = st
-        else:
-            dims.append(n)
-            merged.append(st)
-    if len(dims) > _MAX_DIMS:
-        raise ShapeError(f"OpenCL kernels take at most {_MAX_DIMS} non-mergeable dims, got "
-                         f"shape {tuple(shape)}")
-    return tuple(dims), tuple(tuple(m[k] for m in merged) for k in range(len(strides)))
-
-
-def _broadcast_strides(shape, out_shape, strides=None):
-    """Element strides of a view (C-contiguous if strides is None) read along `out_shape`.
-
-    0 where the view is broadcast (a new leading dim, or size 1 stretched).
-    """
-    lead = len(out_shape) - len(shape)
-    own = contiguous_strides(shape) if strides is None else strides
-    return (0,) * lead + tuple(0 if n == 1 else s for n, s in zip(shape, own))
-
-
-def _trailing_run(shape, axes):
-    """The trailing reduced axes, when a kept axis separates them from other reduced axes and
-    they hold enough elements to be worth a pass of their own; else ()."""
-    axes = tuple(sorted(int(a) for a in axes))
-    run = []
-    for a in range(len(shape) - 1, -1, -1):
-        if a not in axes:
-            break
-        run.append(a)
-    if not run or len(run) == len(axes) or math.prod(shape[a] for a in run) < 64:
-        return ()
-    return tuple(sorted(run))
-
-
-def _row_view(dims, strides, offset=0):
-    """(period, row stride, column stride, offset) of an operand over the output (rows, dims[-1]).
-
-    Row r reads the operand from offset + (r % period) * row_stride on, so its strides over the
-    leading dims must be zeros, then C-contiguous (a bias, a row, a column); None where they
-    are not, or where the last dim is neither contiguous nor broadcast.
-    """
-    if not dims:
-        return (1, 0, 0, offset)
-    lead, lead_strides, col = dims[:-1], strides[:-1], strides[-1]
-    t = len(lead)  # lead[t:] is read contiguously, lead[:t] is broadcast
-    while t > 0 and lead_strides[t - 1] and (
-            t == len(lead) or lead_strides[t - 1] == lead_strides[t] * lead[t]):
-        t -= 1
-    if col not in (0, 1) or any(lead_strides[:t]):
-        return None
-    return (math.prod(lead[t:]), lead_strides[-1] if t < len(lead) else 0, col, offset)
-
-
-class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLIndexPrimitives,
-                    Backend):
+class OpenCLBackend(CLElementwisePrimitives, CLReducePrimitives, CLMatmulPrimitives,
+                    CLNNPrimitives, CLOptimPrimitives, CLIndexPrimitives, Backend):
     """Primitives on one OpenCL device; see the module docstring for the helper API."""
 
     name = "opencl"
@@ -374,7 +289,7 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
         dims, (st,) = collapse(shape, tuple(strides)) if n else ((), ((),))
         return self._prepare(key, op, "layout.cl", "layout_strided_copy", dt, shape, dt,
                              (max(n, 1),), (self.local_1d,),
-                             (np.int32(n), np.int32(len(dims)), _int8(dims), _int8(st),
+                             (np.int32(n), np.int32(len(dims)), int8_arg(dims), int8_arg(st),
                               np.int32(offset), PER_CALL, PER_CALL))
 
     # ------------------------------------------------------------ transfer and creation
@@ -457,188 +372,6 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
     def _to(self, x, dt):
         return x if x.dtype is dt else self.cast(x, dt)
 
-    # ------------------------------------------------------------ elementwise
-    def unary(self, op, x, alpha=0.0):
-        if not x.dense:
-            x = self.contiguous(x)
-        key = ("unary", op, x.dtype, x.shape, x.offset, alpha)
-        plan = self._plans.get(key)
-        if plan is None:
-            op = UnaryOp(op)
-            predicate = op in (UnaryOp.STEP, UnaryOp.NOT)
-            n = x.size
-            name = "elementwise_predicate" if predicate else "elementwise_unary"
-            plan = self._prepare(key, "unary", "elementwise.cl", name, x.dtype, x.shape,
-                                 _BOOL if predicate else x.dtype,
-                                 *self._chunks_geometry(max(n, 1)),
-                                 (np.int32(op), np.int32(n),
-                                  self.scalar(alpha, self.real_dtype(x.dtype)),
-                                  np.int32(x.offset),
-                                  PER_CALL, PER_CALL))
-        return self._run(plan, x)
-
-    def binary(self, op, a, b):
-        key = ("binary", op, a.dtype, a.shape, a.strides, a.offset, b.dtype, b.shape, b.strides,
-               b.offset)
-        plan = self._plans.get(key)
-        if plan is None:
-            op = BinaryOp(op)
-            dt = _np_promote(a.dtype, b.dtype)
-            if op not in COMPARISONS and dt is _BOOL:
-                if op in (BinaryOp.SUB, BinaryOp.POW, BinaryOp.FLOOR_DIVIDE, BinaryOp.REMAINDER):
-                    raise DTypeError(f"binary: {op.name} is not supported for bool tensors")
-                if op is not BinaryOp.DIV:  # NumPy's bool +, *, max, min are or/and: via int32
-                    wide = self.binary(op, self._to(a, _INT32), self._to(b, _INT32))
-                    return self.cast(wide, dtypes.bool_)
-            if op is BinaryOp.DIV and not dt.is_floating_point:  # NumPy divides integers to float64
-                dt = self.real_dtype(dt)
-            if a.dtype is not dt or b.dtype is not dt:
-                return self.binary(op, self._to(a, dt), self._to(b, dt))
-            plan = self._binary_plan(key, op, a, b)
-        return self._run(plan, a, b)
-
-    def _binary_plan(self, key, op, a, b):
-        dt = a.dtype
-        shape = broadcast_shapes("binary", a.shape, b.shape)
-        out_dtype = _BOOL if op in COMPARISONS else dt
-        n = math.prod(shape)
-        if not n:
-            return self._empty_plan(key, shape, out_dtype)
-        dims, (sa, sb) = collapse(shape, _broadcast_strides(a.shape, shape, a.strides),
-                                  _broadcast_strides(b.shape, shape, b.strides))
-        views = (_row_view(dims, sa, a.offset), _row_view(dims, sb, b.offset))
-        if op not in COMPARISONS and None not in views:  # no per-element index math
-            return self._rows_plan(key, "binary", "elementwise_binary_rows", dt, shape,
-                                   out_dtype, dims, n, views, (np.int32(op),), 2)
-        return self._prepare(key, "binary", "elementwise.cl", "elementwise_binary", dt, shape,
-                             out_dtype, (max(n, 1),), (self.local_1d,),
-                             (np.int32(op), np.int32(n), np.int32(len(dims)), _int8(dims),
-                              _int8(sa), _int8(sb), np.int32(a.offset), np.int32(b.offset),
-                              PER_CALL, PER_CALL, PER_CALL), OUT_DTYPE=out_dtype)
-
-    def _rows_plan(self, key, op, name, dt, shape, out_dtype, dims, size, views, leading,
-                   n_inputs):
-        """Plan of a *_rows fast path over the output as (rows, dims[-1]), CHUNK per item."""
-        inner = dims[-1] if dims else 1
-        rows = max(size // inner, 1)
-        chunks = -(-inner // CHUNK)
-        local_x = min(self.local_1d, 1 << (chunks - 1).bit_length())
-        local_y = min(self.local_1d // local_x, 1 << (rows - 1).bit_length())
-        return self._prepare(key, op, "elementwise.cl", name, dt, shape, out_dtype,
-                             (chunks, rows), (local_x, local_y),
-                             (*leading, np.int32(inner), np.int32(rows),
-                              *(_int4(view) for view in views),
-                              *(PER_CALL,) * (n_inputs + 1)))
-
-    def where(self, cond, a, b):
-        key = ("where", cond.dtype, cond.shape, cond.strides, cond.offset, a.dtype, a.shape,
-               a.strides, a.offset, b.dtype, b.shape, b.strides, b.offset)
-        plan = self._plans.get(key)
-        if plan is None:
-            dt = _np_promote(a.dtype, b.dtype)
-            if cond.dtype is not _BOOL or a.dtype is not dt or b.dtype is not dt:
-                return self.where(self._to(cond, _BOOL), self._to(a, dt), self._to(b, dt))
-            shape = broadcast_shapes("where", cond.shape, a.shape, b.shape)
-            n = math.prod(shape)
-            if not n:
-                return self._run(self._empty_plan(key, shape, dt))
-            dims, (sc, sa, sb) = collapse(
-                shape, _broadcast_strides(cond.shape, shape, cond.strides),
-                _broadcast_strides(a.shape, shape, a.strides),
-                _broadcast_strides(b.shape, shape, b.strides))
-            views = (_row_view(dims, sc, cond.offset), _row_view(dims, sa, a.offset),
-                     _row_view(dims, sb, b.offset))
-            if None not in views:  # no per-element index math
-                plan = self._rows_plan(key, "where", "elementwise_where_rows", dt, shape, dt,
-                                       dims, n, views, (), 3)
-            else:
-                plan = self._prepare(
-                    key, "where", "elementwise.cl", "elementwise_where", dt, shape, dt,
-                    (max(n, 1),), (self.local_1d,),
-                    (np.int32(n), np.int32(len(dims)), _int8(dims), _int8(sc), _int8(sa),
-                     _int8(sb), _int4((cond.offset, a.offset, b.offset, 0)),
-                     PER_CALL, PER_CALL, PER_CALL, PER_CALL))
-        return self._run(plan, cond, a, b)
-
-    # ------------------------------------------------------------ reductions
-    def _reduce_plan(self, key, op_name, kernels, op, x, out_shape, out_dtype, kept,
-                     reduced, length, local_args):
-        """Plan of kernels = (serial, tree) over `kept` x `reduced` (shape, strides) views."""
-        (kdims, (kst,)), (rdims, (rst,)) = kept, reduced
-        n_out = math.prod(out_shape)
-        args = (np.int32(op), np.int32(n_out), np.int32(length), np.int32(len(kdims)),
-                _int8(kdims), _int8(kst), np.int32(len(rdims)), _int8(rdims), _int8(rst),
-                np.int32(x.offset), PER_CALL, PER_CALL)
-        if length > _TREE_MIN_LENGTH and n_out < _TREE_MAX_OUTPUTS:
-            knl = self.kernel("reduce.cl", kernels[1], x.dtype, op=op_name,
-                              OUT_DTYPE=out_dtype)
-            local = self.tree_local(knl, sum(d.itemsize for d in local_args))
-            scratch = tuple(cl.LocalMemory(local * d.itemsize) for d in local_args)
-            return self._prepare(key, op_name, "reduce.cl", kernels[1], x.dtype,
-                                 out_shape, out_dtype, (n_out * local,), (local,),
-                                 args + scratch, OUT_DTYPE=out_dtype)
-        return self._prepare(key, op_name, "reduce.cl", kernels[0], x.dtype,
-                             out_shape, out_dtype, (n_out,), (self.local_1d,), args,
-                             OUT_DTYPE=out_dtype)
-
-    def reduce(self, op, x, axes, keepdim):
-        key = ("reduce", op, x.dtype, x.shape, x.strides, x.offset, axes, keepdim)
-        plan = self._plans.get(key)
-        if plan is None:
-            inner = _trailing_run(x.shape, axes)
-            if inner:  # reduced axes on both sides of a kept one (a conv bias gradient over
-                # N, H, W): sum the contiguous trailing run first, then the rest, instead of
-                # one strided gather per output
-                outer = tuple(a for a in axes if a not in inner)
-                return self.reduce(op, self.reduce(op, x, inner, keepdim), outer, keepdim)
-            op = ReduceOp(op)
-            axes = tuple(sorted(int(a) for a in axes))
-            out_dtype = x.dtype
-            if op is ReduceOp.SUM and (x.dtype is _BOOL or x.dtype is _INT32):
-                out_dtype = _INT64  # NumPy sums small integers in int64
-            kept_axes = [i for i in range(len(x.shape)) if i not in axes]
-            if keepdim:
-                shape = tuple(1 if i in axes else n for i, n in enumerate(x.shape))
-            else:
-                shape = tuple(x.shape[i] for i in kept_axes)
-            length = math.prod(x.shape[a] for a in axes)
-            if math.prod(shape) and length == 0:
-                if op is not ReduceOp.SUM:
-                    raise ShapeError(f"reduce: zero-size array to reduction operation "
-                                     f"{op.name.lower()} which has no identity (shape "
-                                     f"{x.shape}, axes {axes})")
-                return self.full(shape, 0, out_dtype)
-            if not math.prod(shape):
-                return self._run(self._empty_plan(key, shape, out_dtype))
-            kept = collapse([x.shape[i] for i in kept_axes], [x.strides[i] for i in kept_axes])
-            reduced = collapse([x.shape[a] for a in axes], [x.strides[a] for a in axes])
-            plan = self._reduce_plan(key, "reduce", ("reduce_serial", "reduce_tree"), op, x,
-                                     shape, out_dtype, kept, reduced, length, (out_dtype,))
-        return self._run(plan, x)
-
-    def arg_reduce(self, op, x, axis, keepdim):
-        key = ("arg_reduce", op, x.dtype, x.shape, x.strides, x.offset, axis, keepdim)
-        plan = self._plans.get(key)
-        if plan is None:
-            op = ArgReduceOp(op)
-            axis = int(axis)
-            n = x.shape[axis]
-            if keepdim:
-                shape = x.shape[:axis] + (1,) + x.shape[axis + 1:]
-            else:
-                shape = x.shape[:axis] + x.shape[axis + 1:]
-            if math.prod(shape) and n == 0:
-                raise ShapeError(f"arg_reduce: attempt to get {op.name.lower()} of an empty "
-                                 f"sequence (shape {x.shape}, axis {axis})")
-            if not math.prod(shape):
-                return self._run(self._empty_plan(key, shape, _INT64))
-            others = [i for i in range(x.ndim) if i != axis]
-            kept = collapse([x.shape[i] for i in others], [x.strides[i] for i in others])
-            reduced = ((n,), ((x.strides[axis] if x.ndim else 1,),))
-            plan = self._reduce_plan(key, "arg_reduce", ("argreduce_serial", "argreduce_tree"),
-                                     op, x, shape, _INT64, kept, reduced, n, (x.dtype, _INT64))
-        return self._run(plan, x)
-
     # ------------------------------------------------------------ layout
     def reshape(self, x, shape):
         shape = tuple(int(n) for n in shape)
@@ -671,7 +404,7 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
         """buffer's elements at offset + idx . strides = src (broadcast to shape, cast to dt)."""
         src = self._to(src, dt)
         if tuple(src.shape) != shape:
-            src = self.strided_copy(src, shape, _broadcast_strides(src.shape, shape), 0)
+            src = self.strided_copy(src, shape, broadcast_strides(src.shape, shape), 0)
         src = self.packed(src)
         n = math.prod(shape)
         if not n:
@@ -679,36 +412,7 @@ class OpenCLBackend(CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLInd
         dims, (st,) = collapse(shape, strides)
         knl = self.kernel("layout.cl", "layout_strided_assign", dt, op="strided_assign_")
         self.launch_1d("strided_assign_", knl, n, np.int32(n), np.int32(len(dims)),
-                       _int8(dims), _int8(st), np.int32(offset), src.data, buffer)
-
-    # ------------------------------------------------------------ indexing
-    def gather(self, x, index, axis):
-        x, index = self.packed(x), self.packed(self._to(index, _INT64))
-        axis = int(axis)
-        n, inner = x.shape[axis], math.prod(x.shape[axis + 1:])
-        out = self.empty(x.shape[:axis] + index.shape + x.shape[axis + 1:], x.dtype)
-        if not out.size:
-            return out
-        knl = self.kernel("index.cl", "index_gather", x.dtype, op="gather")
-        self.launch_1d("gather", knl, out.size, np.int32(out.size), np.int32(index.size),
-                       np.int32(n), np.int32(inner), x.data, index.data, out.data)
-        return out
-
-    def scatter_add(self, index, src, axis, size):
-        if src.dtype is _BOOL:  # NumPy's add.at on bools is an or: count in int32
-            wide = self.scatter_add(index, self._to(src, _INT32), axis, size)
-            return self.cast(wide, dtypes.bool_)
-        index, src = self.packed(self._to(index, _INT64)), self.packed(src)
-        axis = int(axis)
-        outer_shape, inner_shape = src.shape[:axis], src.shape[axis + index.ndim:]
-        out = self.empty(outer_shape + (int(size),) + inner_shape, src.dtype)
-        if not out.size:
-            return out
-        knl = self.kernel("index.cl", "index_scatter_add", src.dtype, op="scatter_add")
-        self.launch_1d("scatter_add", knl, out.size, np.int32(out.size),
-                       np.int32(index.size), np.int32(size), np.int32(math.prod(inner_shape)),
-                       index.data, src.data, out.data)
-        return out
+                       int8_arg(dims), int8_arg(st), np.int32(offset), src.data, buffer)
 
     # ------------------------------------------------------------ in-place updates
     def assign_(self, dst, src):

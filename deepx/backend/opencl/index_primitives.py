@@ -1,36 +1,26 @@
 """OpenCL versions of the per-element indexing and sorting primitives.
 
-Kernels: kernels/select.cl (take_along, scatter_along, nonzero) and kernels/sort.cl
-(argsort); each file's header gives the launch geometry. Kernels read packed inputs; shapes and
-strides travel as int8 arguments, so at most 8 dims. Strided views are packed first.
+Kernels: kernels/index.cl (gather, scatter_add), kernels/select.cl (take_along,
+scatter_along, nonzero) and kernels/sort.cl (argsort); each file's header gives the launch
+geometry. Kernels read packed inputs; shapes and strides travel as int8 arguments, so at most
+8 dims. Strided views are packed first.
 """
 from __future__ import annotations
 
 import math
 
 import numpy as np
-import pyopencl.cltypes as cltypes
 
 from ... import dtypes
-from ...errors import ShapeError
 from ...shapes import contiguous_strides
+from .strided import int8_arg
 
-_INT64 = dtypes.int64
-_MAX_DIMS = 8
+_BOOL, _INT32, _INT64 = dtypes.bool_, dtypes.int32, dtypes.int64
 # argsort ranks every element against its row (parallel, O(n^2)) up to this row length and
 # merge-sorts each row in one work-item (O(n log n), serial per row) beyond it.
 SORT_RANK_MAX_LENGTH = 1024
 # Elements per work-item of nonzero's two passes: long enough to amortise the host prefix sum.
 _NONZERO_BLOCK = 256
-
-
-def _int8(op, values):
-    """An OpenCL int8 argument holding up to 8 ints (the rest 0); more dims is a ShapeError."""
-    values = [int(v) for v in values]
-    if len(values) > _MAX_DIMS:
-        raise ShapeError(f"{op}: the OpenCL kernels take at most {_MAX_DIMS} dims, got "
-                         f"{len(values)}")
-    return cltypes.make_int8(*(values + [0] * (_MAX_DIMS - len(values))))
 
 
 def _sorting_pays(out_size, index_size, m):
@@ -45,7 +35,8 @@ def _sorting_pays(out_size, index_size, m):
 
 
 class CLIndexPrimitives:
-    """Mixin of OpenCLBackend: take_along, scatter_along, argsort, nonzero."""
+    """Mixin of OpenCLBackend: gather, scatter_add, take_along, scatter_along, argsort,
+    nonzero."""
 
     def take_along(self, x, index, axis):
         x, index = self.packed(x), self.packed(self._to(index, _INT64))
@@ -55,8 +46,8 @@ class CLIndexPrimitives:
         knl = self.kernel("select.cl", "select_take_along", x.dtype, op="take_along")
         self.launch_1d("take_along", knl, out.size, np.int32(out.size), np.int32(x.ndim),
                        np.int32(axis), np.int32(x.shape[axis]),
-                       _int8("take_along", index.shape),
-                       _int8("take_along", contiguous_strides(x.shape)), x.data, index.data,
+                       int8_arg(index.shape, "take_along"),
+                       int8_arg(contiguous_strides(x.shape), "take_along"), x.data, index.data,
                        out.data)
         return out
 
@@ -75,15 +66,15 @@ class CLIndexPrimitives:
                               op="scatter_along")
             self.launch_1d("scatter_along", knl, index.size, np.int32(index.size),
                            np.int32(x.ndim), np.int32(axis), np.int32(bool(accumulate)),
-                           _int8("scatter_along", index.shape),
-                           _int8("scatter_along", contiguous_strides(x.shape)), index.data,
+                           int8_arg(index.shape, "scatter_along"),
+                           int8_arg(contiguous_strides(x.shape), "scatter_along"), index.data,
                            src.data, out.data)
             return out
         m = index.shape[axis]
         geometry = (np.int32(x.ndim), np.int32(axis), np.int32(m), np.int32(bool(accumulate)),
-                    _int8("scatter_along", x.shape),
-                    _int8("scatter_along", contiguous_strides(index.shape)),
-                    _int8("scatter_along", index.shape))
+                    int8_arg(x.shape, "scatter_along"),
+                    int8_arg(contiguous_strides(index.shape), "scatter_along"),
+                    int8_arg(index.shape, "scatter_along"))
         if _sorting_pays(out.size, index.size, m):
             # each output binary-searches its run in the stable order: same sums, same order
             order = self.argsort(index, axis, False)
@@ -117,7 +108,7 @@ class CLIndexPrimitives:
     def nonzero(self, x):
         x = self.packed(x)
         n, ndim = x.size, len(x.shape)
-        shape = _int8("nonzero", x.shape)
+        shape = int8_arg(x.shape, "nonzero")
         if not n:
             return self.empty((0, ndim), _INT64)
         blocks = -(-n // _NONZERO_BLOCK)
@@ -135,4 +126,30 @@ class CLIndexPrimitives:
                        np.int32(ndim), shape, x.data, self.from_numpy(offsets).data, out.data)
         return out
 
+    def gather(self, x, index, axis):
+        x, index = self.packed(x), self.packed(self._to(index, _INT64))
+        axis = int(axis)
+        n, inner = x.shape[axis], math.prod(x.shape[axis + 1:])
+        out = self.empty(x.shape[:axis] + index.shape + x.shape[axis + 1:], x.dtype)
+        if not out.size:
+            return out
+        knl = self.kernel("index.cl", "index_gather", x.dtype, op="gather")
+        self.launch_1d("gather", knl, out.size, np.int32(out.size), np.int32(index.size),
+                       np.int32(n), np.int32(inner), x.data, index.data, out.data)
+        return out
 
+    def scatter_add(self, index, src, axis, size):
+        if src.dtype is _BOOL:  # NumPy's add.at on bools is an or: count in int32
+            wide = self.scatter_add(index, self._to(src, _INT32), axis, size)
+            return self.cast(wide, dtypes.bool_)
+        index, src = self.packed(self._to(index, _INT64)), self.packed(src)
+        axis = int(axis)
+        outer_shape, inner_shape = src.shape[:axis], src.shape[axis + index.ndim:]
+        out = self.empty(outer_shape + (int(size),) + inner_shape, src.dtype)
+        if not out.size:
+            return out
+        knl = self.kernel("index.cl", "index_scatter_add", src.dtype, op="scatter_add")
+        self.launch_1d("scatter_add", knl, out.size, np.int32(out.size),
+                       np.int32(index.size), np.int32(size), np.int32(math.prod(inner_shape)),
+                       index.data, src.data, out.data)
+        return out
