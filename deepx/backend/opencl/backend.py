@@ -6,10 +6,9 @@ share; data stays on the device between primitives and only `from_numpy` / `to_n
 to the host. Elementwise, reduction, copy and matmul primitives read views in place; the
 others take `self.packed(x)` (x itself when dense from its buffer's start, else a copy).
 
-The primitives live in mixins by family (elementwise_primitives.py, reduce_primitives.py,
-matmul_primitives.py, nn_primitives.py, optim_primitives.py, index_primitives.py); this file
-holds the helpers they share, transfers, creation, casts and copies. strided.py turns views
-into kernel arguments.
+The primitives live in mixins by family (elementwise_, reduce_, layout_, matmul_, nn_,
+optim_ and index_primitives.py); this file holds the helpers they share, transfers, creation,
+casts and contiguous copies. strided.py turns views into kernel arguments.
 
 The hot primitives (elementwise, reductions, copies, fill, matmul, SGD) run prepared
 launches: `_plans` maps (op, shapes, strides, offsets, dtypes) to a private kernel object
@@ -56,18 +55,18 @@ import numpy as np
 import pyopencl as cl
 
 from ... import dtypes
-from ...errors import DTypeError, OpenCLError, ShapeError
-from ...shapes import view_strides
+from ...errors import DTypeError, OpenCLError
 from .. import Backend
 from .array import CLArray
 from .elementwise_primitives import CLElementwisePrimitives
 from .index_primitives import CLIndexPrimitives
+from .layout_primitives import CLLayoutPrimitives
 from .matmul_primitives import CLMatmulPrimitives
 from .nn_primitives import CLNNPrimitives
 from .optim_primitives import CLOptimPrimitives
 from .reduce_primitives import CLReducePrimitives
 from .runtime import MAX_PLANS, PER_CALL, Runtime
-from .strided import broadcast_strides, collapse, int8_arg
+from .strided import collapse, int8_arg
 
 _INT64 = dtypes.int64
 _INT_LIMIT = 2 ** 31 - 1  # kernels index with 32-bit ints
@@ -90,8 +89,9 @@ def c_type(dt) -> str:
     return dt.cl
 
 
-class OpenCLBackend(CLElementwisePrimitives, CLReducePrimitives, CLMatmulPrimitives,
-                    CLNNPrimitives, CLOptimPrimitives, CLIndexPrimitives, Backend):
+class OpenCLBackend(CLElementwisePrimitives, CLReducePrimitives, CLLayoutPrimitives,
+                    CLMatmulPrimitives, CLNNPrimitives, CLOptimPrimitives, CLIndexPrimitives,
+                    Backend):
     """Primitives on one OpenCL device; see the module docstring for the helper API."""
 
     name = "opencl"
@@ -371,56 +371,3 @@ class OpenCLBackend(CLElementwisePrimitives, CLReducePrimitives, CLMatmulPrimiti
 
     def _to(self, x, dt):
         return x if x.dtype is dt else self.cast(x, dt)
-
-    # ------------------------------------------------------------ layout
-    def reshape(self, x, shape):
-        shape = tuple(int(n) for n in shape)
-        if x.dense:
-            return x.reshape(shape)
-        strides = view_strides(x.shape, x.strides, shape)
-        if strides is not None:
-            return CLArray(shape, x.dtype, x.data, strides, x.offset)
-        return self.contiguous(x).reshape(shape)
-
-    def strided_copy(self, x, shape, strides, offset):
-        if not x.dense:
-            x = self.contiguous(x)
-        shape, strides = tuple(shape), tuple(strides)
-        key = ("strided_copy", x.dtype, shape, strides, x.offset + offset)
-        plan = self._plans.get(key)
-        if plan is None:
-            plan = self._copy_plan(key, "strided_copy", x.dtype, shape, strides,
-                                   x.offset + offset)
-        return self._run(plan, x)
-
-    def strided_assign_(self, dst, shape, strides, offset, src):
-        if not dst.dense:
-            raise ShapeError(f"strided_assign_: the destination must be dense, got strides "
-                             f"{dst.strides} for shape {dst.shape}")
-        self._assign_view(dst.data, dst.dtype, tuple(shape), tuple(strides),
-                          dst.offset + offset, src)
-
-    def _assign_view(self, buffer, dt, shape, strides, offset, src):
-        """buffer's elements at offset + idx . strides = src (broadcast to shape, cast to dt)."""
-        src = self._to(src, dt)
-        if tuple(src.shape) != shape:
-            src = self.strided_copy(src, shape, broadcast_strides(src.shape, shape), 0)
-        src = self.packed(src)
-        n = math.prod(shape)
-        if not n:
-            return
-        dims, (st,) = collapse(shape, strides)
-        knl = self.kernel("layout.cl", "layout_strided_assign", dt, op="strided_assign_")
-        self.launch_1d("strided_assign_", knl, n, np.int32(n), np.int32(len(dims)),
-                       int8_arg(dims), int8_arg(st), np.int32(offset), src.data, buffer)
-
-    # ------------------------------------------------------------ in-place updates
-    def assign_(self, dst, src):
-        src = self._to(src, dst.dtype)
-        if dst.packed and tuple(src.shape) == tuple(dst.shape):
-            src = self.packed(src)
-            if dst.size and src.data is not dst.data:
-                self.runtime.copy(dst.data, src.data, dst.nbytes)
-            return
-        self._assign_view(dst.data, dst.dtype, tuple(dst.shape), tuple(dst.strides),
-                          dst.offset, src)
