@@ -1,15 +1,28 @@
 """Host-side reading and checking of index data: the one place where ops look at values.
 
-Ops compute only through backend primitives; these helpers are what is left on the host: an
-index given as Python or NumPy data, a boolean mask's positions (a data-dependent count), and
-the class indices that nll_loss and multi_margin_loss turn into flat positions. Reading a
-device tensor here is a device round trip, so each caller says why it needs one.
+Ops compute only through backend primitives; these helpers are what is left on the host:
+operands and indices given as Python or NumPy data, a boolean mask's positions (a
+data-dependent count), and the class indices that nll_loss and multi_margin_loss turn into
+flat positions. Reading a device tensor here is a device round trip, so each caller says why
+it needs one.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from .errors import DTypeError, ShapeError
+
+
+def host_operand(value):
+    """An operand given as NumPy data, as PyTorch takes it: a NumPy scalar becomes the Python
+    scalar (weakly typed, so x * np.float32(2) keeps x's dtype); anything else is returned as
+    it is (ops make an ndarray a tensor on the other operand's device, is_array)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def is_array(value) -> bool:
+    """True for a NumPy ndarray (an operand that becomes a tensor with its own dtype)."""
+    return isinstance(value, np.ndarray)
 
 
 def index_array(op: str, index) -> np.ndarray:

@@ -238,6 +238,13 @@ class Tensor(TensorOps):
         a = self.numpy()
         return a if dtype is None else a.astype(dtype)
 
+    def __format__(self, format_spec: str) -> str:
+        """f"{loss:.4f}": a 0-d tensor formats as its Python number (torch.Tensor.__format__);
+        other tensors take only the empty spec (TypeError otherwise, as object.__format__)."""
+        if self.ndim == 0:
+            return self.item().__format__(format_spec)
+        return object.__format__(self, format_spec)
+
     def __repr__(self) -> str:
         data = np.array2string(self.numpy(), separator=", ", prefix="tensor(",
                                threshold=200, edgeitems=3)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import operator
 
 from .errors import ShapeError
 
@@ -40,6 +41,8 @@ def _broadcast(op: str, shapes) -> tuple:
 def normalize_dim(op: str, dim: int, ndim: int, shape=None) -> int:
     """A dim in [-ndim, ndim) mapped to [0, ndim); 0-d tensors accept dim 0 and -1."""
     n = max(ndim, 1)
+    if not isinstance(dim, int) and hasattr(dim, "__index__"):  # a NumPy integer, as PyTorch
+        dim = operator.index(dim)
     if not isinstance(dim, int) or not -n <= dim < n:
         where = f" of shape {tuple(shape)}" if shape is not None else f" with {ndim} dims"
         raise ShapeError(f"{op}: dim {dim} is out of range for a tensor{where} "
@@ -51,7 +54,7 @@ def normalize_dims(op: str, dim, ndim: int, shape=None) -> tuple:
     """None -> all dims; an int or a tuple -> sorted tuple of non-negative dims, no repeats."""
     if dim is None:
         return tuple(range(ndim))
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    dims = (dim,) if isinstance(dim, int) or hasattr(dim, "__index__") else tuple(dim)
     out = sorted({normalize_dim(op, d, ndim, shape) for d in dims})
     if len(out) != len(dims):
         raise ShapeError(f"{op}: dim {dim} repeats a dimension")

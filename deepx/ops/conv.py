@@ -7,6 +7,7 @@ batched matmul takes as a batch of N*G products.
 from __future__ import annotations
 
 import math
+import operator
 
 from ..autograd import Function
 from ..backend import BinaryOp, ReduceOp, conv_out_size
@@ -16,8 +17,13 @@ from .arrays import broadcast_to
 
 def pair(op: str, arg: str, value, minimum: int) -> tuple:
     """An int or a pair of ints (each >= minimum) as an (h, w) tuple."""
-    pr = (value, value) if isinstance(value, int) else tuple(value)
-    if len(pr) != 2 or not all(isinstance(v, int) and v >= minimum for v in pr):
+    def as_int(v):  # ints and NumPy integers (operator.index), never floats
+        return operator.index(v) if hasattr(v, "__index__") else None
+
+    pr = (value, value) if as_int(value) is not None else (
+        tuple(value) if isinstance(value, (tuple, list)) else (value,))
+    pr = tuple(as_int(v) for v in pr)
+    if len(pr) != 2 or not all(v is not None and v >= minimum for v in pr):
         raise ShapeError(f"{op}: {arg} must be an int or a pair of ints >= {minimum}, "
                          f"got {value!r}")
     return pr

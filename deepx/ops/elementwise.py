@@ -1,7 +1,7 @@
 """Elementwise ops: unary math, binary arithmetic with broadcasting, where, clip, cast."""
 from __future__ import annotations
 
-from .. import dtypes
+from .. import _host, dtypes
 from ..autograd import Function, _Tensor
 from ..backend import BinaryOp, UnaryOp
 from ..errors import DeepxError, DTypeError
@@ -409,11 +409,39 @@ def _operands(op: str, a, b, true_divide=False):
         dt = dtypes.of(a._data)
         if dt is dtypes.of(b._data) and (dt.is_floating_point or not true_divide):
             return a, b
+    ranks = (_host_operand(a, b), _host_operand(b, a))
+    a, b = (x.tensor if isinstance(x, _ArrayOperand) else x for x in ranks)
     if not isinstance(a, tensor_cls) and not isinstance(b, tensor_cls):
         raise DTypeError(f"{op}: expected at least one tensor, got {type(a).__name__} and "
                          f"{type(b).__name__}")
-    dt = dtypes.result_type(_check_scalar(op, a), _check_scalar(op, b), floating=true_divide)
+    dt = dtypes.result_type(*(x if isinstance(x, _ArrayOperand) else _check_scalar(op, x)
+                              for x in ranks), floating=true_divide)
     return _as_dtype(a, dt, b), _as_dtype(b, dt, a)
+
+
+class _ArrayOperand:
+    """A NumPy array operand made a tensor. In type promotion it ranks as a dimensioned tensor
+    even when 0-d: PyTorch converts arrays before promoting, so x + np.array(1.0) is float64
+    where x + deepx.tensor(1.0, dtype=float64) stays float32."""
+
+    __slots__ = ("tensor", "dtype", "ndim")
+
+    def __init__(self, tensor) -> None:
+        self.tensor, self.dtype, self.ndim = tensor, tensor.dtype, max(1, tensor.ndim)
+
+
+def _host_operand(x, other):
+    """x as an operand beside `other`: a NumPy scalar as a Python scalar, a NumPy array as an
+    _ArrayOperand on other's device (its dtype kept: x + np.ones(3) is float64, as PyTorch)."""
+    tensor_cls = _tensor_types()
+    if isinstance(x, tensor_cls):
+        return x
+    x = _host.host_operand(x)
+    if _host.is_array(x) and isinstance(other, tensor_cls):
+        from ..creation import tensor
+
+        return _ArrayOperand(tensor(x, device=other.device))
+    return x
 
 
 def _as_dtype(x, dt, other):
@@ -505,6 +533,8 @@ def clip(input, min=None, max=None):  # noqa: A002 - PyTorch's argument names
     """
     if min is None and max is None:
         raise DeepxError("clamp: at least one of 'min' or 'max' must not be None")
+    min, max = (b.tensor if isinstance(b, _ArrayOperand) else b  # noqa: A001
+                for b in (_host_operand(min, input), _host_operand(max, input)))
     for bound in (min, max):
         if bound is not None:
             _check_scalar("clamp", bound)

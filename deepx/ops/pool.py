@@ -68,7 +68,8 @@ def _pool_args(op, input, kernel_size, stride, padding, dilation, ceil_mode):  #
         raise DTypeError(f"{op}: expected a floating input, got {input.dtype.name} "
                          f"{tuple(input.shape)}")
     kernel = pair(op, "kernel_size", kernel_size, 1)
-    stride = kernel if stride is None or stride == [] else pair(op, "stride", stride, 1)
+    no_stride = stride is None or (isinstance(stride, (list, tuple)) and not stride)
+    stride = kernel if no_stride else pair(op, "stride", stride, 1)
     padding = pair(op, "padding", padding, 0)
     h, w = input.shape[-2:]
     for k, p, d in zip(kernel, padding, dilation):
