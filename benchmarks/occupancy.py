@@ -51,17 +51,17 @@ def _idle_ticks() -> tuple[int, int]:
     return ticks[3] + ticks[4], sum(ticks)
 
 
-def occupancy(fn, steps: int) -> dict:
-    """Run fn() steps times (then synchronize) and measure where the CPU time went."""
+def occupancy(fn, steps: int, device) -> dict:
+    """Run fn() steps times (then synchronize device) and measure where the CPU time went."""
     import deepx as dx
 
     main = str(os.getpid())
-    dx.synchronize()
+    dx.synchronize(device)
     t0, idle0 = _threads(), _idle_ticks()
     start = time.perf_counter()
     for _ in range(steps):
         fn()
-    dx.synchronize()
+    dx.synchronize(device)
     wall = time.perf_counter() - start
     t1, idle1 = _threads(), _idle_ticks()
     used = {tid: (t1[tid][0] - t0.get(tid, (0, 0))[0]) / 1e9 / wall for tid in t1}
@@ -74,7 +74,7 @@ def occupancy(fn, steps: int) -> dict:
             "machine_idle_cores": idle}
 
 
-def loops(batch: int):
+def loops(batch: int, device):
     """{name: step function} of the three loops on the demo's model at this batch size."""
     import numpy as np
 
@@ -86,7 +86,6 @@ def loops(batch: int):
     dx.manual_seed(0)
     images, labels = load_digits(as_tensors=False)
     images = (images - images.mean()) / images.std()
-    device = "opencl"
     loader = DataLoader(TensorDataset(dx.tensor(images, device=device),
                                       dx.tensor(labels, device=device)),
                         batch_size=batch, shuffle=True, drop_last=True)
@@ -132,19 +131,27 @@ def loops(batch: int):
     return {"demo": demo, "eager": eager, "replay": graph.replay}
 
 
-def run(quick: bool) -> dict:
+def opencl_device():
+    """The default device when it is an OpenCL one (DEEPX_DEVICE, set_default_device), else the
+    first usable OpenCL device; DeviceError when there is none."""
     import deepx as dx
+
+    default = dx.default_device()
+    return default if default.type == "opencl" else dx.device("opencl")
+
+
+def run(quick: bool) -> dict:
     from deepx.report_env import machine, machine_line
 
-    dev = dx.device("opencl")  # DeviceError (a RuntimeError) without one: recorded as skipped
+    dev = opencl_device()
     steps = 100 if quick else 400
     rows = []
     for batch in (32, 128):
-        fns = loops(batch)
+        fns = loops(batch, dev)
         for name in LOOPS:
             for _ in range(10):  # warm-up: kernels compiled at their launch sizes
                 fns[name]()
-            rows.append({"batch": batch, "loop": name, **occupancy(fns[name], steps)})
+            rows.append({"batch": batch, "loop": name, **occupancy(fns[name], steps, dev)})
     return {"system": "opencl", "device": str(dev), "device_name": dev.backend.runtime.name,
             "machine": machine_line(machine()), "steps": steps, "rows": rows}
 
@@ -166,10 +173,17 @@ def main(argv=None) -> int:
     p.add_argument("--json", default=None, help="write the result here (default: a table)")
     p.add_argument("--quick", action="store_true", help="100 steps a loop instead of 400")
     args = p.parse_args(argv)
+    from deepx.errors import DeviceError
     from deepx.report_env import load_average
 
     before = load_average()
-    result = run(args.quick)
+    try:
+        result = run(args.quick)
+    except DeviceError as exc:  # no OpenCL device: nothing to measure, and say so
+        result = {"system": "opencl", "skipped": f"DeviceError: {exc}"}
+        if not args.json:
+            print(f"occupancy: skipped, no usable OpenCL device ({exc})")
+            return 0
     if args.json:
         return emit(result, args.json, "opencl", before)
     print(table(result))
