@@ -175,6 +175,22 @@ def test_busy_machine_gets_no_headline():
     assert "1.51x" not in block
 
 
+def test_busy_quick_run_gets_no_headline():
+    """A quick run measures n <= 128 only: NumPy far below the bound there (a busy machine made
+    a 29 us product take 16 ms) refuses the headline too, instead of claiming a 90x speed-up."""
+    data = copy.deepcopy(_committed())
+    data["benchmarks"] = [b for b in data["benchmarks"]
+                          if not (b["extra_info"].get("op") == "square"
+                                  and b["extra_info"]["size"] > 128)]
+    stats = _numpy_square(data, 128)["stats"]
+    assert "No headline" not in report_headline.headline_block(data)
+    for key in ("min", "median", "q1", "q3", "mean", "max"):
+        if key in stats:
+            stats[key] *= 500  # 0% spread, but 500x slower than the committed run
+    block = report_headline.headline_block(data)
+    assert "No headline: the machine was busy" in block and "n = 128 matmul reached" in block
+
+
 def test_throttled_numpy_is_no_speedup_claim():
     data = copy.deepcopy(_committed())
     # the NumPy process as a machine with OPENBLAS_CORETYPE=Haswell set records it
