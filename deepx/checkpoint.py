@@ -5,11 +5,14 @@ multiple of 8), then the data buffer. The header maps each tensor name to
 {"dtype": "F32", "shape": [2, 3], "data_offsets": [begin, end]} (offsets into the buffer,
 little-endian C-order data) and may hold "__metadata__": {str: str}.
 
-A flat dict of str -> tensor (a model state dict) is written exactly as safetensors writes it,
-with metadata {"format": "pt"} only. Anything else (nested dicts, int keys, lists, tuples,
-Python scalars, None: an optimizer state dict) is stored as follows: each tensor leaf goes
-under its key path joined with "." (keys through str()), and __metadata__["deepx.structure"]
-holds a JSON tree of the whole object in which every node is one of
+A flat dict of str -> tensor (a model state dict) is written as safetensors writes it, with
+metadata {"format": "pt"} only, except that header and data keep the dict's order (safetensors
+sorts names; torch.save keeps a state dict's order, so zip(sd.values(), model.parameters())
+pairs the right tensors after a load; safetensors' own reader orders entries by offset).
+Anything else (nested dicts, int keys, lists, tuples, Python scalars, None: an optimizer state
+dict) is stored as follows: each tensor leaf goes under its key path joined with "." (keys
+through str()), and __metadata__["deepx.structure"] holds a JSON tree of the whole object in
+which every node is one of
 
     {"tensor": "<stored name>"}
     {"value": null | true | 3 | "text"}      None, bool, int, str
@@ -117,7 +120,7 @@ def save(obj: dict, path: str | os.PathLike) -> None:
     else:
         structure = _encode(obj, [], arrays, filename, [])
         metadata[_STRUCTURE_KEY] = _dumps(structure, filename)
-    names = sorted(arrays)
+    names = list(arrays)  # the dict's order, read back by load (see the module docstring)
     header = {"__metadata__": metadata}
     offset = 0
     for name in names:

@@ -62,7 +62,7 @@ def test_flat_numpy_round_trip_is_bit_exact(tmp_path):
     arrays = _samples()
     save(arrays, path)
     loaded = load_arrays(path)
-    assert list(loaded) == sorted(arrays)
+    assert list(loaded) == list(arrays)  # the dict's order, not sorted
     for name, array in arrays.items():
         assert _same(loaded[name], array.astype(array.dtype.newbyteorder("="))), name
         assert loaded[name].flags.writeable and loaded[name].flags.c_contiguous
@@ -79,13 +79,28 @@ def test_flat_file_layout_matches_safetensors(tmp_path):
     assert text == text.rstrip(" ") + " " * (len(text) - len(text.rstrip(" ")))
     header = json.loads(text)
     assert header.pop("__metadata__") == {"format": "pt"}
-    assert list(header) == sorted(arrays)
+    assert list(header) == list(arrays)
     offset = 0
-    for name in sorted(arrays):
+    for name in arrays:
         assert header[name]["data_offsets"] == [offset, offset + arrays[name].nbytes]
         assert header[name]["shape"] == list(arrays[name].shape)
         offset += arrays[name].nbytes
     assert len(blob) == 8 + length + offset
+
+
+def test_a_state_dict_keeps_its_order(tmp_path):
+    """torch.save keeps a state dict's order: '10.weight' after '9.bias', not after '1.bias'."""
+    import deepx
+    import deepx.nn as nn
+
+    model = nn.Sequential(*[nn.Linear(2, 2) for _ in range(12)])
+    state = model.state_dict()
+    assert list(state) != sorted(state)
+    deepx.save(state, tmp_path / "m.safetensors")
+    loaded = deepx.load(tmp_path / "m.safetensors")
+    assert list(loaded) == list(state)
+    for value, param in zip(loaded.values(), model.parameters()):
+        assert np.array_equal(value.numpy(), param.detach().numpy())
 
 
 def test_flat_tensor_round_trip_is_bit_exact(tmp_path):
