@@ -6,7 +6,7 @@ Nothing runs at import: devices and OpenCL contexts are created on first use.
 # Import order matters here, so it is written by hand: subpackages come last since they
 # import the names above. The modules behind `deepx.tensor` and `deepx.device` (functions, as
 # in PyTorch) are _tensor.py and _device.py, so a name always means one thing.
-from ._tensor import Tensor
+from ._tensor import Tensor, is_tensor, numel
 from . import dtypes
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (arange, as_tensor, empty, eye, full, full_like, linspace, ones, ones_like,
@@ -61,5 +61,5 @@ __all__ = [
     "einsum", "bincount", "gather", "index_fill", "masked_fill", "nonzero", "scatter",
     "scatter_add", "all", "any", "allclose", "eq", "equal", "ge", "gt", "isclose", "le", "lt",
     "ne", "flip", "roll", "tile", "argsort", "sort", "topk", "from_numpy", "inference_mode",
-    "set_grad_enabled", "float16", "half",
+    "set_grad_enabled", "float16", "half", "is_tensor", "numel",
 ]

@@ -260,9 +260,22 @@ class Tensor(TensorOps):
         return "tensor(" + ", ".join([data] + extras) + ")"
 
     # ------------------------------------------------------------ autograd
-    def backward(self, gradient=None, retain_graph=False) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf's .grad (gradient needed unless scalar)."""
-        autograd.backward(self, gradient, retain_graph)
+    def backward(self, gradient=None, retain_graph=None, create_graph=False,
+                 inputs=None) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's .grad (gradient needed unless scalar).
+
+        PyTorch's signature; deepx's tape is first-order, so create_graph=True (a
+        differentiable backward, for higher-order gradients) and `inputs` (accumulating into
+        some leaves only) raise NotImplementedError instead of being ignored.
+        """
+        if create_graph:
+            raise NotImplementedError("backward: create_graph=True (higher-order gradients) is "
+                                      "not supported; deepx's tape records first-order "
+                                      "gradients only")
+        if inputs is not None:
+            raise NotImplementedError("backward: inputs= is not supported; every leaf that "
+                                      "requires grad accumulates its .grad")
+        autograd.backward(self, gradient, bool(retain_graph))
 
     def retain_grad(self) -> None:
         """Keep .grad on this non-leaf tensor after backward."""
@@ -536,3 +549,13 @@ class _Storage:
 autograd._Tensor.append(Tensor)
 
 from .creation import rand, randn, tensor  # noqa: E402  (creation needs Tensor defined)
+
+
+def is_tensor(obj) -> bool:
+    """True when obj is a deepx Tensor (torch.is_tensor)."""
+    return isinstance(obj, Tensor)
+
+
+def numel(input: Tensor) -> int:  # noqa: A002 - PyTorch's argument name
+    """Number of elements of input (torch.numel)."""
+    return input.numel()

@@ -26,6 +26,8 @@ CASES = [
 ]
 
 
+# torch 2.x with NumPy 2 warns about NumPy's __array_wrap__ protocol on the reference side
+@pytest.mark.filterwarnings("ignore:__array_wrap__ must accept context:DeprecationWarning")
 @pytest.mark.parametrize("expr,dtype", CASES, ids=[c[0] for c in CASES])
 def test_numpy_scalars_and_arrays_as_operands(device, expr, dtype):
     host = np.array([-1.5, 0.25, 2.0], dtype=np.float32)

@@ -30,6 +30,7 @@ from .layers import (
     Identity,
     Linear,
     MaxPool2d,
+    Unflatten,
 )
 from .losses import (
     BCELoss,
@@ -52,7 +53,7 @@ __all__ = [
     "functional", "init", "regularizers", "Module", "Parameter", "StateDictError", "summary",
     "Sequential", "ModuleList", "Identity", "Linear", "DropConnect", "Conv2d", "MaxPool2d",
     "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Dropout",
-    "Flatten", "ReLU", "LeakyReLU", "PReLU", "ELU", "Sigmoid", "Tanh", "GELU", "SiLU",
+    "Flatten", "Unflatten", "ReLU", "LeakyReLU", "PReLU", "ELU", "Sigmoid", "Tanh", "GELU", "SiLU",
     "Softplus", "Softmax", "LogSoftmax", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss",
     "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss", "MultiMarginLoss", "HingeEmbeddingLoss",
     "utils", "ModuleDict", "ParameterList", "ParameterDict", "Dropout2d", "Embedding",

@@ -9,6 +9,7 @@ import math
 
 from .._tensor import Tensor
 from ..creation import empty
+from ..shapes import normalize_dim
 from . import functional as F
 from . import init
 from .module import Module
@@ -228,6 +229,25 @@ class Dropout2d(Dropout):
 
     def forward(self, input: Tensor) -> Tensor:
         return F.dropout2d(input, self.p, self.training)
+
+
+class Unflatten(Module):
+    """Splits dim into unflattened_size (a tuple of ints, one may be -1): (N, 784) ->
+    (N, 1, 28, 28) with Unflatten(1, (1, 28, 28)). The inverse of Flatten (torch.nn.Unflatten).
+    ShapeError when the sizes do not multiply to the dim's size."""
+
+    def __init__(self, dim: int, unflattened_size) -> None:
+        super().__init__()
+        self.dim = dim
+        self.unflattened_size = tuple(unflattened_size)
+
+    def forward(self, input: Tensor) -> Tensor:
+        dim = normalize_dim("Unflatten", self.dim, input.ndim, input.shape)
+        shape = tuple(input.shape)
+        return input.reshape(shape[:dim] + self.unflattened_size + shape[dim + 1:])
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
 class Flatten(Module):

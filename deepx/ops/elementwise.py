@@ -515,9 +515,20 @@ def minimum(a, b):
     return Minimum.apply(*_operands("minimum", a, b))
 
 
-def where(condition, input, other):  # noqa: A002 - PyTorch's argument names
-    """condition ? input : other, all three broadcast together."""
+def where(condition, input=None, other=None):  # noqa: A002 - PyTorch's argument names
+    """condition ? input : other, all three broadcast together.
+
+    where(condition) alone is nonzero(condition, as_tuple=True), as torch.where: a tuple of
+    int64 index tensors, one per dim of condition.
+    """
     tensor_cls = _tensor_types()
+    if input is None and other is None:
+        if not isinstance(condition, tensor_cls):
+            raise DTypeError(f"where: condition must be a tensor, got "
+                             f"{type(condition).__name__}")
+        return condition.nonzero(as_tuple=True)
+    if input is None or other is None:
+        raise TypeError("where: expected where(condition) or where(condition, input, other)")
     if not isinstance(condition, tensor_cls) or condition.dtype is not dtypes.bool_:
         raise DTypeError("where: condition must be a bool tensor, got "
                          f"{getattr(condition, 'dtype', type(condition).__name__)}")

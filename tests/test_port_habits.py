@@ -1,0 +1,57 @@
+"""Small PyTorch habits a port trips over, checked against torch where it is importable:
+torch.where(condition), is_tensor / numel, nn.Unflatten, and backward's keywords."""
+import numpy as np
+import pytest
+
+import deepx as dx
+import deepx.nn as nn
+from deepx.errors import ShapeError
+
+
+def test_where_with_only_a_condition_is_nonzero_as_tuple(device):
+    host = np.array([[0, 3, 0], [2, 0, 1]])
+    got = dx.where(dx.tensor(host, device=device) > 0)
+    want = np.nonzero(host > 0)
+    assert len(got) == 2 and all(g.dtype is dx.int64 for g in got)
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g.numpy(), w)
+    torch = pytest.importorskip("torch")
+    for g, t in zip(got, torch.where(torch.tensor(host) > 0)):
+        np.testing.assert_array_equal(g.numpy(), t.numpy())
+    with pytest.raises(TypeError, match="where"):
+        dx.where(dx.tensor(host, device=device) > 0, 1.0)
+
+
+def test_is_tensor_and_numel():
+    x = dx.zeros(2, 3, 5)
+    assert dx.is_tensor(x) and not dx.is_tensor(x.numpy()) and not dx.is_tensor(3.0)
+    assert dx.numel(x) == 30 and dx.numel(dx.tensor(1.0)) == 1
+
+
+@pytest.mark.parametrize("dim,sizes,shape", [(1, (2, 4), (3, 8, 5)), (-1, (1, 5), (3, 8, 5)),
+                                             (1, (2, -1), (3, 8, 5)), (0, (3,), (3, 8, 5))])
+def test_unflatten_splits_a_dim(device, dim, sizes, shape):
+    x = dx.randn(*shape, device=device, requires_grad=True)
+    out = nn.Unflatten(dim, sizes)(x)
+    out.sum().backward()
+    torch = pytest.importorskip("torch")
+    ref = torch.nn.Unflatten(dim, sizes)(torch.tensor(x.detach().numpy()))
+    assert out.shape == tuple(ref.shape)
+    np.testing.assert_array_equal(out.detach().numpy(), ref.numpy())
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones(shape, np.float32))
+
+
+def test_unflatten_sizes_must_match():
+    with pytest.raises(ShapeError):
+        nn.Unflatten(1, (3, 3))(dx.zeros(2, 8))
+    assert repr(nn.Unflatten(1, (2, 4))) == "Unflatten(dim=1, unflattened_size=(2, 4))"
+
+
+def test_backward_takes_pytorchs_keywords_and_refuses_what_it_cannot_do():
+    x = dx.randn(3, requires_grad=True)
+    (x * x).sum().backward(retain_graph=None, create_graph=False)
+    np.testing.assert_allclose(x.grad.numpy(), 2 * x.detach().numpy(), rtol=1e-6)
+    with pytest.raises(NotImplementedError, match="higher-order"):
+        (x * x).sum().backward(create_graph=True)
+    with pytest.raises(NotImplementedError, match="inputs"):
+        (x * x).sum().backward(inputs=[x])
