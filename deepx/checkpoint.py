@@ -106,9 +106,11 @@ class _Entry(NamedTuple):
 # save
 
 
-def save(obj: dict, path: str | os.PathLike) -> None:
-    """Write {key: (*shape) tensor | nested dict/list/tuple | scalar} to path, atomically."""
-    filename = os.fsdecode(os.fspath(path))
+def save(obj: dict, path) -> None:
+    """Write {key: (*shape) tensor | nested dict/list/tuple | scalar} to path, atomically, or
+    to a binary file object (anything with .write, such as io.BytesIO), as torch.save takes
+    either; a file object gets the bytes in order, with no temp file or rename."""
+    filename = _name_of(path)
     if not isinstance(obj, dict):
         raise CheckpointError(f"{filename}: can only save a dict (a state dict), "
                               f"not {type(obj).__name__}")
@@ -132,7 +134,10 @@ def save(obj: dict, path: str | os.PathLike) -> None:
     header_bytes = _dumps(header, filename).encode("utf-8")
     header_bytes += b" " * (-len(header_bytes) % 8)  # keeps the buffer 8-byte aligned
     try:
-        _write_atomic(filename, header_bytes, [arrays[name] for name in names])
+        if hasattr(path, "write"):
+            _write_stream(path, header_bytes, [arrays[name] for name in names])
+        else:
+            _write_atomic(filename, header_bytes, [arrays[name] for name in names])
     except OSError as e:
         raise CheckpointError(f"{filename}: could not write checkpoint: {e}") from e
 
@@ -204,6 +209,22 @@ def _dumps(obj, filename: str) -> str:
     return text
 
 
+def _name_of(path) -> str:
+    """The file name errors give: the path, or a file object's .name, or '<file object>'."""
+    if hasattr(path, "write") or hasattr(path, "read"):
+        name = getattr(path, "name", None)
+        return os.fsdecode(name) if isinstance(name, (str, bytes)) else "<file object>"
+    return os.fsdecode(os.fspath(path))
+
+
+def _write_stream(f, header: bytes, arrays: list) -> None:
+    """The file's bytes, in order, into an open binary file object."""
+    f.write(len(header).to_bytes(8, "little"))
+    f.write(header)
+    for array in arrays:
+        _write_tensor(f, array)
+
+
 def _write_atomic(filename: str, header: bytes, arrays: list) -> None:
     """Write to a temp file beside `filename`, fsync, then rename over it: all or nothing."""
     directory = os.path.dirname(os.path.abspath(filename))
@@ -252,11 +273,11 @@ def _fsync_directory(directory: str) -> None:
 # load
 
 
-def load(path: str | os.PathLike, map_location=None, *, device=None, weights_only=None,
-         mmap=None) -> dict:
-    """Read a save() or safetensors file; leaves become (*shape) deepx Tensors on the device
-    given as map_location (torch's name: a device string such as 'cpu' or 'opencl', or a
-    Device) or device=, else the default device.
+def load(path, map_location=None, *, device=None, weights_only=None, mmap=None) -> dict:
+    """Read a save() or safetensors file (a path, or a binary file object with .read, such as
+    io.BytesIO, as torch.load takes either); leaves become (*shape) deepx Tensors on the
+    device given as map_location (torch's name: a device string such as 'cpu' or 'opencl', or
+    a Device) or device=, else the default device.
 
     weights_only and mmap are accepted for torch's signature: loading never unpickles or runs
     code, and reads the file into memory. A callable or dict map_location raises TypeError
@@ -264,7 +285,7 @@ def load(path: str | os.PathLike, map_location=None, *, device=None, weights_onl
     """
     import deepx  # deepx/__init__.py imports this module
 
-    filename = os.fsdecode(os.fspath(path))
+    filename = _name_of(path)
     if map_location is not None:
         if device is not None:
             raise TypeError("load: give map_location or device, not both")
@@ -275,16 +296,28 @@ def load(path: str | os.PathLike, map_location=None, *, device=None, weights_onl
         device = map_location
     if device is not None:
         device = deepx.device(device)
-    arrays, metadata = _read(filename)
+    arrays, metadata = _read_source(path, filename)
     tensors = {name: deepx.tensor(_as_deepx_dtype(array, name, filename), device=device)
                for name, array in arrays.items()}
     return _unflatten(tensors, metadata, filename)
 
 
-def load_arrays(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """Every tensor of a safetensors file as name -> (*shape) NumPy array (BF16 as float32)."""
-    arrays, _ = _read(os.fsdecode(os.fspath(path)))
+def load_arrays(path) -> dict[str, np.ndarray]:
+    """Every tensor of a safetensors file (a path or a binary file object) as name -> (*shape)
+    NumPy array (BF16 as float32)."""
+    arrays, _ = _read_source(path, _name_of(path))
     return arrays
+
+
+def _read_source(path, filename: str) -> tuple[dict, dict]:
+    """_read for a path; for a file object, its remaining bytes with _parse's same checks."""
+    if not hasattr(path, "read"):
+        return _read(filename)
+    data = path.read()
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise CheckpointError(f"{filename}: the file object must be opened in binary mode "
+                              f"(read() gave {type(data).__name__})")
+    return _parse(data, filename)
 
 
 def _as_deepx_dtype(array: np.ndarray, name: str, filename: str) -> np.ndarray:

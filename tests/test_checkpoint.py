@@ -854,3 +854,33 @@ def test_training_checkpoint_resumes_model_optimizer_and_scheduler(tmp_path):
     for a, b in zip(model.parameters(), model2.parameters()):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
     assert opt2.param_groups[0]["lr"] == opt.param_groups[0]["lr"] == 0.1 * 0.5 ** 3
+
+
+def test_save_and_load_take_file_objects(tmp_path):
+    """torch.save / torch.load take a file object as well as a path: io.BytesIO, an open file."""
+    import io
+
+    import deepx
+
+    arrays = _samples()
+    buf = io.BytesIO()
+    save(arrays, buf)
+    path = tmp_path / "same.safetensors"
+    save(arrays, path)
+    assert buf.getvalue() == path.read_bytes()  # the same bytes as a file on disk
+    buf.seek(0)
+    loaded = load_arrays(buf)
+    assert list(loaded) == list(arrays)
+    for name, array in arrays.items():
+        assert _same(loaded[name], array.astype(array.dtype.newbyteorder("="))), name
+    checkpoint = {"epoch": 3, "state": {"w": deepx.ones(2)}, "lr": [0.1]}
+    with open(tmp_path / "ck.safetensors", "wb") as f:
+        deepx.save(checkpoint, f)
+    with open(tmp_path / "ck.safetensors", "rb") as f:
+        back = deepx.load(f, map_location="cpu")
+    assert back["epoch"] == 3 and back["lr"] == [0.1]
+    assert back["state"]["w"].tolist() == [1.0, 1.0]
+    with pytest.raises(CheckpointError, match="binary mode"):
+        load(io.StringIO("text"))
+    with pytest.raises(CheckpointError, match="too short"):
+        load(io.BytesIO(b"abc"))
