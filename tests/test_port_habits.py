@@ -55,3 +55,25 @@ def test_backward_takes_pytorchs_keywords_and_refuses_what_it_cannot_do():
         (x * x).sum().backward(create_graph=True)
     with pytest.raises(NotImplementedError, match="inputs"):
         (x * x).sum().backward(inputs=[x])
+
+
+@pytest.mark.parametrize("dt", [dx.int64, dx.int32])
+@pytest.mark.parametrize("kw", [{"kernel_size": 2}, {"kernel_size": 3, "stride": 2, "padding": 1},
+                                {"kernel_size": 2, "ceil_mode": True}])
+def test_max_pool_of_integers(device, dt, kw):
+    """PyTorch's CPU max pooling takes integer tensors: the same maxima and indices as the
+    float path (ties keep the first tap), in the input's dtype; bool and average refuse."""
+    import deepx.nn.functional as F
+    from deepx.errors import DTypeError
+
+    host = np.random.default_rng(3).integers(-4, 4, (2, 3, 7, 9))
+    x = dx.tensor(host, device=device).to(dt)
+    out, idx = F.max_pool2d(x, return_indices=True, **kw)
+    ref, ref_idx = F.max_pool2d(x.double(), return_indices=True, **kw)
+    assert out.dtype is dt
+    np.testing.assert_array_equal(out.numpy(), ref.numpy())
+    np.testing.assert_array_equal(idx.numpy(), ref_idx.numpy())
+    with pytest.raises(DTypeError, match="max_pool2d: expected a floating or int32/int64"):
+        F.max_pool2d(x > 0, 2)
+    with pytest.raises(DTypeError, match="avg_pool2d: expected a floating input"):
+        F.avg_pool2d(x, 2)

@@ -78,7 +78,7 @@ class NumpyNNPrimitives:
     def max_pool2d(self, x, kernel_size, stride, padding, dilation, output_size):
         n, c, h, w = x.shape
         xp = _pad_for(x, kernel_size, stride, padding, dilation, output_size)
-        best = np.full((n, c) + tuple(output_size), -np.inf, dtype=x.dtype)
+        best = np.zeros((n, c) + tuple(output_size), dtype=x.dtype)  # the first tap replaces it
         argmax = np.zeros(best.shape, dtype=np.int64)
         found = np.zeros(output_size, dtype=bool)
         for i in range(kernel_size[0]):

@@ -5,6 +5,7 @@ handed to the primitives, which only fill the output.
 """
 from __future__ import annotations
 
+from .. import dtypes
 from ..autograd import Function
 from ..errors import DTypeError, ShapeError
 from .conv import pair
@@ -59,13 +60,17 @@ def _pool_out(size, k, s, p, d, ceil_mode):
     return out
 
 
-def _pool_args(op, input, kernel_size, stride, padding, dilation, ceil_mode):  # noqa: A002
-    """Validate a pooling call; returns the 4-D input and (kernel, stride, padding, out)."""
+def _pool_args(op, input, kernel_size, stride, padding, dilation, ceil_mode,  # noqa: A002
+               integers=False):
+    """Validate a pooling call; returns (kernel, stride, padding, out). integers: int32 and
+    int64 inputs are allowed too (max pooling, as PyTorch's CPU kernel; an average is not)."""
     if input.ndim not in (3, 4):
         raise ShapeError(f"{op}: expected input (N, C, H, W) or (C, H, W), got "
                          f"{tuple(input.shape)}")
-    if not input.dtype.is_floating_point:
-        raise DTypeError(f"{op}: expected a floating input, got {input.dtype.name} "
+    if not (input.dtype.is_floating_point
+            or integers and input.dtype in (dtypes.int32, dtypes.int64)):
+        kinds = "a floating or int32/int64" if integers else "a floating"
+        raise DTypeError(f"{op}: expected {kinds} input, got {input.dtype.name} "
                          f"{tuple(input.shape)}")
     kernel = pair(op, "kernel_size", kernel_size, 1)
     no_stride = stride is None or (isinstance(stride, (list, tuple)) and not stride)
@@ -92,7 +97,8 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1,  # noqa: 
 
     op = "max_pool2d"
     dilation = pair(op, "dilation", dilation, 1)
-    geom = _pool_args(op, input, kernel_size, stride, padding, dilation, ceil_mode)
+    geom = _pool_args(op, input, kernel_size, stride, padding, dilation, ceil_mode,
+                      integers=True)
     kernel, stride, padding, out_size = geom
     x = unsqueeze(input, 0) if input.ndim == 3 else input
     res = MaxPool2dFunction.apply(x, kernel_size=kernel, stride=stride, padding=padding,
