@@ -20,6 +20,11 @@ def host_operand(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
+def is_integer_scalar(value) -> bool:
+    """True for a NumPy integer scalar (np.int64(1)): an index like a Python int, not an array."""
+    return isinstance(value, np.integer)
+
+
 def is_array(value) -> bool:
     """True for a NumPy ndarray (an operand that becomes a tensor with its own dtype)."""
     return isinstance(value, np.ndarray)

@@ -12,6 +12,7 @@ from .ops import elementwise as ew
 from .ops import indexing as ix
 from .ops import movement as mv
 from .ops import views as vw
+from .ops.promotion import Cast
 
 
 class Tensor(TensorOps):
@@ -312,7 +313,7 @@ class Tensor(TensorOps):
                 device = a
         out = self
         if dtype is not None and dtypes.get(dtype) is not self.dtype:
-            out = ew.Cast.apply(out, dtype=dtypes.get(dtype))
+            out = Cast.apply(out, dtype=dtypes.get(dtype))
         if device is not None and Device(device) != out.device:
             out = Transfer.apply(out, device=Device(device))
         return out
@@ -341,7 +342,7 @@ class Tensor(TensorOps):
 
     def clone(self) -> Tensor:
         """A copy that stays in the graph."""
-        return ew.Cast.apply(self, dtype=self.dtype)  # a same-dtype cast is a fresh copy
+        return Cast.apply(self, dtype=self.dtype)  # a same-dtype cast is a fresh copy
 
     # ------------------------------------------------------------ in-place
     def _check_inplace(self, op: str) -> None:
@@ -382,7 +383,7 @@ class Tensor(TensorOps):
             if result.dtype.is_floating_point and not self.dtype.is_floating_point:
                 raise DTypeError(f"{op}: result type {result.dtype.name} can't be cast to the "
                                  f"desired output type {self.dtype.name} (shape {self.shape})")
-            result = ew.Cast.apply(result, dtype=self.dtype)
+            result = Cast.apply(result, dtype=self.dtype)
         be = self.device.backend
         node = result._node
         if node is not None and node.ctx is not None and any(

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 import operator
 
 from .errors import ShapeError
@@ -36,6 +37,17 @@ def _broadcast(op: str, shapes) -> tuple:
                              f"(dimension {i - ndim} differs)")
         out.append(sizes.pop() if sizes else 1)
     return tuple(out)
+
+
+def is_int(value) -> bool:
+    """A Python int or a NumPy integer scalar (numbers.Integral): what PyTorch takes for a dim,
+    a size or a count. NumPy integers come from loops over arrays and from array shapes."""
+    return isinstance(value, numbers.Integral)
+
+
+def is_real(value) -> bool:
+    """A Python or NumPy int or float (numbers.Real), not a bool's sibling types or a tensor."""
+    return isinstance(value, numbers.Real)
 
 
 def normalize_dim(op: str, dim: int, ndim: int, shape=None) -> int:

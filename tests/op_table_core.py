@@ -22,6 +22,7 @@ from deepx.ops import indexing as ix
 from deepx.ops import logical as lg
 from deepx.ops import matmul as mm
 from deepx.ops import movement as mv
+from deepx.ops import promotion
 from deepx.ops import reduce as rd
 from deepx.ops import repeat as rp
 from deepx.ops import sort as srt
@@ -349,7 +350,7 @@ CORE_OPS = [
                                name="ties-first")],
            covers=(rd.ArgReduce,), grad=False, tol_reason="exact: indices", torch=SAME_CALL),
     OpInfo("to_float64", lambda x: x.to(dx.float64) * 2, lambda x: x * 2,
-           _unary_samples(rand), covers=(ew.Cast,), torch=_torch_to_float64),
+           _unary_samples(rand), covers=(promotion.Cast,), torch=_torch_to_float64),
     OpInfo("sum", lambda x, **kw: x.sum(**kw), _np_reduce(np.sum), _reduce_samples(rand),
            covers=(rd.Sum,), atol32=1e-5, rtol32=1e-5,
            tol_reason="float32 tree vs pairwise summation order: error ~ log2(n) ulps",

@@ -58,3 +58,32 @@ def test_a_scalar_tensor_formats_as_a_number(device):
     assert f"{loss}" == str(loss.item())  # as torch: the number, not the repr
     with pytest.raises(TypeError):
         f"{dx.ones(2, device=device):.2f}"
+
+
+def test_a_numpy_integer_index_is_an_int_index(device):
+    """x[np.int64(0)] is a view, as x[0] is (a loop over an array yields NumPy integers)."""
+    x = dx.arange(6.0, device=device).reshape(2, 3)
+    row = x[np.int64(0)]
+    row.fill_(9.0)
+    assert x.tolist() == [[9.0, 9.0, 9.0], [3.0, 4.0, 5.0]]
+    x[np.int64(1)] = 1.0
+    x[:, np.int32(2)] = 7.0
+    assert x.tolist() == [[9.0, 9.0, 7.0], [1.0, 1.0, 7.0]]
+    assert float(x[np.int64(1), np.int64(0)]) == 1.0
+
+
+def test_numpy_integers_where_pytorch_takes_ints(device):
+    x = dx.arange(6.0, device=device).reshape(2, 3)
+    values, indices = x.max(np.int64(1))  # (values, indices), as with an int dim
+    assert values.tolist() == [2.0, 5.0] and indices.tolist() == [2, 2]
+    assert x.min(dim=np.int32(0)).indices.tolist() == [0, 0, 0]
+    assert x.unsqueeze(0).squeeze(np.int64(0)).shape == (2, 3)
+    assert x.flip(np.int64(1)).tolist() == [[2.0, 1.0, 0.0], [5.0, 4.0, 3.0]]
+    assert x.roll(np.int64(1), np.int64(1)).tolist() == [[2.0, 0.0, 1.0], [5.0, 3.0, 4.0]]
+    assert [t.shape for t in x.split(np.int64(1))] == [(1, 3), (1, 3)]
+    assert nn.LayerNorm(np.int64(3)).to(device)(x).shape == (2, 3)
+    assert F.layer_norm(x, (np.int64(3),)).shape == (2, 3)
+    assert float(x.norm(p=np.float32(1))) == 15.0
+    img = dx.randn(1, 1, 2, 3, device=device)
+    assert nn.AdaptiveAvgPool2d((np.int64(1), np.int64(1)))(img).shape == (1, 1, 1, 1)
+    assert F.interpolate(img, scale_factor=np.float32(2)).shape == (1, 1, 4, 6)

@@ -5,6 +5,7 @@ from .. import dtypes
 from .._tensor import Tensor
 from ..creation import empty, ones, tensor, zeros
 from ..errors import ShapeError
+from ..shapes import is_int
 from . import functional as F
 from . import init
 from .module import Module
@@ -110,9 +111,9 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
                  bias: bool = True, device=None, dtype=None) -> None:
         super().__init__()
-        if isinstance(normalized_shape, int):
+        if is_int(normalized_shape):
             normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(normalized_shape)
+        self.normalized_shape = tuple(int(n) for n in normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         self.use_bias = bias

@@ -14,7 +14,8 @@ from ..backend import BinaryOp, UnaryOp
 from ..errors import DTypeError, ShapeError
 from ..shapes import normalize_dim
 from .arrays import scalar_like, unbroadcast
-from .elementwise import _as_float, sigmoid, tanh  # noqa: F401 - re-exported for F.sigmoid/tanh
+from .elementwise import sigmoid, tanh  # noqa: F401 - re-exported for F.sigmoid/tanh
+from .promotion import _as_float
 
 
 def _positive(backend, x):

@@ -12,6 +12,7 @@ import operator
 from ..autograd import Function
 from ..backend import BinaryOp, ReduceOp, conv_out_size
 from ..errors import DTypeError, ShapeError
+from ..shapes import is_int
 from .arrays import broadcast_to
 
 
@@ -199,7 +200,7 @@ def _check_conv(op, x_shape, w_shape, bias, stride, padding, dilation, groups):
     n, c, h, w = x_shape
     o, cg, kh, kw = w_shape
     shapes = f"input {x_shape} and weight {w_shape}"
-    if not isinstance(groups, int) or groups < 1 or c % groups or o % groups:
+    if not is_int(groups) or groups < 1 or c % groups or o % groups:
         raise ShapeError(f"{op}: groups={groups} must be a positive int dividing both the "
                          f"input channels {c} and the output channels {o} ({shapes})")
     if cg * groups != c:
@@ -231,9 +232,9 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         if isinstance(v, str):
             return v
         v = v[0] if isinstance(v, (tuple, list)) and len(v) == 1 else v
-        if not isinstance(v, int):
+        if not is_int(v):
             raise ShapeError(f"conv1d: {arg} must be an int, got {v!r}")
-        return (0 if arg == "padding" else 1, v)
+        return (0 if arg == "padding" else 1, int(v))
 
     out = conv2d(unsqueeze(input, -2), unsqueeze(weight, -2), bias, stride=one(stride, "stride"),
                  padding=one(padding, "padding"), dilation=one(dilation, "dilation"),

@@ -6,7 +6,8 @@ from ..backend import BinaryOp, ReduceOp, UnaryOp
 from ..errors import DTypeError
 from ..shapes import broadcast_shapes
 from .arrays import unbroadcast
-from .elementwise import _Binary, _operands, _tensor_types
+from .elementwise import _Binary
+from .promotion import _operands, _tensor_types
 
 
 class FloorDivide(_Binary):

@@ -1,12 +1,26 @@
-"""Elementwise ops: unary math, binary arithmetic with broadcasting, where, clip, cast."""
+"""Elementwise ops: unary math, binary arithmetic with broadcasting, where, clip.
+
+Operand wrapping, type promotion and the dtype cast live in promotion.py.
+"""
 from __future__ import annotations
 
-from .. import _host, dtypes
-from ..autograd import Function, _Tensor
+from .. import dtypes
+from ..autograd import Function
 from ..backend import BinaryOp, UnaryOp
 from ..errors import DeepxError, DTypeError
 from ..shapes import broadcast_shapes
 from .arrays import scalar_like, unbroadcast
+from .promotion import (
+    _ArrayOperand,
+    _as_dtype,
+    _as_float,
+    _check_scalar,
+    _host_operand,
+    _no_bool,
+    _operands,
+    _tensor_types,
+    _to,
+)
 
 
 # ---------------------------------------------------------------- unary
@@ -375,101 +389,7 @@ class Clip(Function):
         return tuple(grads)
 
 
-class Cast(Function):
-    """y = x converted to `dtype`; the gradient is cast back."""
-
-    name = "to"
-
-    @staticmethod
-    def forward(ctx, x, dtype):
-        ctx.dtype_in = dtypes.of(x)
-        return ctx.backend.cast(x, dtype)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return ctx.backend.cast(grad, ctx.dtype_in)
-
-
 # ---------------------------------------------------------------- public functions
-def _tensor_types():
-    from .._tensor import Tensor
-
-    return Tensor
-
-
-def _as_float(x):
-    """Float-only math (exp, log, ...) promotes integer and bool tensors to float32, as PyTorch."""
-    return _to(x, dtypes.result_type(x, floating=True))
-
-
-def _operands(op: str, a, b, true_divide=False):
-    """Wrap a Python scalar and promote both operands to one dtype (dtypes.result_type)."""
-    tensor_cls = _Tensor[0]
-    if type(a) is tensor_cls and type(b) is tensor_cls:  # the common case, on every op
-        dt = dtypes.of(a._data)
-        if dt is dtypes.of(b._data) and (dt.is_floating_point or not true_divide):
-            return a, b
-    ranks = (_host_operand(a, b), _host_operand(b, a))
-    a, b = (x.tensor if isinstance(x, _ArrayOperand) else x for x in ranks)
-    if not isinstance(a, tensor_cls) and not isinstance(b, tensor_cls):
-        raise DTypeError(f"{op}: expected at least one tensor, got {type(a).__name__} and "
-                         f"{type(b).__name__}")
-    dt = dtypes.result_type(*(x if isinstance(x, _ArrayOperand) else _check_scalar(op, x)
-                              for x in ranks), floating=true_divide)
-    return _as_dtype(a, dt, b), _as_dtype(b, dt, a)
-
-
-class _ArrayOperand:
-    """A NumPy array operand made a tensor. In type promotion it ranks as a dimensioned tensor
-    even when 0-d: PyTorch converts arrays before promoting, so x + np.array(1.0) is float64
-    where x + deepx.tensor(1.0, dtype=float64) stays float32."""
-
-    __slots__ = ("tensor", "dtype", "ndim")
-
-    def __init__(self, tensor) -> None:
-        self.tensor, self.dtype, self.ndim = tensor, tensor.dtype, max(1, tensor.ndim)
-
-
-def _host_operand(x, other):
-    """x as an operand beside `other`: a NumPy scalar as a Python scalar, a NumPy array as an
-    _ArrayOperand on other's device (its dtype kept: x + np.ones(3) is float64, as PyTorch)."""
-    tensor_cls = _tensor_types()
-    if isinstance(x, tensor_cls):
-        return x
-    x = _host.host_operand(x)
-    if _host.is_array(x) and isinstance(other, tensor_cls):
-        from ..creation import tensor
-
-        return _ArrayOperand(tensor(x, device=other.device))
-    return x
-
-
-def _as_dtype(x, dt, other):
-    """x (a tensor or a Python scalar, then put on other's device) as a tensor of dtype dt."""
-    tensor_cls = _tensor_types()
-    if isinstance(x, tensor_cls):
-        return _to(x, dt)
-    return tensor_cls._wrap(other.device.backend.full((), x, dt), other.device)
-
-
-def _check_scalar(op, value):
-    if not isinstance(value, (bool, int, float, _tensor_types())):
-        raise DTypeError(f"{op}: unsupported operand of type {type(value).__name__}")
-    return value
-
-
-def _to(x, dt):
-    return x if x.dtype is dt else Cast.apply(x, dtype=dt)
-
-
-def _no_bool(op: str, why: str, *operands) -> None:
-    """PyTorch refuses some arithmetic on bool tensors; so do we, naming the op and shapes."""
-    tensors = [x for x in operands if isinstance(x, _tensor_types())]
-    if any(t.dtype is dtypes.bool_ for t in tensors):
-        shapes = " and ".join(str(tuple(t.shape)) for t in tensors)
-        raise DTypeError(f"{op}: {why} (shapes {shapes})")
-
-
 def add(a, b):
     """a + b with broadcasting. (*A), (*B) -> broadcast(A, B)."""
     return Add.apply(*_operands("add", a, b))

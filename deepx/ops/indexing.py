@@ -102,7 +102,9 @@ def _is_array_index(k) -> bool:
 
     if isinstance(k, (Tensor, list)):
         return True
-    return hasattr(k, "__array__") and not isinstance(k, (int, slice))
+    # a NumPy integer (np.int64(1), from a loop over an array) indexes like an int: a view
+    return (hasattr(k, "__array__") and not isinstance(k, (int, slice))
+            and not _host.is_integer_scalar(k))
 
 
 def _is_bool_index(k) -> bool:

@@ -58,8 +58,9 @@ def any_(input, dim=None, keepdim=False):  # noqa: A002 - PyTorch's argument nam
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A002
     """Elementwise |input - other| <= atol + rtol * |other| (finite error) or equal; bool,
     broadcast shape. NaN is close to NaN only with equal_nan."""
-    from .elementwise import _operands, add, compare, mul, sub
     from .elementwise import abs as abs_
+    from .elementwise import add, compare, mul, sub
+    from .promotion import _operands
 
     a, b = _operands("isclose", input, other)
     with no_grad():

@@ -22,6 +22,7 @@ from .activation import relu, softplus
 from .arrays import scalar_like
 from .gather import Gather
 from .movement import permute, reshape
+from .promotion import _tensor_types
 from .reduce import mean, sum
 
 
@@ -108,7 +109,7 @@ def _class_targets(op, input, target, weight, ignore_index=None):  # noqa: A002
     """
     from ..creation import tensor
 
-    from_host = not isinstance(target, ew._tensor_types())
+    from_host = not isinstance(target, _tensor_types())
     if from_host:
         target = tensor(target, device=input.device)
     shapes = f"input {tuple(input.shape)}, target {tuple(target.shape)}"
@@ -144,7 +145,7 @@ def _class_targets(op, input, target, weight, ignore_index=None):  # noqa: A002
 
 
 def _host_tensor(array, like):
-    return ew._tensor_types()._wrap(like.device.backend.from_numpy(array), like.device)
+    return _tensor_types()._wrap(like.device.backend.from_numpy(array), like.device)
 
 
 def _target_weights(x, host, valid, weight):
@@ -181,7 +182,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     reduction = _reduction(op, reduction, size_average, reduce)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
-    if isinstance(target, ew._tensor_types()) and target.dtype.is_floating_point:
+    if isinstance(target, _tensor_types()) and target.dtype.is_floating_point:
         return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
     x, t, t_shape = _class_targets(op, input, target, weight, ignore_index)
     loss = CrossEntropy.apply(x, t, None if weight is None else weight.detach(),
@@ -247,7 +248,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100,  
 
 def _pair_loss(op, input, target):  # noqa: A002
     """Check two tensors broadcast (error names the op and both shapes)."""
-    if not isinstance(target, ew._tensor_types()):
+    if not isinstance(target, _tensor_types()):
         from ..creation import tensor
 
         target = tensor(target, dtype=input.dtype, device=input.device)

@@ -8,7 +8,7 @@ import math
 from .. import dtypes
 from ..autograd import Function
 from ..errors import ShapeError
-from ..shapes import contiguous_strides, infer_shape, normalize_dim, view_strides
+from ..shapes import contiguous_strides, infer_shape, is_int, normalize_dim, view_strides
 from .views import Contiguous, Expand, Permute, Reshape, ReshapeView, View
 
 
@@ -156,7 +156,7 @@ def squeeze(x, dim=None):
         dims = [i for i, n in enumerate(x.shape) if n == 1]
     else:
         dims = [normalize_dim("squeeze", d, x.ndim, x.shape)
-                for d in ((dim,) if isinstance(dim, int) else dim)]
+                for d in ((dim,) if is_int(dim) else dim)]
     return reshape(x, tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1)))
 
 

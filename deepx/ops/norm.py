@@ -13,6 +13,7 @@ from .. import dtypes, rng
 from ..autograd import Function, no_grad
 from ..backend import BinaryOp, ReduceOp, UnaryOp
 from ..errors import DeepxError, DTypeError, ShapeError
+from ..shapes import is_int
 from .arrays import scalar_like
 
 
@@ -225,8 +226,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # no
     from .movement import reshape
 
     op = "layer_norm"
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else \
-        tuple(normalized_shape)
+    shape = (int(normalized_shape),) if is_int(normalized_shape) else \
+        tuple(int(n) for n in normalized_shape)
     k = len(shape)
     if k == 0 or k > input.ndim or tuple(input.shape[input.ndim - k:]) != shape:
         raise ShapeError(f"{op}: normalized_shape {shape} does not match the trailing dims of "

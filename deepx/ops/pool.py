@@ -8,6 +8,7 @@ from __future__ import annotations
 from .. import dtypes
 from ..autograd import Function
 from ..errors import DTypeError, ShapeError
+from ..shapes import is_int
 from .conv import pair
 
 
@@ -120,7 +121,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,  # n
     op = "avg_pool2d"
     kernel, stride, padding, out_size = _pool_args(op, input, kernel_size, stride, padding,
                                                    (1, 1), ceil_mode)
-    if divisor_override is not None and (not isinstance(divisor_override, int)
+    if divisor_override is not None and (not is_int(divisor_override)
                                          or divisor_override < 1):
         raise ShapeError(f"{op}: divisor_override must be a positive int, got "
                          f"{divisor_override!r}")
@@ -158,7 +159,8 @@ def adaptive_avg_pool2d(input, output_size):  # noqa: A002 - PyTorch's argument 
     if len(sizes) != 2:
         raise ShapeError(f"{op}: output_size must be an int or a pair, got {output_size!r}")
     oh, ow = (n if o is None else o for o, n in zip(sizes, (h, w)))
-    if not all(isinstance(v, int) and v >= 1 for v in (oh, ow)) or min(h, w) < 1:
+    oh, ow = (int(v) if is_int(v) else v for v in (oh, ow))
+    if not all(is_int(v) and v >= 1 for v in (oh, ow)) or min(h, w) < 1:
         raise ShapeError(f"{op}: cannot pool input {tuple(input.shape)} to output size "
                          f"{output_size!r}")
     if not input.dtype.is_floating_point:

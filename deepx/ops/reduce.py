@@ -9,7 +9,7 @@ from .. import dtypes
 from ..autograd import Function
 from ..backend import ArgReduceOp, BinaryOp, ReduceOp, UnaryOp
 from ..errors import DTypeError, ShapeError
-from ..shapes import normalize_dim, normalize_dims
+from ..shapes import is_real, normalize_dim, normalize_dims
 from . import elementwise as ew
 from .arrays import broadcast_to, keepdim_shape, scalar_like
 from .elementwise import div
@@ -244,9 +244,10 @@ def _extreme(fn, fn_dim, arg_op, name, x, dim, keepdim):
     if dim is None:  # the full max()/min(): NaN results share the gradient among NaN inputs
         return fn.apply(x, axes=normalize_dims(name, dim, x.ndim, x.shape), keepdim=keepdim,
                         nan_shares=True)
-    if not isinstance(dim, int):
+    if not isinstance(dim, int) and not hasattr(dim, "__index__"):  # a tuple of dims
         return fn.apply(x, axes=normalize_dims(name, dim, x.ndim, x.shape), keepdim=keepdim)
-    axis = normalize_dim(name, dim, x.ndim, x.shape)
+    axis = normalize_dim(name, dim, x.ndim, x.shape)  # (a NumPy integer too: one dim)
+    dim = axis
     indices = _arg(arg_op, name, x, dim, keepdim)
     if x.ndim == 0:
         return MaxMin(fn.apply(x, axes=(), keepdim=keepdim), indices)
@@ -353,7 +354,7 @@ def norm(x, p="fro", dim=None, keepdim=False):
         return amax(ew.abs(x), tuple(axes), keepdim)
     if p == -math.inf:
         return amin(ew.abs(x), tuple(axes), keepdim)
-    if not isinstance(p, (int, float)) or p <= 0:
+    if not is_real(p) or isinstance(p, bool) or p <= 0:
         raise ValueError(f"norm: p must be 'fro', inf, -inf or a positive number, got {p!r}")
     if p == 1:
         return Sum.apply(ew.abs(x), axes=axes, keepdim=keepdim)

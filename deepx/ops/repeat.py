@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..autograd import Function
 from ..errors import ShapeError
-from ..shapes import contiguous_strides, normalize_dim
+from ..shapes import contiguous_strides, is_int, normalize_dim
 
 
 class Flip(Function):
@@ -39,7 +39,7 @@ def _sizes(args):
 
 def flip(input, dims):  # noqa: A002 - PyTorch's argument names
     """Reverse input along each dim in dims (int or sequence); same shape."""
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    dims = (dims,) if is_int(dims) else tuple(dims)
     axes = tuple(normalize_dim("flip", d, input.ndim, input.shape) for d in dims)
     if len(set(axes)) != len(axes):
         raise ShapeError(f"flip: dims {dims} has a repeated dim (input shape "
@@ -81,12 +81,12 @@ def roll(input, shifts, dims=None):  # noqa: A002 - PyTorch's argument names
     from .movement import cat, reshape
 
     if dims is None:
-        if not isinstance(shifts, int) and len(shifts) != 1:
+        if not is_int(shifts) and len(shifts) != 1:
             raise ShapeError(f"roll: shifts {shifts} needs dims when it has several values")
-        shift = shifts if isinstance(shifts, int) else shifts[0]
+        shift = shifts if is_int(shifts) else shifts[0]
         return reshape(roll(reshape(input, (-1,)), shift, 0), tuple(input.shape))
-    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    shifts = (shifts,) if is_int(shifts) else tuple(shifts)
+    dims = (dims,) if is_int(dims) else tuple(dims)
     if len(shifts) != len(dims):
         raise ShapeError(f"roll: shifts {shifts} and dims {dims} should have the same length")
     out = input

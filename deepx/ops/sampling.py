@@ -12,6 +12,7 @@ import math
 
 from .. import dtypes
 from ..errors import ShapeError
+from ..shapes import is_int, is_real
 
 _PAD_MODES = ("constant", "reflect", "replicate", "circular")
 
@@ -119,10 +120,10 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest",  # noqa: A0
     if (size is None) == (scale_factor is None):
         raise ValueError("interpolate: only one of size or scale_factor should be defined")
     if size is not None:
-        sizes = [int(size)] * spatial if isinstance(size, int) else [int(s) for s in size]
+        sizes = [int(size)] * spatial if is_int(size) else [int(s) for s in size]
         scales = [None] * spatial
     else:
-        scales = ([float(scale_factor)] * spatial if isinstance(scale_factor, (int, float))
+        scales = ([float(scale_factor)] * spatial if is_real(scale_factor)
                   else [float(s) for s in scale_factor])
         sizes = [int(math.floor(n * s)) for n, s in zip(shape[2:], scales)]
         if recompute_scale_factor:

@@ -13,7 +13,7 @@ from .. import dtypes
 from ..autograd import Function
 from ..backend import BinaryOp
 from ..errors import ShapeError
-from ..shapes import contiguous_strides
+from ..shapes import contiguous_strides, is_int
 
 
 class View(Function):
@@ -249,8 +249,8 @@ def split(x, split_size_or_sections, dim=0):
     """Views of x along dim: pieces of split_size (the last may be smaller) or listed sizes."""
     d = _dim("split", x, dim)
     n = x.shape[d]
-    if isinstance(split_size_or_sections, int):
-        size = split_size_or_sections
+    if is_int(split_size_or_sections):
+        size = int(split_size_or_sections)
         if size <= 0 and n:
             raise ShapeError(f"split: split_size must be positive, got {size} for shape "
                              f"{tuple(x.shape)}")
