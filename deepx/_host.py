@@ -14,10 +14,23 @@ from .errors import DTypeError, ShapeError
 
 
 def host_operand(value):
-    """An operand given as NumPy data, as PyTorch takes it: a NumPy scalar becomes the Python
-    scalar (weakly typed, so x * np.float32(2) keeps x's dtype); anything else is returned as
-    it is (ops make an ndarray a tensor on the other operand's device, is_array)."""
-    return value.item() if isinstance(value, np.generic) else value
+    """An operand given as NumPy data, as PyTorch takes it: a NumPy bool, integer or float
+    scalar becomes the Python scalar (weakly typed, so x * np.float32(2) keeps x's dtype);
+    anything else is returned as it is (ops make an ndarray a tensor on the other operand's
+    device, is_array; a complex or datetime scalar stays, for the op to refuse by name)."""
+    if isinstance(value, np.generic) and value.dtype.kind in "biuf":
+        return value.item()
+    return value
+
+
+def array_result_dtype(operands, true_divide: bool):
+    """The NumPy dtype of `tensor op ndarray` (operands: their NumPy dtypes). PyTorch hands
+    that arithmetic to NumPy, so NumPy's promotion decides (float32 with an int64 array is
+    float64, NEP 50); true division of integers is float64, as np.true_divide."""
+    dt = np.result_type(*operands)
+    if true_divide and dt.kind in "biu":
+        return np.dtype(np.float64)
+    return dt
 
 
 def is_integer_scalar(value) -> bool:

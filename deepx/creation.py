@@ -6,6 +6,7 @@ import numpy as np
 from . import dtypes, rng
 from ._device import Device, default_device
 from .errors import DTypeError
+from .shapes import is_int
 
 
 def _device(device) -> Device:
@@ -28,16 +29,26 @@ def _finish(array, device, requires_grad):
 
 
 def _infer_dtype(data, host: np.ndarray) -> dtypes.DType:
-    """PyTorch's rules: NumPy arrays keep their dtype, Python floats become float32."""
+    """PyTorch's rules: NumPy arrays and scalars keep their dtype (also inside lists: a list of
+    np.float64 values is float64), Python floats become float32."""
     kind = host.dtype.kind
     if kind == "b":
         return dtypes.bool_
     if kind in "iu":
         return dtypes.int32 if host.dtype == np.int32 else dtypes.int64
     if kind == "f":
-        keep = isinstance(data, (np.ndarray, np.generic)) and host.dtype == np.float64
+        keep = host.dtype == np.float64 and _holds_numpy_float64(data)
         return dtypes.float64 if keep else dtypes.float32
     raise DTypeError(f"tensor: cannot build a tensor from data of dtype {host.dtype}")
+
+
+def _holds_numpy_float64(data, depth: int = 0) -> bool:
+    """True when data is, or (in nested lists and tuples) holds, NumPy float64 data."""
+    if isinstance(data, (np.ndarray, np.generic)):
+        return data.dtype == np.float64
+    if isinstance(data, (list, tuple)) and depth < 32:
+        return any(_holds_numpy_float64(item, depth + 1) for item in data)
+    return False
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False):
@@ -49,6 +60,9 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
         data = data.numpy()
     host = np.asarray(data)
     dt = _infer_dtype(data, host) if dtype is None else dtypes.get(dtype)
+    if host.dtype.kind not in "biuf":  # complex, datetime, strings, objects: no silent cast
+        raise DTypeError(f"tensor: cannot build a {dt.name} tensor from data of dtype "
+                         f"{host.dtype}")
     dev = _device(device)
     return _finish(dev.backend.from_numpy(host.astype(dt.np, copy=False)), dev, requires_grad)
 
@@ -79,9 +93,13 @@ def as_tensor(data, dtype=None, device=None):
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     """A tensor of `size` filled with fill_value (dtype from the value if not given)."""
+    if isinstance(fill_value, complex) or (isinstance(fill_value, np.generic)
+                                           and fill_value.dtype.kind not in "biuf"):
+        raise DTypeError(f"full: cannot fill with {fill_value!r} ({type(fill_value).__name__});"
+                         " deepx has bool, integer and floating dtypes only")
     if dtype is None:
-        dtype = (dtypes.bool_ if isinstance(fill_value, bool) else
-                 dtypes.int64 if isinstance(fill_value, int) else dtypes.float32)
+        dtype = (dtypes.bool_ if isinstance(fill_value, (bool, np.bool_)) else
+                 dtypes.int64 if is_int(fill_value) else dtypes.float32)
     dev, dt = _device(device), dtypes.get(dtype)
     return _finish(dev.backend.full(tuple(size), fill_value, dt), dev, requires_grad)
 
@@ -131,7 +149,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
         raise ValueError("arange: step must be nonzero")
     n = max(0, int(np.ceil((end - start) / step)))
     if dtype is None:
-        ints = all(isinstance(v, int) for v in (start, end, step))
+        ints = all(is_int(v) for v in (start, end, step))
         dtype = dtypes.int64 if ints else dtypes.float32
     dev = _device(device)
     return _finish(dev.backend.arange(start, step, n, dtypes.get(dtype)), dev, requires_grad)

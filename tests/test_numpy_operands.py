@@ -21,6 +21,10 @@ CASES = [
     ("x + np.array(1.0)", "float64"),  # an array ranks as a dimensioned tensor, even 0-d
     ("x + np.array(1.0, np.float32)", "float32"), ("x.int() + np.array(2)", "int64"),
     ("x.int() + np.array(2, np.int32)", "int32"),
+    # PyTorch computes tensor op ndarray in NumPy: NumPy's promotion decides the dtype
+    ("x + np.array([1, 2, 3])", "float64"), ("x * np.array(2)", "float64"),
+    ("x.long() / np.array([1, 2, 3])", "float64"), ("x.int() + np.array([1, 2, 3], np.int8)",
+                                                     "int32"),
     ("x.int() * np.float32(2.5)", "float32"), ("x.int() + np.int64(2)", "int32"),
     ("x.double() * np.float32(2)", "float64"), ("x.sum(np.int64(0))", "float32"),
 ]
@@ -87,3 +91,32 @@ def test_numpy_integers_where_pytorch_takes_ints(device):
     img = dx.randn(1, 1, 2, 3, device=device)
     assert nn.AdaptiveAvgPool2d((np.int64(1), np.int64(1)))(img).shape == (1, 1, 1, 1)
     assert F.interpolate(img, scale_factor=np.float32(2)).shape == (1, 1, 4, 6)
+
+
+@pytest.mark.filterwarnings("ignore:Creating a tensor from a list of numpy.ndarrays")
+def test_numpy_data_builds_tensors_of_its_dtype():
+    torch = pytest.importorskip("torch")
+    for expr in ("arange(np.int64(3))", "full((2,), np.int64(1))", "tensor([np.float64(1.5)])",
+                 "tensor([np.ones(2), np.ones(2)])", "tensor([1.5])", "full((2,), np.float32(2))",
+                 "tensor([np.int32(1), np.int32(2)])"):
+        got = eval("dx." + expr, {"dx": dx, "np": np})  # noqa: S307 - the expressions above
+        want = eval("torch." + expr, {"torch": torch, "np": np})  # noqa: S307
+        assert str(want.dtype) == f"torch.{got.dtype.name}", expr
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_numpy_values_deepx_cannot_hold_are_refused_by_name(device):
+    """Complex, datetime and text data raise a DTypeError naming the op, never cast silently
+    (a datetime used to fill as its day count, a complex as its real part)."""
+    from deepx.errors import DTypeError
+
+    v = dx.ones(3, device=device)
+    cases = [(lambda: v + np.datetime64(5, "ns"), "add"), (lambda: v * np.complex64(1j), "mul"),
+             (lambda: v.fill_(np.datetime64("2020-01-01")), "tensor"),
+             (lambda: v.fill_(np.complex64(1 + 2j)), "tensor"),
+             (lambda: dx.full((2,), np.complex128(1j)), "full"),
+             (lambda: dx.full((2,), 1j), "full"), (lambda: dx.tensor(["a"]), "tensor"),
+             (lambda: dx.tensor(np.array([1, "a"], dtype=object)), "tensor")]
+    for make, op in cases:
+        with pytest.raises(DTypeError, match=f"^{op}: "):
+            make()

@@ -4,7 +4,8 @@ differentiable dtype conversion that promotion inserts.
 
 PyTorch's rules: a tensor with dims outranks a 0-d tensor, which outranks a Python scalar; a
 lower-ranked operand only lifts the category (bool < integer < floating). NumPy scalars are
-weakly typed Python scalars; NumPy arrays rank as tensors with dims, even 0-d ones.
+weakly typed Python scalars. A NumPy array operand gives NumPy's result dtype, since PyTorch
+computes tensor op ndarray in NumPy; deepx computes it on the device and keeps the gradient.
 """
 from __future__ import annotations
 
@@ -51,20 +52,34 @@ def _operands(op: str, a, b, true_divide=False):
     if not isinstance(a, tensor_cls) and not isinstance(b, tensor_cls):
         raise DTypeError(f"{op}: expected at least one tensor, got {type(a).__name__} and "
                          f"{type(b).__name__}")
-    dt = dtypes.result_type(*(x if isinstance(x, _ArrayOperand) else _check_scalar(op, x)
-                              for x in ranks), floating=true_divide)
+    if any(isinstance(x, _ArrayOperand) for x in ranks):
+        dt = _array_result(ranks, true_divide)
+    else:
+        dt = dtypes.result_type(_check_scalar(op, a), _check_scalar(op, b),
+                                floating=true_divide)
     return _as_dtype(a, dt, b), _as_dtype(b, dt, a)
 
 
+def _array_result(ranks, true_divide):
+    """The dtype of tensor op ndarray: NumPy's (PyTorch computes it in NumPy), as the nearest
+    deepx dtype when NumPy's has none (int8, uint8, int16 -> int64; float16 -> float32)."""
+    np_dtype = _host.array_result_dtype(
+        [x.array_dtype if isinstance(x, _ArrayOperand) else x.dtype.np for x in ranks],
+        true_divide)
+    try:
+        return dtypes.get(np_dtype)
+    except DTypeError:
+        return dtypes.int64 if np_dtype.kind in "iu" else dtypes.float32
+
+
 class _ArrayOperand:
-    """A NumPy array operand made a tensor. In type promotion it ranks as a dimensioned tensor
-    even when 0-d: PyTorch converts arrays before promoting, so x + np.array(1.0) is float64
-    where x + deepx.tensor(1.0, dtype=float64) stays float32."""
+    """A NumPy array operand made a tensor, with the array's own NumPy dtype: PyTorch computes
+    tensor op ndarray in NumPy, so the result dtype is NumPy's (_array_result)."""
 
-    __slots__ = ("tensor", "dtype", "ndim")
+    __slots__ = ("tensor", "array_dtype")
 
-    def __init__(self, tensor) -> None:
-        self.tensor, self.dtype, self.ndim = tensor, tensor.dtype, max(1, tensor.ndim)
+    def __init__(self, tensor, array_dtype) -> None:
+        self.tensor, self.array_dtype = tensor, array_dtype
 
 
 def _host_operand(x, other):
@@ -77,7 +92,7 @@ def _host_operand(x, other):
     if _host.is_array(x) and isinstance(other, tensor_cls):
         from ..creation import tensor
 
-        return _ArrayOperand(tensor(x, device=other.device))
+        return _ArrayOperand(tensor(x, device=other.device), x.dtype)
     return x
 
 
