@@ -25,7 +25,8 @@ from .ops.einsum import einsum
 from .ops.gather import gather, index_select, scatter, scatter_add
 from .ops.indexing import bincount, index_fill, masked_fill, nonzero
 from .ops.logical import all_ as all, any_ as any  # noqa: A004 - PyTorch's names
-from .ops.logical import allclose, eq, equal, ge, gt, isclose, le, lt, ne
+from .ops.logical import (allclose, bitwise_and, bitwise_or, bitwise_xor, eq, equal, ge, gt,
+                          isclose, le, lt, ne)
 from .ops.repeat import flip, roll, tile
 from .ops.sort import argsort, sort, topk
 from .ops.movement import (cat, expand, flatten, pad, permute, reshape, squeeze, stack, transpose,
@@ -61,5 +62,6 @@ __all__ = [
     "einsum", "bincount", "gather", "index_fill", "masked_fill", "nonzero", "scatter",
     "scatter_add", "all", "any", "allclose", "eq", "equal", "ge", "gt", "isclose", "le", "lt",
     "ne", "flip", "roll", "tile", "argsort", "sort", "topk", "from_numpy", "inference_mode",
-    "set_grad_enabled", "float16", "half", "is_tensor", "numel",
+    "set_grad_enabled", "float16", "half", "is_tensor", "numel", "bitwise_and", "bitwise_or",
+    "bitwise_xor",
 ]

@@ -124,16 +124,55 @@ class TensorOps:
     def __ge__(self, other):
         return ew.compare(BinaryOp.GE, "ge", self, other)
 
+    # & | ^ ~ are bitwise on integer tensors and logical on bool ones, as in PyTorch
     def __and__(self, other):
-        return ew.compare(BinaryOp.AND, "logical_and", self, other)
+        return lg.bitwise_and(self, other)
+
+    def __rand__(self, other):
+        return lg.bitwise_and(other, self)
+
+    def __iand__(self, other):
+        return self._write("bitwise_and_", lg.bitwise_and(self, other))
 
     def __or__(self, other):
-        return ew.compare(BinaryOp.OR, "logical_or", self, other)
+        return lg.bitwise_or(self, other)
+
+    def __ror__(self, other):
+        return lg.bitwise_or(other, self)
+
+    def __ior__(self, other):
+        return self._write("bitwise_or_", lg.bitwise_or(self, other))
+
+    def __xor__(self, other):
+        return lg.bitwise_xor(self, other)
+
+    def __rxor__(self, other):
+        return lg.bitwise_xor(other, self)
+
+    def __ixor__(self, other):
+        return self._write("bitwise_xor_", lg.bitwise_xor(self, other))
+
+    def __ipow__(self, other):
+        return self._write("pow_", ew.pow(self, other))
+
+    def bitwise_and(self, other):
+        return lg.bitwise_and(self, other)
+
+    def bitwise_or(self, other):
+        return lg.bitwise_or(self, other)
+
+    def bitwise_xor(self, other):
+        return lg.bitwise_xor(self, other)
 
     def __invert__(self):
-        if self.dtype is not dtypes.bool_:
-            raise DTypeError(f"invert: only bool tensors are supported, got {self.dtype.name}")
+        if self.dtype.is_floating_point:
+            raise DTypeError(f"invert: only integer and bool tensors are supported, got "
+                             f"{self.dtype.name} {tuple(self.shape)}")
+        if self.dtype is not dtypes.bool_:  # two's complement: ~x == x ^ -1
+            return lg.bitwise_xor(self, -1)
         return type(self)._wrap(self.device.backend.unary(UnaryOp.NOT, self._data), self.device)
+
+    bitwise_not = __invert__
 
     __hash__ = object.__hash__
 

@@ -25,8 +25,8 @@
  *     Chunked. UnaryOp STEP (x > alpha) and NOT (x == 0); bool output; matches NumpyBackend.unary.
  * elementwise_binary(op, n, ndim, shape, stride_a, stride_b, off_a, off_b, a, b, out)
  *     out[i] = a[..] op b[..] for every BinaryOp: ADD..MINIMUM, FLOOR_DIVIDE, REMAINDER,
- *     RELU_BACKWARD (a where b > 0, else 0: relu's gradient from its output), and
- *     the comparisons EQ..OR (then out is uchar, built with -D OUT_DTYPE=uchar); matches
+ *     RELU_BACKWARD (a where b > 0, else 0: relu's gradient from its output),
+ *     BITWISE_AND/OR/XOR (integer and bool inputs only), and the comparisons EQ..OR (then out is uchar, built with -D OUT_DTYPE=uchar); matches
  *     NumpyBackend.binary (NaN propagates through MAXIMUM/MINIMUM; integer POW by repeated
  *     squaring, PyTorch's truncation for negative exponents; integer // and % by 0 give 0;
  *     integer +, -, * and pow wrap in two's complement, computed without C's signed overflow).
@@ -97,6 +97,9 @@
 #define BINARY_FLOOR_DIVIDE 15
 #define BINARY_REMAINDER 16
 #define BINARY_RELU_BACKWARD 17
+#define BINARY_BITWISE_AND 18
+#define BINARY_BITWISE_OR 19
+#define BINARY_BITWISE_XOR 20
 
 /* The fast paths work on CHUNK elements per work-item: a runtime `op` switch per element
  * stops PoCL from vectorising across work-items (4x slower than a + b), so these switch once
@@ -271,6 +274,10 @@ inline DTYPE binary_apply(int op, DTYPE a, DTYPE b) {
     case BINARY_REMAINDER:
         return IS_INTEGRAL(DTYPE) ? remainder_int(a, b) : (DTYPE)remainder_real((REAL)a, (REAL)b);
     case BINARY_RELU_BACKWARD: return b > 0 ? a : (DTYPE)0;
+    /* integer and bool (uchar) only; through long so that the line compiles for floats too */
+    case BINARY_BITWISE_AND: return (DTYPE)((long)a & (long)b);
+    case BINARY_BITWISE_OR: return (DTYPE)((long)a | (long)b);
+    case BINARY_BITWISE_XOR: return (DTYPE)((long)a ^ (long)b);
     default: return 0;
     }
 }

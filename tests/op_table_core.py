@@ -339,6 +339,15 @@ CORE_OPS = [
                         Sample((distinct(rng, 1, 5), distinct(rng, 7, 1))),
                         Sample((distinct(rng, 7), np.array(0.0)))],
            covers=(ew.Compare,), grad=False, tol_reason="exact: comparisons", torch=SAME_CALL),
+    OpInfo("bitwise", lambda a, b: (((a & b) * 4 + (a | b)) * 8 + (a ^ b)) * 16 + ~a,
+           lambda a, b: (((a & b) * 4 + (a | b)) * 8 + (a ^ b)) * 16 + ~a,
+           lambda rng: [Sample((_ints(rng, 3, 4), _ints(rng, 4)), name="int64"),
+                        Sample((_ints(rng, 5, 1, dtype=np.int32), _ints(rng, 1, 7, dtype=np.int32)),
+                               name="int32-outer"),
+                        Sample((_ints(rng, 6), 5), name="int-scalar"),
+                        Sample((_ints(rng, 2, 3) > 0, _ints(rng, 3) > 0), name="bool")],
+           covers=(ew.Compare,), grad=False, tol_reason="exact: integer bit operations",
+           torch=SAME_CALL),
     OpInfo("argmax_argmin", lambda x, **kw: x.argmax(**kw) * 10 + x.argmin(**kw),
            lambda x, dim=None, keepdim=False: (
                np.argmax(x, axis=dim, keepdims=keepdim) * 10

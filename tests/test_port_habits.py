@@ -77,3 +77,29 @@ def test_max_pool_of_integers(device, dt, kw):
         F.max_pool2d(x > 0, 2)
     with pytest.raises(DTypeError, match="avg_pool2d: expected a floating input"):
         F.avg_pool2d(x, 2)
+
+
+def test_bitwise_operators_and_in_place_forms(device):
+    """& | ^ ~ are bitwise on integers and logical on bools (PyTorch); &= |= ^= **= write in
+    place (an alias sees it); in-place results may not move down bool < int < float."""
+    from deepx.errors import DTypeError
+
+    i = dx.tensor([5, -3, 12], device=device)
+    assert (i & 6).tolist() == [4, 4, 4] and (6 | i).tolist() == [7, -1, 14]
+    assert (i ^ i).tolist() == [0, 0, 0] and (~i).tolist() == [-6, 2, -13]
+    b = dx.tensor([True, False, True], device=device)
+    assert (b ^ True).tolist() == [False, True, False] and (b & b).dtype is dx.bool_
+    alias = i
+    i &= 6
+    assert alias.tolist() == [4, 4, 4]
+    v = dx.tensor([1.0, 2.0, 3.0], device=device)
+    alias = v
+    v **= 2
+    assert alias.tolist() == [1.0, 4.0, 9.0]
+    with pytest.raises(DTypeError, match="bitwise_and: not implemented for float32"):
+        v & 1
+    with pytest.raises(DTypeError, match="add_: result type int64 can't be cast"):
+        b += 2
+    with pytest.raises(DTypeError, match="mul_: result type float32 can't be cast"):
+        alias_i = dx.tensor([1, 2], device=device)
+        alias_i *= 1.5

@@ -62,10 +62,15 @@ class BinaryOp(enum.IntEnum):
     REMAINDER = 16      # a - floor(a / b) * b, sign of b; integer b == 0 gives 0
     RELU_BACKWARD = 17  # a where b > 0 else 0: relu's gradient a from its output b (PyTorch's
     #                     threshold_backward at 0; NaN in b gives 0)
+    BITWISE_AND = 18    # a & b, a | b, a ^ b on integer and bool arrays (two's complement,
+    BITWISE_OR = 19     # as NumPy's bitwise_and/or/xor); the result keeps the dtype
+    BITWISE_XOR = 20
 
 
 COMPARISONS = frozenset({BinaryOp.EQ, BinaryOp.NE, BinaryOp.LT, BinaryOp.LE, BinaryOp.GT,
                          BinaryOp.GE, BinaryOp.AND, BinaryOp.OR})
+# integer and bool only: both backends raise DTypeError for floating operands
+BITWISE = frozenset({BinaryOp.BITWISE_AND, BinaryOp.BITWISE_OR, BinaryOp.BITWISE_XOR})
 
 
 class ReduceOp(enum.IntEnum):
@@ -126,7 +131,8 @@ class Backend:
         raise NotImplementedError
 
     def binary(self, op, a, b):
-        """z = op(a, b); a, b of one dtype, broadcast shapes; comparisons give bool."""
+        """z = op(a, b); a, b of one dtype, broadcast shapes; comparisons give bool; the
+        BITWISE ops take integer and bool arrays only (DTypeError for floating ones)."""
         raise NotImplementedError
 
     def where(self, cond, a, b):

@@ -5,7 +5,8 @@ import math
 
 import numpy as np
 
-from . import ArgReduceOp, Backend, BinaryOp, ReduceOp, UnaryOp
+from ..errors import DTypeError
+from . import BITWISE, ArgReduceOp, Backend, BinaryOp, ReduceOp, UnaryOp
 from .numpy_index import NumpyIndexPrimitives
 from .numpy_nn import NumpyNNPrimitives
 from .numpy_optim import NumpyOptimPrimitives
@@ -123,6 +124,9 @@ _BINARY = {
     BinaryOp.GE: np.greater_equal,
     BinaryOp.AND: np.logical_and,
     BinaryOp.OR: np.logical_or,
+    BinaryOp.BITWISE_AND: np.bitwise_and,
+    BinaryOp.BITWISE_OR: np.bitwise_or,
+    BinaryOp.BITWISE_XOR: np.bitwise_xor,
     BinaryOp.FLOOR_DIVIDE: np.floor_divide,  # NumPy: 0 for an integer zero divisor
     BinaryOp.REMAINDER: np.remainder,
     BinaryOp.RELU_BACKWARD: lambda a, b: np.where(b > 0, a, 0).astype(np.result_type(a, b),
@@ -183,6 +187,8 @@ class NumpyBackend(NumpyNNPrimitives, NumpyOptimPrimitives, NumpyIndexPrimitives
                                 else x.dtype, copy=False))
 
     def binary(self, op, a, b):
+        if op in BITWISE and np.result_type(a, b).kind == "f":
+            raise DTypeError(f"binary: {BinaryOp(op).name} is not supported for float tensors")
         if op == BinaryOp.POW and np.result_type(a, b).kind in "iu":
             return _dense(_quiet(_int_pow, a, b))
         return _dense(_quiet(_BINARY[op], a, b))

@@ -531,7 +531,8 @@ def sigmoid(x):
 
 
 class Compare(Function):
-    """z = a op b for a comparison or logical BinaryOp: bool, so never recorded."""
+    """z = a op b for a comparison, logical or bitwise BinaryOp: bool or integer results, so
+    never recorded."""
 
     name = "compare"
 

@@ -1,5 +1,6 @@
 """Logical reductions and comparisons that give bools or Python bools: all, any, isclose,
-allclose, equal. Nothing here is recorded (PyTorch gives these no gradient)."""
+allclose, equal; and the bitwise ops on integer and bool tensors. Nothing here is recorded
+(PyTorch gives these no gradient)."""
 from __future__ import annotations
 
 import math
@@ -7,6 +8,7 @@ import math
 from .. import dtypes
 from ..autograd import Function, no_grad
 from ..backend import BinaryOp, ReduceOp
+from ..errors import DTypeError
 from ..shapes import normalize_dims
 from .arrays import scalar_like
 
@@ -125,3 +127,31 @@ def gt(input, other):  # noqa: A002
 def ge(input, other):  # noqa: A002
     """input >= other elementwise with broadcasting; bool."""
     return _compare(BinaryOp.GE, "ge", input, other)
+
+
+def _bitwise(op, name, input, other):  # noqa: A002
+    """input op other for integer and bool tensors (after promotion); DTypeError otherwise,
+    as PyTorch has no bitwise ops on floating types."""
+    from .elementwise import compare
+    from .promotion import _operands
+
+    a, b = _operands(name, input, other)
+    if a.dtype.is_floating_point:
+        raise DTypeError(f"{name}: not implemented for {a.dtype.name} tensors (integer and bool "
+                         f"only; shapes {tuple(a.shape)} and {tuple(b.shape)})")
+    return compare(op, name, a, b)  # an integer or bool result: never recorded
+
+
+def bitwise_and(input, other):  # noqa: A002 - PyTorch's argument names
+    """input & other elementwise with broadcasting, integer or bool (logical and for bool)."""
+    return _bitwise(BinaryOp.BITWISE_AND, "bitwise_and", input, other)
+
+
+def bitwise_or(input, other):  # noqa: A002
+    """input | other elementwise with broadcasting, integer or bool (logical or for bool)."""
+    return _bitwise(BinaryOp.BITWISE_OR, "bitwise_or", input, other)
+
+
+def bitwise_xor(input, other):  # noqa: A002
+    """input ^ other elementwise with broadcasting, integer or bool (logical xor for bool)."""
+    return _bitwise(BinaryOp.BITWISE_XOR, "bitwise_xor", input, other)

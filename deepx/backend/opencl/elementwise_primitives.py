@@ -15,7 +15,7 @@ import numpy as np
 from ... import dtypes
 from ...errors import DTypeError
 from ...shapes import broadcast_shapes
-from .. import COMPARISONS, BinaryOp, UnaryOp
+from .. import BITWISE, COMPARISONS, BinaryOp, UnaryOp
 from .runtime import PER_CALL
 from .strided import broadcast_strides, collapse, int4_arg, int8_arg, row_view
 
@@ -57,6 +57,8 @@ class CLElementwisePrimitives:
         if plan is None:
             op = BinaryOp(op)
             dt = np_promote(a.dtype, b.dtype)
+            if op in BITWISE and dt.is_floating_point:
+                raise DTypeError(f"binary: {op.name} is not supported for float tensors")
             if op not in COMPARISONS and dt is _BOOL:
                 if op in (BinaryOp.SUB, BinaryOp.POW, BinaryOp.FLOOR_DIVIDE, BinaryOp.REMAINDER):
                     raise DTypeError(f"binary: {op.name} is not supported for bool tensors")
