@@ -440,13 +440,11 @@ class Tensor(TensorOps):
 
     def add_(self, other, alpha=1) -> Tensor:
         """self += alpha * other in place."""
-        step = ew.mul(other, alpha) if alpha != 1 else other
-        return self._write("add_", ew.add(self, step))
+        return self._write("add_", ew.add(self, other, alpha=alpha))
 
     def sub_(self, other, alpha=1) -> Tensor:
         """self -= alpha * other in place."""
-        step = ew.mul(other, alpha) if alpha != 1 else other
-        return self._write("sub_", ew.sub(self, step))
+        return self._write("sub_", ew.sub(self, other, alpha=alpha))
 
     def mul_(self, other) -> Tensor:
         """self *= other in place."""

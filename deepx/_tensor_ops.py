@@ -79,6 +79,24 @@ class TensorOps:
     def __imod__(self, other):
         return self._write("remainder_", dv.remainder(self, other))
 
+    def add(self, other, alpha=1):
+        return ew.add(self, other, alpha=alpha)
+
+    def sub(self, other, alpha=1):
+        return ew.sub(self, other, alpha=alpha)
+
+    def mul(self, other):
+        return ew.mul(self, other)
+
+    def div(self, other, rounding_mode=None):
+        """self / other; rounding_mode 'floor' is floor_divide ('trunc' is not supported)."""
+        if rounding_mode is None:
+            return ew.div(self, other)
+        if rounding_mode == "floor":
+            return dv.floor_divide(self, other)
+        raise NotImplementedError(f"div: rounding_mode={rounding_mode!r} is not supported "
+                                  "(None or 'floor')")
+
     def floor_divide(self, other):
         return dv.floor_divide(self, other)
 

@@ -120,3 +120,17 @@ def test_numpy_values_deepx_cannot_hold_are_refused_by_name(device):
     for make, op in cases:
         with pytest.raises(DTypeError, match=f"^{op}: "):
             make()
+
+
+def test_matmul_with_an_array_and_cat_of_non_tensors(device):
+    v = dx.tensor([1.0, 2.0, 3.0], device=device)
+    out = v @ np.ones(3, np.float32)
+    assert float(out) == 6.0 and out.dtype is dx.float32
+    assert (v @ np.ones(3)).dtype is dx.float64  # NumPy's promotion, as torch
+    with pytest.raises(TypeError, match="matmul: expected tensors"):
+        v @ [1.0, 2.0, 3.0]
+    with pytest.raises(TypeError, match="cat: expected a sequence of tensors, got ndarray at "
+                                        "position 1"):
+        dx.cat([v, np.ones(3, np.float32)])
+    with pytest.raises(TypeError, match="stack: expected a sequence of tensors, got list"):
+        dx.stack([v, [1.0, 2.0, 3.0]])

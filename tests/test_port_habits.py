@@ -103,3 +103,23 @@ def test_bitwise_operators_and_in_place_forms(device):
     with pytest.raises(DTypeError, match="mul_: result type float32 can't be cast"):
         alias_i = dx.tensor([1, 2], device=device)
         alias_i *= 1.5
+
+
+def test_scalar_where_alpha_and_arithmetic_methods(device):
+    torch = pytest.importorskip("torch")
+    host = np.array([1.0, 2.0, 3.0], np.float32)
+    v, tv = dx.tensor(host, device=device), torch.tensor(host)
+    for expr in ("where(v > 1, 1.5, 0)", "where(v > 1, 1, 0)",
+                 "where(v > 1, np.float32(1), np.float32(0))", "add(v, 2, alpha=3)",
+                 "sub(v, v, alpha=2)", "add(v.long(), 2, alpha=3)"):
+        got = eval("dx." + expr, {"dx": dx, "np": np, "v": v})  # noqa: S307
+        want = eval("torch." + expr, {"torch": torch, "np": np, "v": tv})  # noqa: S307
+        assert got.tolist() == want.tolist() and str(want.dtype) == f"torch.{got.dtype.name}"
+    for expr in ("v.clone().sub_(np.float32(1), alpha=2)", "v.clone().add_(v, alpha=0.5)",
+                 "v.add(1)", "v.sub(v, alpha=3)", "v.mul(2)", "v.div(2)",
+                 "v.div(2, rounding_mode='floor')"):
+        got = eval(expr, {"np": np, "v": v})  # noqa: S307
+        want = eval(expr, {"np": np, "v": tv})  # noqa: S307
+        assert got.tolist() == want.tolist(), expr
+    with pytest.raises(NotImplementedError, match="rounding_mode"):
+        v.div(2, rounding_mode="trunc")

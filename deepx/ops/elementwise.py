@@ -4,7 +4,7 @@ Operand wrapping, type promotion and the dtype cast live in promotion.py.
 """
 from __future__ import annotations
 
-from .. import dtypes
+from .. import _host, dtypes
 from ..autograd import Function
 from ..backend import BinaryOp, UnaryOp
 from ..errors import DeepxError, DTypeError
@@ -390,16 +390,23 @@ class Clip(Function):
 
 
 # ---------------------------------------------------------------- public functions
-def add(a, b):
-    """a + b with broadcasting. (*A), (*B) -> broadcast(A, B)."""
-    return Add.apply(*_operands("add", a, b))
+def add(a, b, alpha=1):
+    """a + alpha * b with broadcasting. (*A), (*B) -> broadcast(A, B)."""
+    return Add.apply(*_operands("add", a, _scaled(b, alpha)))
 
 
-def sub(a, b):
-    """a - b with broadcasting; a bool tensor operand raises DTypeError, as PyTorch."""
+def sub(a, b, alpha=1):
+    """a - alpha * b with broadcasting; a bool tensor operand raises DTypeError, as PyTorch."""
     _no_bool("sub", "subtraction with a bool tensor is not supported; use ^ or logical_xor()",
              a, b)
-    return Sub.apply(*_operands("sub", a, b))
+    return Sub.apply(*_operands("sub", a, _scaled(b, alpha)))
+
+
+def _scaled(b, alpha):
+    """alpha * b for add/sub's alpha: a tensor product, or plain arithmetic on scalars."""
+    if alpha == 1:
+        return b
+    return mul(b, alpha) if isinstance(b, _tensor_types()) else b * alpha
 
 
 def mul(a, b):
@@ -449,6 +456,12 @@ def where(condition, input=None, other=None):  # noqa: A002 - PyTorch's argument
         return condition.nonzero(as_tuple=True)
     if input is None or other is None:
         raise TypeError("where: expected where(condition) or where(condition, input, other)")
+    if isinstance(condition, tensor_cls) and not isinstance(input, tensor_cls) \
+            and not isinstance(other, tensor_cls):  # two scalars: 0-d tensors beside condition
+        input = _host.host_operand(input)  # noqa: A001
+        dt = dtypes.result_type(_check_scalar("where", input),
+                                _check_scalar("where", _host.host_operand(other)))
+        input = tensor_cls._wrap(condition.device.backend.full((), input, dt), condition.device)
     if not isinstance(condition, tensor_cls) or condition.dtype is not dtypes.bool_:
         raise DTypeError("where: condition must be a bool tensor, got "
                          f"{getattr(condition, 'dtype', type(condition).__name__)}")

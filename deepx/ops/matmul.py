@@ -39,6 +39,7 @@ def matmul(a, b):
     """torch.matmul: (K)@(K), (M,K)@(K), (K)@(K,N), (*A,M,K)@(*B,K,N) -> (*broadcast,M,N)."""
     from .movement import expand, reshape
 
+    a, b = _matmul_operands(a, b)
     if a.ndim == 0 or b.ndim == 0:
         raise ShapeError(f"matmul: both arguments need at least 1 dimension, got shapes "
                          f"{tuple(a.shape)} and {tuple(b.shape)}")
@@ -68,3 +69,20 @@ def matmul(a, b):
     if b.ndim == 1:
         shape = shape[:-1]
     return reshape(out, shape)
+
+
+def _matmul_operands(a, b):
+    """Tensors as they are; a NumPy array beside a tensor becomes a tensor on its device, both
+    in NumPy's result dtype (PyTorch computes tensor @ ndarray in NumPy); anything else is a
+    TypeError naming what it got."""
+    from .promotion import _array_result, _ArrayOperand, _host_operand, _tensor_types, _to
+
+    tensor_cls = _tensor_types()
+    if isinstance(a, tensor_cls) and isinstance(b, tensor_cls):
+        return a, b
+    ranks = (_host_operand(a, b), _host_operand(b, a))
+    if not all(isinstance(x, (tensor_cls, _ArrayOperand)) for x in ranks):
+        raise TypeError(f"matmul: expected tensors (or a NumPy array beside a tensor), got "
+                        f"{type(a).__name__} and {type(b).__name__}")
+    dt = _array_result(ranks, False)
+    return tuple(_to(x.tensor if isinstance(x, _ArrayOperand) else x, dt) for x in ranks)

@@ -183,9 +183,21 @@ def expand(x, *sizes):
     return x if shape == tuple(x.shape) else Expand.apply(x, shape=shape)
 
 
+def _tensor_list(op: str, tensors) -> list:
+    """The sequence as a list; TypeError naming the first element that is not a tensor."""
+    from .._tensor import Tensor
+
+    tensors = list(tensors)
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: expected a sequence of tensors, got {type(t).__name__} at "
+                            f"position {i} (make it one with deepx.tensor)")
+    return tensors
+
+
 def cat(tensors, dim=0):
     """Concatenate tensors of equal shapes except along dim."""
-    tensors = list(tensors)
+    tensors = _tensor_list("cat", tensors)
     if not tensors:
         raise ShapeError("cat: expected a non-empty list of tensors")
     ref = tensors[0]
@@ -206,7 +218,7 @@ def cat(tensors, dim=0):
 
 def stack(tensors, dim=0):
     """Stack equal-shape tensors along a new dim."""
-    tensors = list(tensors)
+    tensors = _tensor_list("stack", tensors)
     if not tensors:
         raise ShapeError("stack: expected a non-empty list of tensors")
     for t in tensors[1:]:
