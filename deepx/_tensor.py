@@ -426,9 +426,9 @@ class Tensor(TensorOps):
 
     def fill_(self, value) -> Tensor:
         """Fill with a scalar (or a 0-d tensor) in place."""
-        if isinstance(value, Tensor) and value.ndim:
+        if (isinstance(value, Tensor) or hasattr(value, "ndim")) and value.ndim:  # or ndarray
             raise ShapeError(f"fill_: only supports 0-dimension value tensor but got tensor "
-                             f"with {value.ndim} dimensions (shape {value.shape})")
+                             f"with {value.ndim} dimensions (shape {tuple(value.shape)})")
         return self._write("fill_", self._same(value))
 
     def copy_(self, src) -> Tensor:

@@ -134,3 +134,13 @@ def test_matmul_with_an_array_and_cat_of_non_tensors(device):
         dx.cat([v, np.ones(3, np.float32)])
     with pytest.raises(TypeError, match="stack: expected a sequence of tensors, got list"):
         dx.stack([v, [1.0, 2.0, 3.0]])
+
+
+def test_fill_takes_a_number_not_an_array(device):
+    from deepx.errors import ShapeError
+
+    v = dx.zeros(3, device=device)
+    assert v.fill_(np.float32(2)).tolist() == [2.0, 2.0, 2.0]
+    assert v.fill_(np.array(3.0)).tolist() == [3.0, 3.0, 3.0]
+    with pytest.raises(ShapeError, match="fill_: only supports 0-dimension"):
+        v.fill_(np.array([7.0, 8.0, 9.0]))
