@@ -429,7 +429,13 @@ class Tensor(TensorOps):
         if (isinstance(value, Tensor) or hasattr(value, "ndim")) and value.ndim:  # or ndarray
             raise ShapeError(f"fill_: only supports 0-dimension value tensor but got tensor "
                              f"with {value.ndim} dimensions (shape {tuple(value.shape)})")
-        return self._write("fill_", self._same(value))
+        if isinstance(value, complex) or getattr(getattr(value, "dtype", None), "kind", "") \
+                in ("c", "M", "m", "U", "S", "O", "V"):
+            raise DTypeError(f"fill_: cannot fill a {self.dtype.name} tensor with {value!r}")
+        value = self._same(value)
+        if value.dtype is not self.dtype:  # the value is converted, as torch's fill_ does
+            value = Cast.apply(value, dtype=self.dtype)
+        return self._write("fill_", value)
 
     def copy_(self, src) -> Tensor:
         """Copy src (broadcast, converted) into this tensor in place."""

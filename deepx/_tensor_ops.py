@@ -89,13 +89,7 @@ class TensorOps:
         return ew.mul(self, other)
 
     def div(self, other, rounding_mode=None):
-        """self / other; rounding_mode 'floor' is floor_divide ('trunc' is not supported)."""
-        if rounding_mode is None:
-            return ew.div(self, other)
-        if rounding_mode == "floor":
-            return dv.floor_divide(self, other)
-        raise NotImplementedError(f"div: rounding_mode={rounding_mode!r} is not supported "
-                                  "(None or 'floor')")
+        return ew.div(self, other, rounding_mode=rounding_mode)
 
     def floor_divide(self, other):
         return dv.floor_divide(self, other)

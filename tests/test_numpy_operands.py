@@ -112,8 +112,9 @@ def test_numpy_values_deepx_cannot_hold_are_refused_by_name(device):
 
     v = dx.ones(3, device=device)
     cases = [(lambda: v + np.datetime64(5, "ns"), "add"), (lambda: v * np.complex64(1j), "mul"),
-             (lambda: v.fill_(np.datetime64("2020-01-01")), "tensor"),
-             (lambda: v.fill_(np.complex64(1 + 2j)), "tensor"),
+             (lambda: v.fill_(np.datetime64("2020-01-01")), "fill_"),
+             (lambda: v.fill_(np.complex64(1 + 2j)), "fill_"), (lambda: v.fill_(1j), "fill_"),
+             (lambda: dx.tensor(np.ones(2, complex)), "tensor"),
              (lambda: dx.full((2,), np.complex128(1j)), "full"),
              (lambda: dx.full((2,), 1j), "full"), (lambda: dx.tensor(["a"]), "tensor"),
              (lambda: dx.tensor(np.array([1, "a"], dtype=object)), "tensor")]
@@ -144,3 +145,15 @@ def test_fill_takes_a_number_not_an_array(device):
     assert v.fill_(np.array(3.0)).tolist() == [3.0, 3.0, 3.0]
     with pytest.raises(ShapeError, match="fill_: only supports 0-dimension"):
         v.fill_(np.array([7.0, 8.0, 9.0]))
+
+
+@pytest.mark.filterwarnings("ignore::numpy.exceptions.ComplexWarning")
+def test_casts_pytorch_makes_on_request(device):
+    """An explicit dtype casts complex data (the real part, as torch); fill_ converts a 0-d
+    tensor value of another dtype (torch: bool.fill_(tensor(1)) is all True)."""
+    got = dx.tensor(np.array([1 + 2j, 3 - 1j]), dtype=dx.float32, device=device)
+    assert got.tolist() == [1.0, 3.0]
+    flags = dx.tensor([True, False], device=device)
+    assert flags.fill_(dx.tensor(1, device=device)).tolist() == [True, True]
+    ints = dx.tensor([1, 2, 3], device=device)
+    assert ints.fill_(dx.tensor(2.5, device=device)).tolist() == [2, 2, 2]

@@ -123,3 +123,17 @@ def test_scalar_where_alpha_and_arithmetic_methods(device):
         assert got.tolist() == want.tolist(), expr
     with pytest.raises(NotImplementedError, match="rounding_mode"):
         v.div(2, rounding_mode="trunc")
+
+
+def test_alpha_rounding_mode_max_of_two_tensors_and_boolean_p(device):
+    from deepx.errors import DTypeError
+
+    i = dx.tensor([1, 2], device=device)
+    with pytest.raises(DTypeError, match="alpha must not be a floating point number"):
+        dx.add(i, i, alpha=0.5)
+    x = dx.tensor([1.0, -2.0, 3.0], device=device)
+    assert dx.add(x, 1, alpha=0.5).tolist() == [1.5, -1.5, 3.5]
+    assert dx.div(x, 2, rounding_mode="floor").tolist() == [0.0, -1.0, 1.0]
+    assert dx.max(x, dx.zeros(3, device=device)).tolist() == [1.0, 0.0, 3.0]  # torch.max(x, y)
+    assert dx.min(x, dx.zeros(3, device=device)).tolist() == [0.0, -2.0, 0.0]
+    assert float(x.norm(p=True)) == 6.0  # True is 1, as torch

@@ -392,21 +392,31 @@ class Clip(Function):
 # ---------------------------------------------------------------- public functions
 def add(a, b, alpha=1):
     """a + alpha * b with broadcasting. (*A), (*B) -> broadcast(A, B)."""
-    return Add.apply(*_operands("add", a, _scaled(b, alpha)))
+    return Add.apply(*_operands("add", a, _scaled("add", a, b, alpha)))
 
 
 def sub(a, b, alpha=1):
     """a - alpha * b with broadcasting; a bool tensor operand raises DTypeError, as PyTorch."""
     _no_bool("sub", "subtraction with a bool tensor is not supported; use ^ or logical_xor()",
              a, b)
-    return Sub.apply(*_operands("sub", a, _scaled(b, alpha)))
+    return Sub.apply(*_operands("sub", a, _scaled("sub", a, b, alpha)))
 
 
-def _scaled(b, alpha):
-    """alpha * b for add/sub's alpha: a tensor product, or plain arithmetic on scalars."""
+def _scaled(op, a, b, alpha):
+    """alpha * b for add/sub's alpha: a tensor product, or plain arithmetic on scalars. A float
+    alpha with integer or bool operands raises DTypeError, as PyTorch."""
     if alpha == 1:
         return b
-    return mul(b, alpha) if isinstance(b, _tensor_types()) else b * alpha
+    tensor_cls = _tensor_types()
+
+    def integral(x):
+        return not x.dtype.is_floating_point if isinstance(x, tensor_cls) else \
+            isinstance(x, int)
+
+    if isinstance(alpha, float) and integral(a) and integral(b):
+        raise DTypeError(f"{op}: for integral input tensors, argument alpha must not be a "
+                         f"floating point number (alpha={alpha})")
+    return mul(b, alpha) if isinstance(b, tensor_cls) else b * alpha
 
 
 def mul(a, b):
@@ -414,8 +424,16 @@ def mul(a, b):
     return Mul.apply(*_operands("mul", a, b))
 
 
-def div(a, b):
-    """a / b with broadcasting (true division: integers give float32)."""
+def div(a, b, rounding_mode=None):
+    """a / b with broadcasting (true division: integers give float32); rounding_mode 'floor'
+    is floor_divide ('trunc' raises NotImplementedError)."""
+    if rounding_mode is not None:
+        if rounding_mode != "floor":
+            raise NotImplementedError(f"div: rounding_mode={rounding_mode!r} is not supported "
+                                      "(None or 'floor')")
+        from .division import floor_divide
+
+        return floor_divide(a, b)
     return Div.apply(*_operands("div", a, b, true_divide=True))
 
 

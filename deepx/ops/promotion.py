@@ -30,9 +30,11 @@ class Cast(Function):
 
 
 def _tensor_types():
-    from .._tensor import Tensor
+    """deepx.Tensor (autograd keeps it once _tensor.py has loaded: no import per call)."""
+    return _Tensor[0]
 
-    return Tensor
+
+_PLAIN = (bool, int, float)  # Python scalars: operands as they are, no NumPy wrapping
 
 
 def _as_float(x):
@@ -47,12 +49,15 @@ def _operands(op: str, a, b, true_divide=False):
         dt = dtypes.of(a._data)
         if dt is dtypes.of(b._data) and (dt.is_floating_point or not true_divide):
             return a, b
-    ranks = (_host_operand(a, b), _host_operand(b, a))
-    a, b = (x.tensor if isinstance(x, _ArrayOperand) else x for x in ranks)
+    if type(a) in _PLAIN or type(b) in _PLAIN:  # tensor op Python scalar: no NumPy data
+        ranks = (a, b)
+    else:
+        ranks = (_host_operand(a, b), _host_operand(b, a))
+        a, b = (x.tensor if isinstance(x, _ArrayOperand) else x for x in ranks)
     if not isinstance(a, tensor_cls) and not isinstance(b, tensor_cls):
         raise DTypeError(f"{op}: expected at least one tensor, got {type(a).__name__} and "
                          f"{type(b).__name__}")
-    if any(isinstance(x, _ArrayOperand) for x in ranks):
+    if type(ranks[0]) is _ArrayOperand or type(ranks[1]) is _ArrayOperand:
         dt = _array_result(ranks, true_divide)
     else:
         dt = dtypes.result_type(_check_scalar(op, a), _check_scalar(op, b),

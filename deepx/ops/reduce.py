@@ -13,6 +13,7 @@ from ..shapes import is_real, normalize_dim, normalize_dims
 from . import elementwise as ew
 from .arrays import broadcast_to, keepdim_shape, scalar_like
 from .elementwise import div
+from .promotion import _tensor_types
 
 # torch.max(x, dim) returns this pair.
 MaxMin = collections.namedtuple("MaxMin", ["values", "indices"])
@@ -244,6 +245,8 @@ def _extreme(fn, fn_dim, arg_op, name, x, dim, keepdim):
     if dim is None:  # the full max()/min(): NaN results share the gradient among NaN inputs
         return fn.apply(x, axes=normalize_dims(name, dim, x.ndim, x.shape), keepdim=keepdim,
                         nan_shares=True)
+    if isinstance(dim, _tensor_types()):  # torch.max(x, other): the elementwise maximum
+        return (ew.maximum if fn is Max else ew.minimum)(x, dim)
     if not isinstance(dim, int) and not hasattr(dim, "__index__"):  # a tuple of dims
         return fn.apply(x, axes=normalize_dims(name, dim, x.ndim, x.shape), keepdim=keepdim)
     axis = normalize_dim(name, dim, x.ndim, x.shape)  # (a NumPy integer too: one dim)
@@ -354,7 +357,7 @@ def norm(x, p="fro", dim=None, keepdim=False):
         return amax(ew.abs(x), tuple(axes), keepdim)
     if p == -math.inf:
         return amin(ew.abs(x), tuple(axes), keepdim)
-    if not is_real(p) or isinstance(p, bool) or p <= 0:
+    if not is_real(p) or p <= 0:
         raise ValueError(f"norm: p must be 'fro', inf, -inf or a positive number, got {p!r}")
     if p == 1:
         return Sum.apply(ew.abs(x), axes=axes, keepdim=keepdim)
