@@ -380,7 +380,7 @@ class Tensor(TensorOps):
                 raise ShapeError(f"{op}: output with shape {self.shape} doesn't match the "
                                  f"broadcast shape {joint}")
         if result.dtype is not self.dtype:
-            if _category(result.dtype) > _category(self.dtype):  # torch.can_cast's rule
+            if not dtypes.can_cast(result.dtype, self.dtype):
                 raise DTypeError(f"{op}: result type {result.dtype.name} can't be cast to the "
                                  f"desired output type {self.dtype.name} (shape {self.shape})")
             result = Cast.apply(result, dtype=self.dtype)
@@ -564,8 +564,3 @@ def is_tensor(obj) -> bool:
 def numel(input: Tensor) -> int:  # noqa: A002 - PyTorch's argument name
     """Number of elements of input (torch.numel)."""
     return input.numel()
-
-
-def _category(dt) -> int:
-    """bool 0 < integer 1 < floating 2: an in-place result may not move down (torch.can_cast)."""
-    return 2 if dt.is_floating_point else 0 if dt is dtypes.bool_ else 1

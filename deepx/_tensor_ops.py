@@ -253,14 +253,10 @@ class TensorOps:
     def std(self, dim=None, correction=1, keepdim=False, unbiased=None):
         return rd.std(self, dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
 
-    def max(self, dim=None, keepdim=False):
-        if isinstance(dim, TensorOps):
-            return ew.maximum(self, dim)
+    def max(self, dim=None, keepdim=False):  # a tensor `dim`: the elementwise maximum
         return rd.max(self, dim, keepdim)
 
-    def min(self, dim=None, keepdim=False):
-        if isinstance(dim, TensorOps):
-            return ew.minimum(self, dim)
+    def min(self, dim=None, keepdim=False):  # a tensor `dim`: the elementwise minimum
         return rd.min(self, dim, keepdim)
 
     def norm(self, p="fro", dim=None, keepdim=False):

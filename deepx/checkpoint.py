@@ -233,10 +233,7 @@ def _write_atomic(filename: str, header: bytes, arrays: list) -> None:
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with open(fd, "wb") as f:
-            f.write(len(header).to_bytes(8, "little"))
-            f.write(header)
-            for array in arrays:
-                _write_tensor(f, array)
+            _write_stream(f, header, arrays)
             f.flush()
             os.fsync(f.fileno())
         os.replace(temp, filename)

@@ -95,6 +95,12 @@ def _category(dt: DType) -> int:
     return 2 if dt.is_floating_point else (0 if dt is bool_ else 1)
 
 
+def can_cast(from_: DType, to: DType) -> bool:
+    """torch.can_cast: a cast may not move down the categories bool < integer < floating
+    (what an in-place op may write into a tensor of dtype `to`)."""
+    return _category(from_) <= _category(to)
+
+
 def _combine(higher: DType | None, lower: DType | None) -> DType | None:
     """Fold a lower-priority result in: it only counts when it lifts the category."""
     if higher is None or lower is None:

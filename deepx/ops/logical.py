@@ -132,14 +132,14 @@ def ge(input, other):  # noqa: A002
 def _bitwise(op, name, input, other):  # noqa: A002
     """input op other for integer and bool tensors (after promotion); DTypeError otherwise,
     as PyTorch has no bitwise ops on floating types."""
-    from .elementwise import compare
+    from .elementwise import Compare
     from .promotion import _operands
 
     a, b = _operands(name, input, other)
     if a.dtype.is_floating_point:
         raise DTypeError(f"{name}: not implemented for {a.dtype.name} tensors (integer and bool "
                          f"only; shapes {tuple(a.shape)} and {tuple(b.shape)})")
-    return compare(op, name, a, b)  # an integer or bool result: never recorded
+    return Compare.apply(a, b, op=op, name=name)  # an integer or bool result: never recorded
 
 
 def bitwise_and(input, other):  # noqa: A002 - PyTorch's argument names
