@@ -172,6 +172,17 @@ def _max_pool_samples(rng):
             + [Sample((distinct(rng, *s),), kw, name=n, big=True) for s, kw, n in big])
 
 
+def _max_pool_int_samples(rng):
+    """Integer inputs (PyTorch's CPU max pooling takes them): many ties, negatives."""
+    def ints(*shape, dtype=np.int64):
+        return rng.integers(-5, 5, size=shape).astype(dtype)
+
+    return [Sample((ints(2, 3, 7, 9),), {"kernel_size": 2}, name="k2-int64"),
+            Sample((ints(1, 2, 6, 5, dtype=np.int32),), {"kernel_size": 3, "stride": 2,
+                                                          "padding": 1}, name="k3s2p1-int32"),
+            Sample((ints(1, 1, 7, 7),), {"kernel_size": 2, "ceil_mode": True}, name="ceil")]
+
+
 def _avg_pool_samples(rng):
     cases = [((1, 1, 5, 5), {"kernel_size": 2}, "k2"),
              ((2, 3, 5, 7), {"kernel_size": 3, "stride": 2, "padding": 1}, "k3s2p1"),
@@ -653,6 +664,10 @@ NN_OPS = [
     OpInfo("max_pool2d", F.max_pool2d, _max_pool_ref, _max_pool_samples,
            covers=(pool.MaxPool2dFunction,), tol_reason="exact: a max selects one input",
            torch=_tf("max_pool2d")),
+    OpInfo("max_pool2d_int", F.max_pool2d,
+           lambda x, **kw: _max_pool_ref(x.astype(np.float64), **kw).astype(x.dtype),
+           _max_pool_int_samples, covers=(pool.MaxPool2dFunction,), grad=False,
+           tol_reason="exact: a max selects one input", torch=_tf("max_pool2d")),
     OpInfo("avg_pool2d", F.avg_pool2d, _avg_pool_ref, _avg_pool_samples,
            covers=(pool.AvgPool2dFunction,), tol_reason="sums of <= 9 terms and one division",
            torch=_tf("avg_pool2d")),

@@ -137,3 +137,23 @@ def test_alpha_rounding_mode_max_of_two_tensors_and_boolean_p(device):
     assert dx.max(x, dx.zeros(3, device=device)).tolist() == [1.0, 0.0, 3.0]  # torch.max(x, y)
     assert dx.min(x, dx.zeros(3, device=device)).tolist() == [0.0, -2.0, 0.0]
     assert float(x.norm(p=True)) == 6.0  # True is 1, as torch
+
+
+def test_integer_ops_read_non_contiguous_views(device):
+    """The non-contiguous harness transforms float inputs only: the integer ops added here
+    (bitwise, integer max pooling) are checked on transposed, sliced and permuted views."""
+    import deepx.nn.functional as F
+
+    rng = np.random.default_rng(11)
+    a, b = rng.integers(-50, 50, (6, 5)), rng.integers(-50, 50, (5, 6))
+    ta, tb = dx.tensor(a, device=device), dx.tensor(b, device=device)
+    np.testing.assert_array_equal((ta.t() & tb).numpy(), a.T & b)
+    np.testing.assert_array_equal((ta[::2] | tb.t()[1::2]).numpy(), a[::2] | b.T[1::2])
+    np.testing.assert_array_equal((~ta.t()).numpy(), ~a.T)
+    host = rng.integers(-4, 4, (2, 7, 9, 3))  # (N, H, W, C): permuted to NCHW, a view
+    x = dx.tensor(host, device=device).permute(0, 3, 1, 2)
+    assert not x.is_contiguous()
+    out, idx = F.max_pool2d(x, 2, return_indices=True)
+    ref, ref_idx = F.max_pool2d(x.double().contiguous(), 2, return_indices=True)
+    np.testing.assert_array_equal(out.numpy(), ref.numpy())
+    np.testing.assert_array_equal(idx.numpy(), ref_idx.numpy())
